@@ -1,0 +1,91 @@
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import type { JWK } from '@interledger/http-signature-utils'
+import type { SandboxContext } from './context.js'
+import { sendError } from './errors.js'
+import { addClientKey, addWallet, getWallet, setBalance } from './wallets.js'
+import { decideInteraction } from './consent.js'
+import { settleOutgoingPayment } from './funding.js'
+
+const minorUnits = z.string().regex(/^\d{1,20}$/).transform((v) => BigInt(v))
+
+const walletSchema = z.object({
+  name: z.string(),
+  publicName: z.string().optional(),
+  assetCode: z.string().optional(),
+  assetScale: z.number().int().optional(),
+  balance: minorUnits.optional(),
+})
+const keySchema = z.object({
+  jwk: z.object({ kid: z.string(), kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), alg: z.literal('EdDSA').optional() }),
+})
+const balanceSchema = z.object({ balance: minorUnits })
+const fundSchema = z.object({ id: z.string().url(), receiveAmount: minorUnits.optional() })
+const fundingModeSchema = z.object({ mode: z.enum(['auto', 'manual', 'fail']) })
+
+/**
+ * The sandbox's own JSON API under /sandbox/: what a person or another process needs to set up a
+ * demo over HTTP (wallets, client keys, balances) and to act as the buyer (approve, fund).
+ * Unsigned on purpose: it is the wallet's back office, not part of Open Payments.
+ */
+export function createAdminRoutes(ctx: SandboxContext): Hono {
+  const app = new Hono()
+
+  app.post('/wallets', (c) =>
+    act(c, walletSchema, (input) => {
+      const wallet = addWallet(ctx, input)
+      return { id: ctx.urls.walletAddress(wallet.name) }
+    }),
+  )
+  app.post('/wallets/:name/keys', (c) =>
+    act(c, keySchema, ({ jwk }) => {
+      addClientKey(ctx, c.req.param('name'), { alg: 'EdDSA', ...jwk } as JWK)
+      return { keys: getWallet(ctx, c.req.param('name')).keys }
+    }),
+  )
+  app.put('/wallets/:name/balance', (c) =>
+    act(c, balanceSchema, ({ balance }) => {
+      setBalance(ctx, c.req.param('name'), balance)
+      return { balance: balance.toString() }
+    }),
+  )
+  app.get('/wallets/:name/balance', (c) => {
+    const wallet = ctx.state.wallets.get(c.req.param('name'))
+    if (!wallet) return sendError(c, 404, 'not_found', 'unknown wallet')
+    return c.json({ balance: wallet.balance.toString(), assetCode: wallet.assetCode, assetScale: wallet.assetScale })
+  })
+  app.put('/funding-mode', (c) =>
+    act(c, fundingModeSchema, ({ mode }) => {
+      ctx.state.fundingMode = mode
+      return { mode }
+    }),
+  )
+  app.post('/outgoing-payments/fund', (c) =>
+    act(c, fundSchema, ({ id, receiveAmount }) => {
+      const payment = ctx.state.outgoingPayments.get(id)
+      if (!payment) throw new Error('unknown outgoing payment')
+      settleOutgoingPayment(ctx, payment, receiveAmount)
+      return { state: payment.state, sentAmount: payment.sent.toString(), failed: payment.failed }
+    }),
+  )
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(`/interactions/:id/${decision}`, (c) => {
+      const grant = ctx.state.interactions.get(c.req.param('id'))
+      if (!grant?.interaction) return sendError(c, 404, 'not_found', 'unknown interaction')
+      const finishUrl = decideInteraction(ctx, grant.interaction.id, grant.interaction.nonce, decision === 'approve')
+      return c.json({ finishUrl })
+    })
+  }
+
+  return app
+}
+
+async function act<T extends z.ZodType>(c: Context, schema: T, run: (input: z.output<T>) => unknown): Promise<Response> {
+  const parsed = schema.safeParse(await c.req.json().catch(() => undefined))
+  if (!parsed.success) return sendError(c, 400, 'invalid_request', z.prettifyError(parsed.error))
+  try {
+    return c.json(run(parsed.data) as object)
+  } catch (err) {
+    return sendError(c, 400, 'invalid_request', (err as Error).message)
+  }
+}
