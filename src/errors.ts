@@ -1,0 +1,49 @@
+// One error model for the whole service. A domain error carries a code, and each code maps to
+// exactly one HTTP status. REST answers `{ error, code, details? }`; GraphQL exposes the same
+// code on its typed error results (or `extensions.code`).
+
+export const errorStatus = {
+  BAD_REQUEST: 400,
+  VALIDATION_FAILED: 400,
+  INVALID_AMOUNT: 400,
+  INVALID_WALLET_ADDRESS: 400,
+  INVALID_KEY_PATH: 400,
+  KEY_NOT_FOUND: 400,
+  INVALID_KEY: 400,
+  SELLER_WALLET_UNREACHABLE: 400,
+  SELLER_KEY_MISMATCH: 400,
+  INVALID_FINISH: 400,
+  INVALID_FINISH_HASH: 400,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  SELLER_NOT_FOUND: 404,
+  PAYMENT_NOT_FOUND: 404,
+  EVENT_NOT_FOUND: 404,
+  PAYMENT_NOT_FINISHABLE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  WALLET_REFUSED: 502,
+  WALLET_UNREACHABLE: 502,
+  WALLET_TIMEOUT: 504,
+  INTERNAL: 500,
+} as const
+
+export type ErrorCode = keyof typeof errorStatus
+
+export class AppError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message)
+    this.name = 'AppError'
+    this.status = errorStatus[code]
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError
+}

@@ -1,0 +1,10 @@
+// The GraphQL schema: imports every type file, then prints the schema.
+import { lexicographicSortSchema, printSchema } from 'graphql'
+import { builder } from './builder.js'
+import '../sellers/schema.js'
+
+export const schema = builder.toSchema()
+
+export function printSchemaSDL(): string {
+  return printSchema(lexicographicSortSchema(schema)) + '\n'
+}

@@ -1,0 +1,32 @@
+// The GraphQL server. Expected failures are typed results (AppError) or, for fields without a
+// result union, GraphQL errors carrying `extensions.code`. Anything unexpected is logged and masked.
+import { GraphQLError } from 'graphql'
+import { createYoga } from 'graphql-yoga'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+import { logger } from '../logger.js'
+import { schema } from './schema.js'
+
+export function createGraphQLServer() {
+  return createYoga({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: config.graphiql ? { title: 'Payments service', defaultEditorToolsVisibility: 'headers' } : false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: {
+      maskError(error) {
+        const original = error instanceof GraphQLError ? error.originalError : error
+        if (error instanceof GraphQLError && !original) return error
+        if (original instanceof AppError) {
+          return new GraphQLError(original.message, {
+            extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
+          })
+        }
+        if (original instanceof GraphQLError) return original
+        logger.error({ err: original }, 'unexpected GraphQL error')
+        return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL' } })
+      },
+    },
+  })
+}

@@ -1,0 +1,28 @@
+// Bearer-token authentication for the marketplace's calls. Tokens are compared as SHA-256 digests
+// with crypto.timingSafeEqual, so neither a token's content nor its length leaks through timing.
+import crypto from 'node:crypto'
+import type { MiddlewareHandler } from 'hono'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+
+const digest = (s: string) => crypto.createHash('sha256').update(s).digest()
+
+export function isAuthorized(header: string | undefined, tokens: string[]): boolean {
+  const match = /^Bearer ([^\s]+)$/.exec(header ?? '')
+  if (!match) return false
+  const presented = digest(match[1])
+  let ok = false
+  for (const token of tokens) ok = crypto.timingSafeEqual(presented, digest(token)) || ok
+  return ok
+}
+
+/** Requires a valid bearer token, unless no token is configured (development only: config refuses it in production). */
+export function requireApiToken(): MiddlewareHandler {
+  return async (c, next) => {
+    if (config.apiTokens.length > 0 && !isAuthorized(c.req.header('authorization'), config.apiTokens)) {
+      c.header('WWW-Authenticate', 'Bearer')
+      throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
+    }
+    await next()
+  }
+}

@@ -1,0 +1,32 @@
+// Turns any thrown error into the contract's error body `{ error, code, details? }`. Unexpected
+// errors are logged with their stack and answered 500 without internals.
+import type { Context } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { AppError } from '../errors.js'
+import { logger } from '../logger.js'
+
+export function errorBody(error: AppError) {
+  return { error: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) }
+}
+
+export function respondWithError(c: Context, error: unknown): Response {
+  if (error instanceof AppError) {
+    return c.json(errorBody(error), error.status as ContentfulStatusCode)
+  }
+  logger.error({ err: error, reqId: c.get('requestId') }, 'unexpected error')
+  return c.json(errorBody(new AppError('INTERNAL', 'Internal server error')), 500)
+}
+
+/** Parses a JSON request body, answering 400 for anything that is not a JSON object. */
+export async function readJsonBody(c: Context): Promise<Record<string, unknown>> {
+  let body: unknown
+  try {
+    body = JSON.parse(await c.req.text())
+  } catch {
+    throw new AppError('BAD_REQUEST', 'Malformed JSON body')
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new AppError('BAD_REQUEST', 'The JSON body must be an object')
+  }
+  return body as Record<string, unknown>
+}

@@ -1,0 +1,41 @@
+// Entry point: `npm start`. Loads and checks the configuration, starts the service (with the
+// embedded sandbox wallet when no real wallet is configured), and shuts down cleanly on signals.
+import { ConfigError, loadConfig } from './config.js'
+import { createLogger, useLogger } from './logger.js'
+import { startService } from './service.js'
+
+async function main() {
+  let cfg
+  try {
+    cfg = loadConfig()
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`)
+      process.exit(78) // EX_CONFIG
+    }
+    throw error
+  }
+  const log = useLogger(createLogger(cfg.logLevel))
+  const service = await startService(cfg)
+
+  let stopping = false
+  const stop = async (signal: string) => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'shutting down')
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting')
+      process.exit(1)
+    }, 10_000)
+    force.unref()
+    await service.close()
+    process.exit(0)
+  }
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+main().catch((error) => {
+  process.stderr.write(`payments service failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

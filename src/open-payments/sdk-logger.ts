@@ -1,0 +1,13 @@
+import type { createAuthenticatedClient } from '@interledger/open-payments'
+import { logger } from '../logger.js'
+
+type SdkLogger = NonNullable<Parameters<typeof createAuthenticatedClient>[0]['logger']>
+
+/**
+ * The SDK's own logger, silenced: its debug lines describe keys and requests, and every failure it
+ * logs is mapped and logged once by this service (src/open-payments/errors.ts). The cast bridges
+ * the SDK's pino 8 types and this service's pino 10; the runtime API is the same.
+ */
+export function sdkLogger(): SdkLogger {
+  return logger.child({ component: 'open-payments-sdk' }, { level: 'silent' }) as unknown as SdkLogger
+}

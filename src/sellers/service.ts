@@ -1,0 +1,88 @@
+// Sellers: the Open Payments client identities. Registration validates the key file (inside
+// KEYS_DIR, Ed25519) and, unless VERIFY_SELLER_WALLET=false, that the seller's wallet publishes the
+// key under keyId.
+import { createUnauthenticatedClient } from '@interledger/open-payments'
+import { z } from 'zod'
+import { config } from '../config.js'
+import { db, type Seller } from '../db.js'
+import { AppError } from '../errors.js'
+import { logger } from '../logger.js'
+import { sdkLogger } from '../open-payments/sdk-logger.js'
+import { forgetSellerClient } from '../open-payments/clients.js'
+import { toWalletError } from '../open-payments/errors.js'
+import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
+import { parseInput } from '../validation.js'
+import { loadPrivateKey, publicKeyX } from './keys.js'
+
+export const SellerInput = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'may contain letters, digits, dot, dash and underscore only'),
+  walletAddressUrl: z.string().min(1).max(2048),
+  keyId: z.string().min(1).max(256),
+  privateKeyPath: z.string().min(1).max(1024),
+})
+export type SellerInput = z.infer<typeof SellerInput>
+
+async function verifySellerWallet(walletAddressUrl: string, keyId: string, publicX: string): Promise<void> {
+  const client = await createUnauthenticatedClient({
+    useHttp: config.openPayments.useHttp,
+    requestTimeoutMs: config.openPayments.timeoutMs,
+    logger: sdkLogger(),
+  })
+  let keys
+  try {
+    keys = await client.walletAddress.getKeys({ url: walletAddressUrl })
+  } catch (error) {
+    const mapped = toWalletError(error, 'fetching the seller wallet keys (jwks.json)')
+    throw new AppError('SELLER_WALLET_UNREACHABLE', `Could not read the seller wallet's keys: ${mapped.message}`, {
+      field: 'walletAddressUrl',
+      ...mapped.details,
+    })
+  }
+  const published = keys.keys.find((k) => k.kid === keyId)
+  if (!published) {
+    throw new AppError('SELLER_KEY_MISMATCH', `The seller wallet does not publish a key with keyId "${keyId}"`, {
+      field: 'keyId',
+    })
+  }
+  if (published.x !== publicX) {
+    throw new AppError('SELLER_KEY_MISMATCH', `The key published under keyId "${keyId}" is not the public half of privateKeyPath`, {
+      field: 'privateKeyPath',
+    })
+  }
+}
+
+export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller; created: boolean }> {
+  const input = parseInput(SellerInput, rawInput)
+  const walletAddressUrl = await checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
+  const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
+  if (config.verifySellerWallet) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
+
+  const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
+  const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
+  const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
+  forgetSellerClient(seller.id)
+  logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
+  return { seller, created: !existing }
+}
+
+export async function findSeller(id: string): Promise<Seller | null> {
+  return db.seller.findUnique({ where: { id } })
+}
+
+export async function requireSeller(id: string): Promise<Seller> {
+  const seller = await findSeller(id)
+  if (!seller) throw new AppError('SELLER_NOT_FOUND', 'Seller not found', { sellerId: id })
+  return seller
+}
+
+export async function listSellers(page: { limit: number; after?: string }): Promise<Seller[]> {
+  return db.seller.findMany({
+    orderBy: { id: 'asc' },
+    take: page.limit,
+    ...(page.after ? { cursor: { id: page.after }, skip: 1 } : {}),
+  })
+}

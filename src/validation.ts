@@ -1,0 +1,20 @@
+// Input validation shared by REST and GraphQL: zod schemas, and one way to turn their issues into
+// a VALIDATION_FAILED error that names every bad field.
+import { z } from 'zod'
+import { AppError } from './errors.js'
+
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input)
+  if (result.success) return result.data
+  const fields = Object.fromEntries(result.error.issues.map((issue) => [issue.path.join('.') || '(body)', issue.message]))
+  const summary = Object.entries(fields)
+    .map(([field, message]) => `${field}: ${message}`)
+    .join('; ')
+  throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}`, { fields })
+}
+
+/** Page size for list routes: a default, and a hard maximum. */
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(100).optional(),
+})

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { API_TOKEN, startTestService, type TestService } from '../harness.js'
+
+let service: TestService
+beforeAll(async () => {
+  service = await startTestService()
+})
+afterAll(() => service.close())
+
+describe('health', () => {
+  it('answers exactly the contract shape without a token', async () => {
+    const res = await service.request('/health', { token: null })
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(Object.keys(body)).toEqual(['status', 'service', 'time'])
+    expect(body.status).toBe('ok')
+    expect(body.service).toBe('payments')
+    expect(new Date(body.time).toISOString()).toBe(body.time)
+  })
+})
+
+describe('authentication', () => {
+  it.each([
+    ['no token', undefined],
+    ['a wrong token', 'Bearer wrong-token-0123456789'],
+    ['a token with a suffix', `Bearer ${API_TOKEN}x`],
+    ['a prefix of the token', `Bearer ${API_TOKEN.slice(0, -1)}`],
+    ['another scheme', `Basic ${API_TOKEN}`],
+  ])('refuses %s with 401 in the documented shape', async (_name, header) => {
+    for (const [method, path] of [
+      ['GET', '/sellers'],
+      ['POST', '/sellers'],
+      ['POST', '/graphql'],
+      ['GET', '/graphql?query=%7B__typename%7D'],
+    ]) {
+      const res = await fetch(service.url + path, {
+        method,
+        headers: { ...(header ? { authorization: header } : {}), 'content-type': 'application/json' },
+        body: method === 'POST' ? JSON.stringify({ query: '{ __typename }' }) : undefined,
+      })
+      expect(res.status, `${method} ${path}`).toBe(401)
+      expect(await res.json()).toEqual({ error: 'Missing or invalid bearer token', code: 'UNAUTHENTICATED' })
+    }
+  })
+
+  it('accepts the right token', async () => {
+    expect((await service.request('/sellers')).status).toBe(200)
+    expect((await service.graphql('{ __typename }')).data).toEqual({ __typename: 'Query' })
+  })
+
+  it('serves the GraphiQL page without a token', async () => {
+    const res = await fetch(`${service.url}/graphql`, { headers: { accept: 'text/html' } })
+    expect(res.status).toBe(200)
+    expect(await res.text()).toContain('GraphiQL')
+  })
+})
+
+describe('bad requests', () => {
+  it('answers malformed JSON with 400', async () => {
+    const res = await service.request('/sellers', { method: 'POST', body: '{"id": ', headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(400)
+    expect(await res.json()).toEqual({ error: 'Malformed JSON body', code: 'BAD_REQUEST' })
+  })
+
+  it('answers a body over the limit with 413', async () => {
+    const big = JSON.stringify({ id: 'x'.repeat(200 * 1024) })
+    const res = await service.request('/sellers', { method: 'POST', body: big, headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(413)
+    expect((await res.json()).code).toBe('PAYLOAD_TOO_LARGE')
+  })
+
+  it('answers unknown routes with 404 in the documented shape', async () => {
+    const res = await service.request('/nope')
+    expect(res.status).toBe(404)
+    expect(await res.json()).toEqual({ error: 'Not found', code: 'NOT_FOUND' })
+  })
+
+  it('logs one line per request with a request id, and never the token', async () => {
+    const res = await service.request('/sellers', { headers: { 'x-request-id': 'trace-123' } })
+    expect(res.headers.get('x-request-id')).toBe('trace-123')
+    const line = service.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'trace-123')
+    expect(line).toMatchObject({ msg: 'request', method: 'GET', path: '/sellers', status: 200 })
+    expect(service.logs.join('\n')).not.toContain(API_TOKEN)
+  })
+})

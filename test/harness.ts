@@ -1,0 +1,106 @@
+// The test harness: a real service (real HTTP server, real SQLite file copied from the migrated
+// template) in this test file's process, with its logs captured for assertions.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { Writable } from 'node:stream'
+import { inject } from 'vitest'
+import { parseConfig, type Env } from '../src/config.js'
+import { db } from '../src/db.js'
+import { createLogger, useLogger } from '../src/logger.js'
+import { startService } from '../src/service.js'
+
+export const API_TOKEN = 'test-token-0123456789abcdef'
+
+export interface TestService {
+  url: string
+  dir: string
+  keysDir: string
+  databaseUrl: string
+  logs: string[]
+  db: typeof db
+  /** fetch with the API token (pass `token: null` for none). */
+  request(pathname: string, init?: RequestInit & { json?: unknown; token?: string | null }): Promise<Response>
+  graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data: T; errors?: any[] }>
+  close(): Promise<void>
+}
+
+export function makeTempDir(prefix = 'payments-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+/** Writes a fresh Ed25519 private key PEM into `dir` and returns its path and public JWK. */
+export function writeEd25519Key(dir: string, name: string) {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519')
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 })
+  return { file, privateKey, publicJwk: publicKey.export({ format: 'jwk' }) }
+}
+
+/** Copies the migrated template database into `dir`. */
+export function copyTemplateDatabase(dir: string): string {
+  const file = path.join(dir, 'payments.db')
+  fs.copyFileSync(inject('templateDatabase'), file)
+  return `file:${file}`
+}
+
+export function testEnv(dir: string, env: Partial<Env> = {}): Record<string, string> {
+  const keysDir = path.join(dir, 'keys')
+  fs.mkdirSync(keysDir, { recursive: true })
+  return {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'debug',
+    DATABASE_URL: copyTemplateDatabase(dir),
+    MIGRATE_ON_START: 'false',
+    API_TOKENS: API_TOKEN,
+    KEYS_DIR: keysDir,
+    SANDBOX: 'off',
+    VERIFY_SELLER_WALLET: 'false',
+    ...(env as Record<string, string>),
+  }
+}
+
+export async function startTestService(env: Partial<Env> = {}): Promise<TestService> {
+  const dir = makeTempDir()
+  const cfg = parseConfig(testEnv(dir, env))
+  const logs: string[] = []
+  useLogger(
+    createLogger(
+      cfg.logLevel,
+      new Writable({
+        write(chunk, _enc, done) {
+          logs.push(chunk.toString())
+          done()
+        },
+      }),
+    ),
+  )
+  const service = await startService(cfg)
+  const request: TestService['request'] = (pathname, init = {}) => {
+    const { json, token = API_TOKEN, ...rest } = init
+    const headers = new Headers(rest.headers)
+    if (token) headers.set('authorization', `Bearer ${token}`)
+    if (json !== undefined) headers.set('content-type', 'application/json')
+    return fetch(service.url + pathname, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })
+  }
+  return {
+    url: service.url,
+    dir,
+    keysDir: cfg.keysDir,
+    databaseUrl: cfg.databaseUrl,
+    logs,
+    db,
+    request,
+    async graphql(query, variables, token) {
+      const res = await request('/graphql', { method: 'POST', json: { query, variables }, token })
+      return res.json() as any
+    },
+    async close() {
+      await service.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
