@@ -1,0 +1,32 @@
+// The checkout state machine and how it maps to the contract's three REST statuses.
+//
+//   AWAITING_APPROVAL --finish verified--> FINISHING --outgoing payment created--> PROCESSING --money received--> COMPLETED
+//          |                                   |                                        |
+//          +--buyer rejected--> REJECTED       +--grant/quote/wallet failure--> FAILED  +--funding failed / expired short--> FAILED
+//          +--consent abandoned--> EXPIRED
+import type { PaymentState } from '../db.js'
+
+export type RestStatus = 'pending' | 'paid' | 'failed'
+
+export const restStatusOf: Record<PaymentState, RestStatus> = {
+  AWAITING_APPROVAL: 'pending',
+  FINISHING: 'pending',
+  PROCESSING: 'pending',
+  COMPLETED: 'paid',
+  FAILED: 'failed',
+  REJECTED: 'failed',
+  EXPIRED: 'failed',
+}
+
+export const finalStates: readonly PaymentState[] = ['COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED']
+
+/** The webhook event type announcing that a payment entered `state`. */
+export const eventTypeOf: Record<PaymentState, string> = {
+  AWAITING_APPROVAL: 'payment.created',
+  FINISHING: 'payment.approved',
+  PROCESSING: 'payment.processing',
+  COMPLETED: 'payment.completed',
+  FAILED: 'payment.failed',
+  REJECTED: 'payment.rejected',
+  EXPIRED: 'payment.expired',
+}
