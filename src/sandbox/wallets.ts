@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import type { JWK } from '@interledger/http-signature-utils'
 import type { SandboxContext, Wallet } from './context.js'
-import { sendError } from './errors.js'
 
 // These path segments belong to the sandbox itself, so no wallet may take them as a name.
 const RESERVED_NAMES = new Set(['auth', 'rs', 'sandbox', 'interact'])
@@ -59,13 +58,14 @@ export function createWalletRoutes(ctx: SandboxContext): Hono {
 
   app.get('/:name/jwks.json', (c) => {
     const wallet = ctx.state.wallets.get(c.req.param('name'))
-    if (!wallet) return sendError(c, 404, 'not_found', 'wallet address not found')
+    // The wallet address spec describes its 404 without a body.
+    if (!wallet) return c.body(null, 404)
     return c.json({ keys: wallet.keys })
   })
 
   app.get('/:name', (c) => {
     const wallet = ctx.state.wallets.get(c.req.param('name'))
-    if (!wallet) return sendError(c, 404, 'not_found', 'wallet address not found')
+    if (!wallet) return c.body(null, 404)
     return c.json({
       id: ctx.urls.walletAddress(wallet.name),
       publicName: wallet.publicName,

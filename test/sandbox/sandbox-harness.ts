@@ -1,0 +1,189 @@
+// Test harness for the sandbox wallet: a sandbox on a random port with a controllable clock, SDK
+// clients signing as its wallets, and a check of every response it served against the official
+// Open Payments OpenAPI files (the SDK itself only validates successful answers).
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import {
+  createAuthenticatedClient,
+  getAuthServerOpenAPI,
+  getResourceServerOpenAPI,
+  getWalletAddressServerOpenAPI,
+  type AuthenticatedClient,
+} from '@interledger/open-payments'
+import { HttpMethod, type OpenAPI } from '@interledger/openapi'
+import { startSandbox, type Sandbox, type SandboxExchange, type SandboxOptions } from '../../src/sandbox/server.js'
+import { createSandboxIdentity } from '../../src/sandbox/identities.js'
+
+export interface TestClock {
+  now(): Date
+  advance(ms: number): void
+}
+
+export function createTestClock(): TestClock {
+  let offset = 0
+  return { now: () => new Date(Date.now() + offset), advance: (ms) => void (offset += ms) }
+}
+
+export interface TestSandbox {
+  sandbox: Sandbox
+  clock: TestClock
+  keysDir: string
+  exchanges: SandboxExchange[]
+  /** An SDK client acting as `walletName`, its key published in that wallet's jwks.json. */
+  clientFor(walletName: string, opts?: { keyId?: string; publish?: boolean; requestTimeoutMs?: number }): Promise<AuthenticatedClient>
+  /** Every Open Payments response served so far that does not match the specification. */
+  invalidResponses(): Promise<string[]>
+  close(): Promise<void>
+}
+
+export async function startTestSandbox(opts: SandboxOptions = {}): Promise<TestSandbox> {
+  const clock = createTestClock()
+  const exchanges: SandboxExchange[] = []
+  const sandbox = await startSandbox({ now: clock.now, fundingDelayMs: 20, ...opts, onResponse: (e) => exchanges.push(e) })
+  sandbox.addWallet({ name: 'seller', publicName: 'Seller Shop' })
+  sandbox.addWallet({ name: 'buyer', publicName: 'Buyer', balance: 1_000_000n })
+  const keysDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sandbox-keys-'))
+
+  return {
+    sandbox,
+    clock,
+    keysDir,
+    exchanges,
+    async clientFor(walletName, clientOpts = {}) {
+      const identity = createSandboxIdentity({ dir: keysDir, walletName, keyId: clientOpts.keyId })
+      if (clientOpts.publish !== false) sandbox.addClientKey(walletName, identity.jwk)
+      return createAuthenticatedClient({
+        walletAddressUrl: sandbox.walletAddressUrl(walletName),
+        keyId: identity.keyId,
+        privateKey: identity.privateKeyPath,
+        useHttp: true,
+        validateResponses: true,
+        requestTimeoutMs: clientOpts.requestTimeoutMs ?? 5000,
+        logLevel: 'silent',
+      })
+    },
+    invalidResponses: () => findInvalidResponses(exchanges),
+    async close() {
+      await sandbox.close()
+      fs.rmSync(keysDir, { recursive: true, force: true })
+    },
+  }
+}
+
+let specs: Promise<{ as: OpenAPI; rs: OpenAPI; wa: OpenAPI }> | undefined
+
+function loadSpecs() {
+  specs ??= Promise.all([getAuthServerOpenAPI(), getResourceServerOpenAPI(), getWalletAddressServerOpenAPI()]).then(
+    ([as, rs, wa]) => ({ as, rs, wa }),
+  )
+  return specs
+}
+
+/** Maps a sandbox path to the specification and path template that describe it. */
+function specPathOf(path: string): { spec: 'as' | 'rs' | 'wa'; template: string } | undefined {
+  if (path.startsWith('/interact/') || path.startsWith('/sandbox/')) return undefined
+  if (path === '/auth' || path === '/auth/') return { spec: 'as', template: '/' }
+  const auth = /^\/auth\/(continue|token)\/[^/]+$/.exec(path)
+  if (auth) return { spec: 'as', template: `/${auth[1]}/{id}` }
+  const rs = /^\/rs(\/[a-z-]+)(\/[^/]+)?(\/complete)?$/.exec(path)
+  if (rs) return { spec: 'rs', template: `${rs[1]}${rs[2] ? '/{id}' : ''}${rs[3] ?? ''}` }
+  if (/^\/[^/]+\/jwks\.json$/.test(path)) return { spec: 'wa', template: '/jwks.json' }
+  if (/^\/[^/]+$/.test(path)) return { spec: 'wa', template: '/' }
+  return { spec: 'wa', template: path }
+}
+
+async function findInvalidResponses(exchanges: SandboxExchange[]): Promise<string[]> {
+  const loaded = await loadSpecs()
+  const problems: string[] = []
+  for (const e of exchanges) {
+    const target = specPathOf(e.path)
+    // Injected 5xx answers are deliberately outside the specification.
+    if (!target || (e.status >= 500 && e.body.includes('injected fault'))) continue
+    const label = `${e.method} ${e.path} ${e.status}`
+    let body: unknown
+    if (e.body) {
+      if (!e.contentType?.includes('application/json')) {
+        problems.push(`${label}: content-type ${e.contentType}`)
+        continue
+      }
+      body = JSON.parse(e.body)
+    }
+    try {
+      const validate = loaded[target.spec].createResponseValidator({
+        path: target.template,
+        method: e.method.toLowerCase() as (typeof HttpMethod)[keyof typeof HttpMethod],
+      })
+      validate({ status: e.status, body })
+    } catch (err) {
+      const errors = (err as { errors?: Array<{ message: string }> }).errors
+      problems.push(`${label}: ${errors ? errors.map((x) => x.message).join('; ') : String(err)}`)
+    }
+  }
+  return problems
+}
+
+export const FINISH_URI = 'http://localhost:3344/payments/finish?pendingId=4e65a071-8be8-4a35-a1b8-28302092cfd4'
+
+export interface Checkout {
+  client: AuthenticatedClient
+  incomingPayment: Awaited<ReturnType<AuthenticatedClient['incomingPayment']['create']>>
+  quote: Awaited<ReturnType<AuthenticatedClient['quote']['create']>>
+  clientNonce: string
+  grant: Awaited<ReturnType<AuthenticatedClient['grant']['request']>>
+}
+
+/**
+ * Protocol steps 1 to 4 of PROTOCOL.md with the seller as client: incoming payment at the seller,
+ * quote at the buyer, interactive outgoing-payment grant limited to the quote and its receiver.
+ */
+export async function prepareCheckout(
+  t: TestSandbox,
+  opts: { amount?: string; limits?: Record<string, unknown>; client?: AuthenticatedClient } = {},
+): Promise<Checkout> {
+  const client = opts.client ?? (await t.clientFor('seller'))
+  const seller = await client.walletAddress.get({ url: t.sandbox.walletAddressUrl('seller') })
+  const buyer = await client.walletAddress.get({ url: t.sandbox.walletAddressUrl('buyer') })
+  const incomingGrant = await client.grant.request(
+    { url: seller.authServer },
+    { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read', 'complete'] }] } },
+  )
+  if (!('access_token' in incomingGrant) || !incomingGrant.access_token) throw new Error('expected a token')
+  const incomingPayment = await client.incomingPayment.create(
+    { url: seller.resourceServer, accessToken: incomingGrant.access_token.value },
+    {
+      walletAddress: seller.id,
+      incomingAmount: { value: opts.amount ?? '100', assetCode: 'USD', assetScale: 2 },
+      expiresAt: new Date(t.clock.now().getTime() + 10 * 60_000).toISOString(),
+      metadata: { description: 'sandbox order', externalRef: 'order-1' },
+    },
+  )
+  const quoteGrant = await client.grant.request(
+    { url: buyer.authServer },
+    { access_token: { access: [{ type: 'quote', actions: ['create', 'read'] }] } },
+  )
+  if (!('access_token' in quoteGrant) || !quoteGrant.access_token) throw new Error('expected a token')
+  const quote = await client.quote.create(
+    { url: buyer.resourceServer, accessToken: quoteGrant.access_token.value },
+    { walletAddress: buyer.id, receiver: incomingPayment.id, method: 'ilp' },
+  )
+  const clientNonce = crypto.randomBytes(16).toString('hex')
+  const grant = await client.grant.request(
+    { url: buyer.authServer },
+    {
+      access_token: {
+        access: [
+          {
+            type: 'outgoing-payment',
+            actions: ['create', 'read', 'list'],
+            identifier: buyer.id,
+            limits: (opts.limits ?? { debitAmount: quote.debitAmount, receiver: incomingPayment.id }) as never,
+          },
+        ],
+      },
+      interact: { start: ['redirect'], finish: { method: 'redirect', uri: FINISH_URI, nonce: clientNonce } },
+    },
+  )
+  return { client, incomingPayment, quote, clientNonce, grant }
+}
