@@ -2,8 +2,8 @@
 // sandbox, mirroring the shapes of the recorded Rafiki flow (transcript/reference-flow.log).
 import crypto from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { isPendingGrant, OpenPaymentsClientError, type AuthenticatedClient } from '@interledger/open-payments'
-import { FINISH_URI, prepareCheckout, startTestSandbox, type TestSandbox } from './sandbox-harness.js'
+import { isPendingGrant, type AuthenticatedClient } from '@interledger/open-payments'
+import { expectClientError, FINISH_URI, prepareCheckout, startTestSandbox, type TestSandbox } from './sandbox-harness.js'
 
 let t: TestSandbox
 
@@ -27,16 +27,6 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 
 function expectedHash(clientNonce: string, serverNonce: string, interactRef: string, authServer: string): string {
   return crypto.createHash('sha256').update([clientNonce, serverNonce, interactRef, authServer].join('\n')).digest('base64')
-}
-
-async function expectClientError(promise: Promise<unknown>, status: number, code?: string) {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  expect(err).toBeInstanceOf(OpenPaymentsClientError)
-  expect((err as OpenPaymentsClientError).status).toBe(status)
-  if (code) expect((err as OpenPaymentsClientError).code).toBe(code)
 }
 
 describe('wallet addresses', () => {

@@ -10,8 +10,11 @@ import {
   getAuthServerOpenAPI,
   getResourceServerOpenAPI,
   getWalletAddressServerOpenAPI,
+  isPendingGrant,
+  OpenPaymentsClientError,
   type AuthenticatedClient,
 } from '@interledger/open-payments'
+import { expect } from 'vitest'
 import { HttpMethod, type OpenAPI } from '@interledger/openapi'
 import { startSandbox, type Sandbox, type SandboxExchange, type SandboxOptions } from '../../src/sandbox/server.js'
 import { createSandboxIdentity } from '../../src/sandbox/identities.js'
@@ -94,6 +97,11 @@ function specPathOf(path: string): { spec: 'as' | 'rs' | 'wa'; template: string 
   return { spec: 'wa', template: path }
 }
 
+// Where Rafiki (PROTOCOL.md: "expired quote | 400") answers a status the OpenAPI file does not list
+// for that operation. The sandbox follows the reference; its body must still be the spec's error
+// shape, so it is checked as the operation's 403 (the same `error-response` schema).
+const REFERENCE_STATUSES_OUTSIDE_SPEC = [{ method: 'POST', path: '/rs/outgoing-payments', status: 400, checkAs: 403 }]
+
 async function findInvalidResponses(exchanges: SandboxExchange[]): Promise<string[]> {
   const loaded = await loadSpecs()
   const problems: string[] = []
@@ -115,7 +123,8 @@ async function findInvalidResponses(exchanges: SandboxExchange[]): Promise<strin
         path: target.template,
         method: e.method.toLowerCase() as (typeof HttpMethod)[keyof typeof HttpMethod],
       })
-      validate({ status: e.status, body })
+      const gap = REFERENCE_STATUSES_OUTSIDE_SPEC.find((g) => g.method === e.method && g.path === e.path && g.status === e.status)
+      validate({ status: gap?.checkAs ?? e.status, body })
     } catch (err) {
       const errors = (err as { errors?: Array<{ message: string }> }).errors
       problems.push(`${label}: ${errors ? errors.map((x) => x.message).join('; ') : String(err)}`)
@@ -186,4 +195,40 @@ export async function prepareCheckout(
     },
   )
   return { client, incomingPayment, quote, clientNonce, grant }
+}
+
+export async function expectClientError(promise: Promise<unknown>, status: number, code?: string) {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(err).toBeInstanceOf(OpenPaymentsClientError)
+  expect((err as OpenPaymentsClientError).status).toBe(status)
+  if (code) expect((err as OpenPaymentsClientError).code).toBe(code)
+  return err as OpenPaymentsClientError
+}
+
+/** Approves the consent, waits out `continue.wait` on the test clock and continues the grant. */
+export async function approveAndContinue(t: TestSandbox, checkout: Checkout) {
+  const { grant, client } = checkout
+  if (!isPendingGrant(grant)) throw new Error('expected an interactive grant')
+  const interactRef = new URL(await t.sandbox.approve(grant.interact.redirect)).searchParams.get('interact_ref')!
+  t.clock.advance(grant.continue.wait! * 1000)
+  const continued = await client.grant.continue(
+    { url: grant.continue.uri, accessToken: grant.continue.access_token.value },
+    { interact_ref: interactRef },
+  )
+  if (!('access_token' in continued) || !continued.access_token) throw new Error('expected an access token')
+  return continued.access_token
+}
+
+/** A non-interactive grant's access token. */
+export async function requestToken(t: TestSandbox, client: AuthenticatedClient, access: unknown[]) {
+  const grant = await client.grant.request({ url: `${t.sandbox.origin}/auth` }, { access_token: { access: access as never } })
+  if (!('access_token' in grant) || !grant.access_token) throw new Error('expected an access token')
+  return grant.access_token
+}
+
+export function resourceServerOf(t: TestSandbox): string {
+  return `https://localhost:${new URL(t.sandbox.origin).port}/rs`
 }
