@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono'
 import { z } from 'zod'
 import type { JWK } from '@interledger/http-signature-utils'
 import type { AccessItem, Grant, SandboxContext } from './context.js'
-import { SandboxError, sendSandboxError } from './errors.js'
+import { answer, SandboxError } from './errors.js'
 import { parseJsonBody, verifyRequestSignature } from './signatures.js'
 import { createOpaqueValue, describeAccessToken, issueAccessToken, readGnapToken, revokeGrantTokens } from './tokens.js'
 import { buildInteractRedirect } from './consent.js'
@@ -64,15 +64,6 @@ export function createAuthRoutes(ctx: SandboxContext): Hono {
   app.delete('/token/:id', (c) => answer(c, () => revokeToken(ctx, c)))
 
   return app
-}
-
-async function answer(c: Context, handle: () => Promise<Response>): Promise<Response> {
-  try {
-    return await handle()
-  } catch (err) {
-    if (err instanceof SandboxError) return sendSandboxError(c, err)
-    throw err
-  }
 }
 
 /** The keys a grant's requests must be signed with: its client wallet's current jwks, or its JWK. */

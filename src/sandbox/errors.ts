@@ -23,3 +23,13 @@ export function sendSandboxError(c: Context, err: SandboxError): Response {
   for (const [name, value] of Object.entries(err.headers)) c.header(name, value)
   return sendError(c, err.status, err.code, err.description)
 }
+
+/** Runs a route handler, turning a SandboxError it throws into the error answer. */
+export async function answer(c: Context, handle: () => Promise<Response>): Promise<Response> {
+  try {
+    return await handle()
+  } catch (err) {
+    if (err instanceof SandboxError) return sendSandboxError(c, err)
+    throw err
+  }
+}

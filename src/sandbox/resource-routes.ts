@@ -11,7 +11,7 @@ import type {
   SandboxContext,
   Wallet,
 } from './context.js'
-import { SandboxError, sendSandboxError } from './errors.js'
+import { answer, SandboxError } from './errors.js'
 import { computeFee, isSameAsset, parseMinorUnits, receiveForDebit, toAmount, walletAmount } from './money.js'
 import { parseJsonBody, verifyRequestSignature } from './signatures.js'
 import { readGnapToken } from './tokens.js'
@@ -148,15 +148,6 @@ export function createResourceRoutes(ctx: SandboxContext): Hono {
   )
 
   return app
-}
-
-async function answer(c: Context, handle: () => Promise<Response>): Promise<Response> {
-  try {
-    return await handle()
-  } catch (err) {
-    if (err instanceof SandboxError) return sendSandboxError(c, err)
-    throw err
-  }
 }
 
 function notFound(): SandboxError {

@@ -1,6 +1,6 @@
 // Every refusal PROTOCOL.md lists, as the sandbox must give it: status, GNAP/Open Payments code,
 // and no side effect. Expiries run on the sandbox's test clock, never on real sleeps.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { generateJwk, generateKey } from '@interledger/http-signature-utils'
 import { isPendingGrant } from '@interledger/open-payments'
 import {
@@ -10,19 +10,14 @@ import {
   prepareCheckout,
   requestToken,
   resourceServerOf,
-  startTestSandbox,
   type TestSandbox,
+  useTestSandbox,
 } from './sandbox-harness.js'
 
+const sandboxes = useTestSandbox()
 let t: TestSandbox
-
-beforeEach(async () => {
-  t = await startTestSandbox()
-})
-
-afterEach(async () => {
-  expect(await t.invalidResponses()).toEqual([])
-  await t.close()
+beforeEach(() => {
+  t = sandboxes.current()
 })
 
 describe('continuation', () => {
@@ -53,18 +48,19 @@ describe('continuation', () => {
   })
 })
 
+async function createOutgoing(checkout: Awaited<ReturnType<typeof prepareCheckout>>, accessToken: string) {
+  return checkout.client.outgoingPayment.create(
+    { url: resourceServerOf(t), accessToken },
+    { walletAddress: t.sandbox.walletAddressUrl('buyer'), quoteId: checkout.quote.id },
+  )
+}
+
 describe('outgoing payment refusals', () => {
   it('refuses an expired quote with 400', async () => {
     const checkout = await prepareCheckout(t)
     const token = await approveAndContinue(t, checkout)
     t.clock.advance(5 * 60_000)
-    await expectClientError(
-      checkout.client.outgoingPayment.create(
-        { url: resourceServerOf(t), accessToken: token.value },
-        { walletAddress: t.sandbox.walletAddressUrl('buyer'), quoteId: checkout.quote.id },
-      ),
-      400,
-    )
+    await expectClientError(createOutgoing(checkout, token.value), 400)
     expect(t.sandbox.counts().outgoingPayments).toBe(0)
   })
 
@@ -76,13 +72,7 @@ describe('outgoing payment refusals', () => {
     ]) {
       const checkout = await prepareCheckout(t, { limits })
       const token = await approveAndContinue(t, checkout)
-      await expectClientError(
-        checkout.client.outgoingPayment.create(
-          { url: resourceServerOf(t), accessToken: token.value },
-          { walletAddress: t.sandbox.walletAddressUrl('buyer'), quoteId: checkout.quote.id },
-        ),
-        403,
-      )
+      await expectClientError(createOutgoing(checkout, token.value), 403)
     }
     expect(t.sandbox.counts().outgoingPayments).toBe(0)
   })
@@ -191,10 +181,7 @@ describe('funding', () => {
   async function createPayment() {
     const checkout = await prepareCheckout(t)
     const token = await approveAndContinue(t, checkout)
-    const payment = await checkout.client.outgoingPayment.create(
-      { url: resourceServerOf(t), accessToken: token.value },
-      { walletAddress: t.sandbox.walletAddressUrl('buyer'), quoteId: checkout.quote.id },
-    )
+    const payment = await createOutgoing(checkout, token.value)
     const read = () => checkout.client.outgoingPayment.get({ url: payment.id, accessToken: token.value })
     return { ...checkout, payment, read }
   }

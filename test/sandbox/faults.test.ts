@@ -1,18 +1,13 @@
 // Fault injection per endpoint: latency, 5xx answers, hangs (the SDK's timeout fires) and dropped
 // connections (the SDK sees a network error, no HTTP status).
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { isPendingGrant, OpenPaymentsClientError } from '@interledger/open-payments'
-import { expectClientError, prepareCheckout, requestToken, resourceServerOf, startTestSandbox, type TestSandbox } from './sandbox-harness.js'
+import { expectClientError, prepareCheckout, requestToken, resourceServerOf, type TestSandbox, useTestSandbox } from './sandbox-harness.js'
 
+const sandboxes = useTestSandbox()
 let t: TestSandbox
-
-beforeEach(async () => {
-  t = await startTestSandbox()
-})
-
-afterEach(async () => {
-  expect(await t.invalidResponses()).toEqual([])
-  await t.close()
+beforeEach(() => {
+  t = sandboxes.current()
 })
 
 async function failureOf(promise: Promise<unknown>): Promise<OpenPaymentsClientError> {

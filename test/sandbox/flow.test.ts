@@ -1,19 +1,14 @@
 // The happy path and the rejection path of PROTOCOL.md, driven with the official SDK against the
 // sandbox, mirroring the shapes of the recorded Rafiki flow (transcript/reference-flow.log).
 import crypto from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { isPendingGrant, type AuthenticatedClient } from '@interledger/open-payments'
-import { expectClientError, FINISH_URI, prepareCheckout, startTestSandbox, type TestSandbox } from './sandbox-harness.js'
+import { expectClientError, FINISH_URI, prepareCheckout, type TestSandbox, useTestSandbox } from './sandbox-harness.js'
 
+const sandboxes = useTestSandbox()
 let t: TestSandbox
-
-beforeEach(async () => {
-  t = await startTestSandbox()
-})
-
-afterEach(async () => {
-  expect(await t.invalidResponses()).toEqual([])
-  await t.close()
+beforeEach(() => {
+  t = sandboxes.current()
 })
 
 async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
@@ -138,8 +133,7 @@ describe('approved checkout', () => {
   })
 
   it('adds the configured fee on top of what the receiver gets', async () => {
-    await t.close()
-    t = await startTestSandbox({ quoteFee: { fixed: 5n, basisPoints: 100 } })
+    t = await sandboxes.restart({ quoteFee: { fixed: 5n, basisPoints: 100 } })
     const { quote } = await prepareCheckout(t, { amount: '1000' })
     expect(quote.receiveAmount.value).toBe('1000')
     expect(quote.debitAmount.value).toBe('1015')
@@ -206,8 +200,7 @@ describe('consent page', () => {
   })
 
   it('escapes what clients and wallets put in their names', async () => {
-    await t.close()
-    t = await startTestSandbox()
+    t = await sandboxes.restart({})
     t.sandbox.addWallet({ name: 'evil', publicName: '<script>alert("x")</script>' })
     const client = await t.clientFor('evil')
     const { grant } = await prepareCheckout(t, { client })

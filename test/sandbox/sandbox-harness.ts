@@ -14,7 +14,7 @@ import {
   OpenPaymentsClientError,
   type AuthenticatedClient,
 } from '@interledger/open-payments'
-import { expect } from 'vitest'
+import { afterEach, beforeEach, expect } from 'vitest'
 import { HttpMethod, type OpenAPI } from '@interledger/openapi'
 import { startSandbox, type Sandbox, type SandboxExchange, type SandboxOptions } from '../../src/sandbox/server.js'
 import { createSandboxIdentity } from '../../src/sandbox/identities.js'
@@ -231,4 +231,28 @@ export async function requestToken(t: TestSandbox, client: AuthenticatedClient, 
 
 export function resourceServerOf(t: TestSandbox): string {
   return `https://localhost:${new URL(t.sandbox.origin).port}/rs`
+}
+
+/**
+ * Gives each test of the file a fresh sandbox, and fails the test if any response it served broke
+ * the specification. Read `current()` inside tests; `restart(opts)` swaps in a differently
+ * configured one.
+ */
+export function useTestSandbox() {
+  let sandbox: TestSandbox
+  beforeEach(async () => {
+    sandbox = await startTestSandbox()
+  })
+  afterEach(async () => {
+    expect(await sandbox.invalidResponses()).toEqual([])
+    await sandbox.close()
+  })
+  return {
+    current: () => sandbox,
+    async restart(opts: SandboxOptions) {
+      await sandbox.close()
+      sandbox = await startTestSandbox(opts)
+      return sandbox
+    },
+  }
 }
