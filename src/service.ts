@@ -7,6 +7,7 @@ import { useConfig, type Config } from './config.js'
 import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
 import { logger } from './logger.js'
 import { upsertSeller } from './sellers/service.js'
+import { startWebhookDispatcher } from './webhooks/dispatcher.js'
 
 export interface RunningService {
   url: string
@@ -38,6 +39,7 @@ export async function startService(cfg: Config, hooks: ServiceHooks = {}): Promi
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
   logger.info({ url, sandbox: Boolean(hooks.sandbox) }, 'payments service listening')
+  const webhookDispatcher = startWebhookDispatcher()
 
   let closing: Promise<void> | undefined
   return {
@@ -49,6 +51,7 @@ export async function startService(cfg: Config, hooks: ServiceHooks = {}): Promi
           server.close(() => resolve())
           if ('closeIdleConnections' in server) server.closeIdleConnections()
         })
+        await webhookDispatcher.stop()
         await closeDatabase()
         logger.info('payments service stopped')
       })()

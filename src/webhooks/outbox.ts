@@ -1,0 +1,89 @@
+// The transactional outbox: a payment change and the webhook event announcing it are written in
+// one transaction, so an event exists exactly when its change committed. The dispatcher sends it
+// later; nothing here touches the network.
+import { monotonicFactory } from 'ulid'
+import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import { eventTypeOf, restStatusOf, type RestStatus } from '../payments/state.js'
+
+/** The JSON body the marketplace receives: the contract's fields plus the event id and details. */
+export interface PaymentEventBody {
+  id: string
+  type: string
+  pendingId: string
+  offerId: string
+  status: RestStatus
+  state: Payment['state']
+  outgoingPaymentId: string | null
+  amount: string
+  assetCode: string
+  assetScale: number
+  failureCode?: string
+  failureMessage?: string
+  timestamp: string
+}
+
+// Monotonic within this process: two events written in the same millisecond still sort in the
+// order they were written, which is the order the dispatcher delivers them per payment.
+const nextEventId = monotonicFactory()
+
+/** Builds the body from the payment as it is after the change. Only public fields: no tokens, nonces or keys. */
+export function buildPaymentEventBody(id: string, payment: Payment, type: string, at: Date): PaymentEventBody {
+  return {
+    id,
+    type,
+    pendingId: payment.id,
+    offerId: payment.offerId,
+    status: restStatusOf[payment.state],
+    state: payment.state,
+    outgoingPaymentId: payment.outgoingPaymentId ?? null,
+    amount: payment.amount,
+    assetCode: payment.assetCode,
+    assetScale: payment.assetScale,
+    ...(payment.failureCode ? { failureCode: payment.failureCode } : {}),
+    ...(payment.failureMessage ? { failureMessage: payment.failureMessage } : {}),
+    timestamp: at.toISOString(),
+  }
+}
+
+/** Writes the event announcing `payment`'s current state. Call it inside the transaction that changed the payment. */
+export async function enqueuePaymentEvent(
+  tx: Prisma.TransactionClient,
+  payment: Payment,
+  type: string = eventTypeOf[payment.state],
+): Promise<WebhookEvent> {
+  const at = new Date()
+  const id = nextEventId(at.getTime())
+  const body = buildPaymentEventBody(id, payment, type, at)
+  return tx.webhookEvent.create({
+    data: { id, paymentId: payment.id, type, payload: JSON.stringify(body), nextAttemptAt: at, createdAt: at },
+  })
+}
+
+const wakeListeners = new Set<() => void>()
+
+/** Tells the dispatchers running in this process that events were committed. A no-op when none runs. */
+export function wakeWebhookDispatcher(): void {
+  for (const listener of wakeListeners) listener()
+}
+
+/** Registers a dispatcher's wake-up; returns the function that unregisters it. */
+export function listenForWebhookWakeups(listener: () => void): () => void {
+  wakeListeners.add(listener)
+  return () => wakeListeners.delete(listener)
+}
+
+/**
+ * Makes an event PENDING and due now (redelivery on request, e.g. after a dead-letter). The
+ * attempt count restarts so the event gets the whole retry schedule again; the last error and
+ * status code stay until the next attempt replaces them. Returns null for an unknown id.
+ */
+export async function requeueWebhookEvent(id: string, now = new Date()): Promise<WebhookEvent | null> {
+  // In a transaction: see dispatcher.ts on the SQLite adapter's shared connection.
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.webhookEvent.updateMany({
+      where: { id },
+      data: { status: 'PENDING', nextAttemptAt: now, attempts: 0, deliveredAt: null },
+    })
+    return count === 0 ? null : tx.webhookEvent.findUnique({ where: { id } })
+  })
+}
