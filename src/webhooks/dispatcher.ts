@@ -25,6 +25,8 @@ export interface WebhookDispatcherOptions {
   now?: () => Date
   /** A name for this dispatcher in the logs. */
   owner?: string
+  /** false: no polling and no wake-ups, only runOnce() delivers (tests drive it step by step). Default true. */
+  poll?: boolean
 }
 
 export type DeliveryOutcome =
@@ -220,11 +222,14 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     }
   }
 
-  const stopListening = listenForWebhookWakeups(() => {
-    if (looping) wokenWhileLooping = true
-    else scheduleLoop(0)
-  })
-  scheduleLoop(0) // events left over from before a restart go out now, not after the first poll
+  let stopListening = () => {}
+  if (opts.poll !== false) {
+    stopListening = listenForWebhookWakeups(() => {
+      if (looping) wokenWhileLooping = true
+      else scheduleLoop(0)
+    })
+    scheduleLoop(0) // events left over from before a restart go out now, not after the first poll
+  }
 
   return {
     runOnce: () => track(runOnce()),

@@ -1,0 +1,24 @@
+// Development without WEBHOOK_SECRET: deliveries still go out, unsigned, after one loud warning.
+// (Its own file: a test service sets the process-wide config and database.)
+import { describe, expect, it } from 'vitest'
+import { startTestService } from '../harness.js'
+import { changePaymentState, createTestPayment, startReceiver, waitFor } from './webhook-harness.js'
+
+describe('without a secret (development)', () => {
+  it('sends unsigned deliveries and warns loudly once at start', async () => {
+    const plain = await startReceiver()
+    const dev = await startTestService({ DJANGO_BASE_URL: plain.url, NODE_ENV: 'development' })
+    try {
+      expect(dev.logs.filter((line) => line.includes('WEBHOOK_SECRET IS NOT SET'))).toHaveLength(1)
+      const payment = await createTestPayment(dev)
+      await changePaymentState(dev, payment, 'COMPLETED', { wake: true })
+      const [delivery] = await waitFor(() => plain.received.length === 1 && plain.received)
+      expect(delivery.headers['webhook-id']).toBe(delivery.json.id)
+      expect(delivery.headers['webhook-timestamp']).toMatch(/^\d+$/)
+      expect(delivery.headers['webhook-signature']).toBeUndefined()
+    } finally {
+      await dev.close()
+      await plain.close()
+    }
+  })
+})
