@@ -122,11 +122,12 @@ export async function changePaymentState(
   return event
 }
 
-export function createTestClock(start = new Date()) {
-  let current = start.getTime()
+/** Real time plus an offset the test moves forward: days pass in an instant, and events written "now" are due. */
+export function createTestClock() {
+  let offsetMs = 0
   return {
-    now: () => new Date(current),
-    set: (at: Date) => void (current = at.getTime()),
-    advance: (ms: number) => void (current += ms),
+    now: () => new Date(Date.now() + offsetMs),
+    set: (at: Date) => void (offsetMs = at.getTime() - Date.now()),
+    advance: (ms: number) => void (offsetMs += ms),
   }
 }

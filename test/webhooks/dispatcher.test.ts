@@ -1,0 +1,227 @@
+// The dispatcher on a test clock: retries over about three days, Retry-After, dead-letter, the
+// per-payment order, leases between two dispatchers, and a dispatcher that dies holding a lease.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { computeNextAttemptAt, parseRetryAfter, startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
+import { startTestService, type TestService } from '../harness.js'
+import {
+  changePaymentState,
+  createTestClock,
+  createTestPayment,
+  expectSignedWith,
+  newWebhookSecret,
+  startReceiver,
+  waitFor,
+  type Receiver,
+} from './webhook-harness.js'
+
+const secrets = [newWebhookSecret()]
+const DAY = 86_400_000
+let service: TestService
+let receiver: Receiver
+const dispatchers: WebhookDispatcher[] = []
+
+beforeAll(async () => {
+  receiver = await startReceiver()
+  service = await startTestService({
+    DJANGO_BASE_URL: receiver.url,
+    WEBHOOK_SECRET: secrets.join(','),
+    WEBHOOK_TIMEOUT_MS: '3000',
+    // The service's own dispatcher sleeps through these tests; no test here wakes it.
+    WEBHOOK_POLL_INTERVAL_MS: String(DAY),
+  })
+})
+afterAll(async () => {
+  await service.close()
+  await receiver.close()
+})
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((d) => d.stop()))
+  receiver.received.length = 0
+  receiver.respond = () => ({ status: 200 })
+  await service.db.webhookEvent.updateMany({ where: { status: 'PENDING' }, data: { status: 'DEAD' } })
+})
+
+function startTestDispatcher(clock = createTestClock(), owner = 'test') {
+  const dispatcher = startWebhookDispatcher({ now: clock.now, owner, poll: false })
+  dispatchers.push(dispatcher)
+  return dispatcher
+}
+
+const eventRow = (id: string) => service.db.webhookEvent.findUniqueOrThrow({ where: { id } })
+
+describe('retries', () => {
+  it('keeps an event while the receiver is down and delivers it once it is back, honouring Retry-After', async () => {
+    const clock = createTestClock()
+    const dispatcher = startTestDispatcher(clock)
+    const payment = await createTestPayment(service)
+    const event = await changePaymentState(service, payment, 'COMPLETED')
+
+    receiver.respond = () => 'drop' // down: the connection is cut
+    expect(await dispatcher.runOnce()).toBe(1)
+    let row = await eventRow(event.id)
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: null, leaseUntil: null })
+    expect(row.lastError).toMatch(/^connection failed/)
+    const firstDelay = row.nextAttemptAt.getTime() - clock.now().getTime()
+    expect(firstDelay).toBeGreaterThan(4_500) // the schedule's first step, plus up to 20 % jitter
+    expect(firstDelay).toBeLessThanOrEqual(6_000)
+
+    expect(await dispatcher.runOnce()).toBe(0) // not due yet
+    clock.set(row.nextAttemptAt)
+    receiver.respond = () => ({ status: 503, headers: { 'retry-after': '3600' }, body: 'maintenance' })
+    expect(await dispatcher.runOnce()).toBe(1)
+    row = await eventRow(event.id)
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503: maintenance' })
+    const retryAfterDelay = row.nextAttemptAt.getTime() - clock.now().getTime()
+    expect(retryAfterDelay).toBeGreaterThan(3_590_000) // Retry-After beat the schedule's 5 min step
+    expect(retryAfterDelay).toBeLessThanOrEqual(3_600_000)
+
+    clock.advance(retryAfterDelay - 5_000)
+    expect(await dispatcher.runOnce()).toBe(0)
+    clock.advance(5_000)
+    receiver.respond = () => ({ status: 204 })
+    expect(await dispatcher.runOnce()).toBe(1)
+    row = await eventRow(event.id)
+    expect(row).toMatchObject({ status: 'DELIVERED', attempts: 3, lastStatusCode: 204, lastError: null })
+    expect(receiver.received).toHaveLength(3)
+    for (const delivery of receiver.received) expectSignedWith(delivery, secrets) // fresh timestamps on each attempt
+    expect(new Set(receiver.received.map((d) => d.json.id))).toEqual(new Set([event.id]))
+  })
+
+  it('retries 5xx and timeouts for about three days, then dead-letters the event', async () => {
+    const clock = createTestClock()
+    const start = Date.now()
+    const dispatcher = startTestDispatcher(clock)
+    const event = await changePaymentState(service, await createTestPayment(service), 'FAILED')
+    receiver.respond = () => ({ status: 500 })
+    let row = await eventRow(event.id)
+    while (row.status === 'PENDING') {
+      clock.set(row.nextAttemptAt)
+      expect(await dispatcher.runOnce()).toBe(1)
+      row = await eventRow(event.id)
+    }
+    expect(row).toMatchObject({ status: 'DEAD', attempts: 10, lastStatusCode: 500 })
+    expect(row.lastError).toBe('HTTP 500 (gave up after 10 attempts)')
+    const days = (clock.now().getTime() - start) / DAY // the schedule sums to 71.6 h, plus up to 20 % jitter
+    expect(days).toBeGreaterThan(2.9)
+    expect(days).toBeLessThan(3.6)
+  })
+
+  it('computes the backoff with jitter, and caps Retry-After at a day', () => {
+    const now = new Date('2026-11-29T12:00:00Z')
+    const at = (...args: Parameters<typeof computeNextAttemptAt>) => computeNextAttemptAt(...args)!.getTime() - now.getTime()
+    expect(at(1, [5000, 60000], now, undefined, () => 0)).toBe(5000)
+    expect(at(1, [5000, 60000], now, undefined, () => 1)).toBe(6000)
+    expect(at(2, [5000, 60000], now, 1000, () => 0)).toBe(60000)
+    expect(at(2, [5000, 60000], now, 30 * DAY, () => 0)).toBe(DAY)
+    expect(computeNextAttemptAt(3, [5000, 60000], now)).toBeNull()
+    expect(parseRetryAfter('120', now)).toBe(120_000)
+    expect(parseRetryAfter('Sun, 29 Nov 2026 12:10:00 GMT', now)).toBe(600_000)
+    expect(parseRetryAfter('soon', now)).toBeUndefined()
+  })
+})
+
+describe('dead-letter', () => {
+  it('dead-letters on 410 and other 4xx at once, and a dead event no longer holds back the next one', async () => {
+    const clock = createTestClock()
+    const dispatcher = startTestDispatcher(clock)
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    const second = await changePaymentState(service, payment, 'COMPLETED')
+    const other = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    receiver.respond = (d) => (d.json.id === first.id ? { status: 410, body: 'gone' } : d.json.id === other.id ? { status: 400 } : { status: 200 })
+
+    expect(await dispatcher.runOnce()).toBe(2)
+    expect(await eventRow(first.id)).toMatchObject({ status: 'DEAD', attempts: 1, lastStatusCode: 410, lastError: 'HTTP 410: gone' })
+    expect(await eventRow(other.id)).toMatchObject({ status: 'DEAD', attempts: 1, lastStatusCode: 400 })
+    expect(await dispatcher.runOnce()).toBe(1)
+    expect(await eventRow(second.id)).toMatchObject({ status: 'DELIVERED' })
+  })
+
+  it('retries 429 (too many requests) rather than giving up', async () => {
+    const dispatcher = startTestDispatcher()
+    const event = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    receiver.respond = () => ({ status: 429 })
+    await dispatcher.runOnce()
+    expect(await eventRow(event.id)).toMatchObject({ status: 'PENDING', lastStatusCode: 429 })
+  })
+})
+
+describe('ordering', () => {
+  it('delivers a payment\'s events in the order written; a later one waits for an earlier one; other payments do not wait', async () => {
+    const clock = createTestClock()
+    const dispatcher = startTestDispatcher(clock)
+    const slow = await createTestPayment(service)
+    const e1 = await changePaymentState(service, slow, 'PROCESSING')
+    const e2 = await changePaymentState(service, slow, 'COMPLETED')
+    const f1 = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    let failFirst = true
+    receiver.respond = (d) => {
+      if (d.json.id === e1.id && failFirst) {
+        failFirst = false
+        return { status: 503 }
+      }
+      return { status: 200 }
+    }
+
+    expect(await dispatcher.runOnce()).toBe(2) // e1 (fails) and f1; e2 waits behind e1
+    expect(await dispatcher.runOnce()).toBe(0)
+    expect((await eventRow(f1.id)).status).toBe('DELIVERED')
+    expect((await eventRow(e2.id)).status).toBe('PENDING')
+
+    clock.advance(10 * 60_000)
+    expect(await dispatcher.runOnce()).toBe(1) // e1
+    expect(await dispatcher.runOnce()).toBe(1) // then e2
+    expect(new Set(receiver.received.slice(0, 2).map((d) => d.json.id))).toEqual(new Set([e1.id, f1.id]))
+    const slowOrder = receiver.received.filter((d) => d.json.pendingId === slow.id).map((d) => d.json.id)
+    expect(slowOrder).toEqual([e1.id, e1.id, e2.id])
+  })
+})
+
+describe('several dispatchers on one database', () => {
+  it('never delivers an event twice, and keeps each payment in order', async () => {
+    const payments = await Promise.all(Array.from({ length: 15 }, () => createTestPayment(service)))
+    const events = []
+    for (const state of ['PROCESSING', 'COMPLETED'] as const) {
+      for (const payment of payments) events.push(await changePaymentState(service, payment, state))
+    }
+    receiver.respond = () => ({ status: 200, delayMs: 5 + Math.floor(Math.random() * 20) })
+    const a = startTestDispatcher(createTestClock(), 'a')
+    const b = startTestDispatcher(createTestClock(), 'b')
+    for (let round = 0; round < 20; round++) {
+      const [x, y] = await Promise.all([a.runOnce(), b.runOnce()])
+      if (x + y === 0) break
+    }
+    const ids = receiver.received.map((d) => d.json.id)
+    expect(ids.sort()).toEqual(events.map((e) => e.id).sort())
+    expect(await service.db.webhookEvent.count({ where: { id: { in: ids }, status: 'DELIVERED', attempts: 1 } })).toBe(events.length)
+    for (const payment of payments) {
+      expect(receiver.received.filter((d) => d.json.pendingId === payment.id).map((d) => d.json.type)).toEqual(['payment.processing', 'payment.completed'])
+    }
+  })
+
+  it('delivers an event after the lease of a dispatcher that died holding it expires, and the dead one cannot overwrite the result', async () => {
+    const clock = createTestClock()
+    const crashed = startTestDispatcher(clock, 'crashed')
+    const survivor = startTestDispatcher(clock, 'survivor')
+    const event = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    receiver.respond = () => 'hang' // the first dispatcher claims and sends, then "dies" mid-request
+    const crashedRun = crashed.runOnce()
+    await waitFor(() => receiver.received.length === 1)
+    const claimed = await eventRow(event.id)
+    const leaseMs = claimed.leaseUntil!.getTime() - clock.now().getTime()
+    expect(leaseMs).toBeGreaterThan(59_000) // max(60 s, 3 x timeout)
+    expect(leaseMs).toBeLessThanOrEqual(60_000)
+
+    receiver.respond = () => ({ status: 200 })
+    expect(await survivor.runOnce()).toBe(0) // leased
+    clock.advance(leaseMs + 1)
+    expect(await survivor.runOnce()).toBe(1)
+    expect(await eventRow(event.id)).toMatchObject({ status: 'DELIVERED', attempts: 1, leaseUntil: null })
+
+    receiver.releaseHanging() // the dead dispatcher's request finally fails
+    expect(await crashedRun).toBe(1)
+    expect(await eventRow(event.id)).toMatchObject({ status: 'DELIVERED', lastStatusCode: 200, lastError: null })
+    await waitFor(() => service.logs.some((line) => line.includes('lease expired before the outcome was recorded')))
+    expect(receiver.received).toHaveLength(2)
+  })
+})
