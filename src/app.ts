@@ -9,6 +9,7 @@ import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
+import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
 
 export interface AppOptions {
@@ -51,7 +52,10 @@ export function createApp(options: AppOptions = {}): Hono {
   })
   app.on(['GET', 'POST'], '/graphql', (c) => yoga.fetch(c.req.raw))
 
+  app.route('/', finishRoutes)
+
   app.use(requireApiToken())
   app.route('/', sellerRoutes)
+  app.route('/', paymentRoutes)
   return app
 }

@@ -6,6 +6,7 @@ import { createApp } from './app.js'
 import { useConfig, type Config } from './config.js'
 import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
 import { logger } from './logger.js'
+import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWebhookDispatcher } from './webhooks/dispatcher.js'
 
@@ -14,31 +15,39 @@ export interface RunningService {
   close(): Promise<void>
 }
 
-export interface ServiceHooks {
-  /** Runs after the database is open and before the server listens (the embedded sandbox uses it). */
-  beforeListen?: () => Promise<void>
-  sandbox?: boolean
-}
-
-export async function startService(cfg: Config, hooks: ServiceHooks = {}): Promise<RunningService> {
+export async function startService(cfg: Config): Promise<RunningService> {
   useConfig(cfg)
   if (cfg.migrateOnStart) await migrateDatabase(cfg.databaseUrl)
   await openDatabase(cfg.databaseUrl)
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }
-  await hooks.beforeListen?.()
-  if (cfg.bootstrapSeller) {
-    await upsertSeller(cfg.bootstrapSeller)
-  }
 
-  const app = createApp({ sandbox: hooks.sandbox })
+  // No real wallet configured (and not production): run the sandbox wallet in this process and
+  // register its seller, so that a first `npm start` can take a checkout end to end offline.
+  let demo: DemoWallets | undefined
+  if (cfg.sandbox) {
+    demo = await startDemoWallets({ port: cfg.sandbox.port, keysDir: cfg.keysDir, logger: logger.child({ component: 'sandbox' }) })
+    cfg = useConfig({ ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } })
+    logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
+  }
+  const bootstrapSeller =
+    cfg.bootstrapSeller ??
+    (demo && { id: cfg.sellerId, walletAddressUrl: demo.seller.walletAddressUrl, keyId: demo.seller.keyId, privateKeyPath: demo.seller.privateKeyPath })
+  if (bootstrapSeller) await upsertSeller(bootstrapSeller)
+
+  const app = createApp({ sandbox: Boolean(demo) })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
   })
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
-  logger.info({ url, sandbox: Boolean(hooks.sandbox) }, 'payments service listening')
+  logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')
+  if (demo) {
+    logger.info(
+      `SANDBOX: try a checkout: curl -X POST ${url}/offers/1/quotes/start -H 'content-type: application/json' -d '{"sellerId":"${cfg.sellerId}","buyerWalletAddressUrl":"${demo.buyerWalletAddressUrl}","amount":"100"}' then open its redirectUrl in a browser`,
+    )
+  }
   const webhookDispatcher = startWebhookDispatcher()
 
   let closing: Promise<void> | undefined
@@ -52,6 +61,7 @@ export async function startService(cfg: Config, hooks: ServiceHooks = {}): Promi
           if ('closeIdleConnections' in server) server.closeIdleConnections()
         })
         await webhookDispatcher.stop()
+        await demo?.sandbox.close()
         await closeDatabase()
         logger.info('payments service stopped')
       })()

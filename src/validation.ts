@@ -18,3 +18,8 @@ export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   cursor: z.string().min(1).max(100).optional(),
 })
+
+/** GraphQL sends absent optional inputs as null; the zod schemas treat absent as undefined. */
+export function withoutNulls<T extends Record<string, unknown>>(input: T): { [K in keyof T]: Exclude<T[K], null> } {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null)) as never
+}

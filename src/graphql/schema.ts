@@ -2,6 +2,7 @@
 import { lexicographicSortSchema, printSchema } from 'graphql'
 import { builder } from './builder.js'
 import '../sellers/schema.js'
+import '../payments/schema.js'
 import '../webhooks/schema.js'
 
 export const schema = builder.toSchema()

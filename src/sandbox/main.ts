@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import pino from 'pino'
-import { startSandbox } from './server.js'
-import { createSandboxIdentity } from './identities.js'
+import { startDemoWallets } from './demo-wallets.js'
 
 // `npm run sandbox`: a standalone wallet for demos. Everything but the seller's key file is in
 // memory and gone when the process stops.
@@ -14,11 +13,7 @@ const env = z
   .parse(process.env)
 
 const logger = pino({ level: env.LOG_LEVEL })
-const sandbox = await startSandbox({ port: env.SANDBOX_PORT, logger })
-sandbox.addWallet({ name: 'seller', publicName: 'Seller Shop' })
-sandbox.addWallet({ name: 'buyer', publicName: 'Buyer', balance: 1_000_000n })
-const seller = createSandboxIdentity({ dir: env.SANDBOX_KEYS_DIR, walletName: 'seller' })
-sandbox.addClientKey('seller', seller.jwk)
+const { sandbox, seller } = await startDemoWallets({ port: env.SANDBOX_PORT, keysDir: env.SANDBOX_KEYS_DIR, logger })
 
 logger.info(
   {

@@ -1,0 +1,19 @@
+// Reading wallet addresses, with the SSRF guard applied to the address and to the auth and
+// resource servers it names (both are URLs chosen by whoever controls that wallet).
+import type { AuthenticatedClient, WalletAddress } from '@interledger/open-payments'
+import { config } from '../config.js'
+import { toWalletError } from './errors.js'
+import { checkWalletAddressUrl } from './wallet-address-url.js'
+
+export async function getWalletAddress(client: AuthenticatedClient, url: string, field: string): Promise<WalletAddress> {
+  const checked = await checkWalletAddressUrl(url, config.openPayments, field)
+  let wallet: WalletAddress
+  try {
+    wallet = await client.walletAddress.get({ url: checked })
+  } catch (error) {
+    throw toWalletError(error, `reading the wallet address ${field}`)
+  }
+  await checkWalletAddressUrl(wallet.authServer, config.openPayments, `${field} authServer`)
+  await checkWalletAddressUrl(wallet.resourceServer, config.openPayments, `${field} resourceServer`)
+  return wallet
+}

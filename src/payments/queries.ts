@@ -1,0 +1,45 @@
+// Reading payments: one by pendingId, and bounded pages filtered by offer, status or seller.
+import { db, type Payment, type PaymentState, Prisma } from '../db.js'
+import { AppError } from '../errors.js'
+import type { RestStatus } from './state.js'
+
+export async function requirePayment(pendingId: string): Promise<Payment> {
+  const payment = await db.payment.findUnique({ where: { id: pendingId } })
+  if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+  return payment
+}
+
+const statesOfRestStatus: Record<RestStatus, PaymentState[]> = {
+  pending: ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING'],
+  paid: ['COMPLETED'],
+  failed: ['FAILED', 'REJECTED', 'EXPIRED'],
+}
+
+export interface PaymentFilter {
+  offerId?: string
+  sellerId?: string
+  status?: RestStatus
+  states?: PaymentState[]
+}
+
+export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
+  const states = filter.states ?? (filter.status ? statesOfRestStatus[filter.status] : undefined)
+  return {
+    // A payment whose start has not finished yet is not shown (it may still be rolled back).
+    redirectUrl: { not: null },
+    ...(filter.offerId ? { offerId: filter.offerId } : {}),
+    ...(filter.sellerId ? { sellerId: filter.sellerId } : {}),
+    ...(states ? { state: { in: states } } : {}),
+  }
+}
+
+/** A page in creation order (ids are ULIDs); `limit + 1` rows are read to know whether more exist. */
+export async function listPayments(filter: PaymentFilter, page: { limit: number; cursor?: string }) {
+  const rows = await db.payment.findMany({
+    where: { ...paymentWhere(filter), ...(page.cursor ? { id: { gt: page.cursor } } : {}) },
+    orderBy: { id: 'asc' },
+    take: page.limit + 1,
+  })
+  const payments = rows.slice(0, page.limit)
+  return { payments, nextCursor: rows.length > page.limit ? payments.at(-1)!.id : undefined }
+}

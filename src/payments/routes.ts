@@ -1,0 +1,107 @@
+// REST routes for checkouts, byte-compatible with the contract
+// (../shared/contract/payments-service-api.md) plus the extra fields the original answered.
+import { Hono, type Context } from 'hono'
+import { z } from 'zod'
+import type { Payment } from '../db.js'
+import { AppError } from '../errors.js'
+import { errorBody, readJsonBody } from '../http/errors.js'
+import { PageQuery, parseInput } from '../validation.js'
+import { finishCheckout } from './finish.js'
+import { renderFinishPage, returnUrlFor } from './finish-page.js'
+import { createIncomingPayment, getWalletProfile } from './incoming.js'
+import { listPayments, requirePayment } from './queries.js'
+import { startCheckout } from './start.js'
+import { restStatusOf } from './state.js'
+
+const idempotencyKey = (c: Context) => c.req.header('idempotency-key') || undefined
+
+const statusJson = (p: Payment) => ({
+  pendingId: p.id,
+  offerId: p.offerId,
+  status: restStatusOf[p.state],
+  buyerWalletAddressUrl: p.buyerWalletAddressUrl,
+  incomingPaymentId: p.incomingPaymentId,
+  ...(p.outgoingPaymentId ? { outgoingPaymentId: p.outgoingPaymentId } : {}),
+  quoteId: p.quoteId,
+})
+
+const pendingListJson = (p: Payment) => {
+  const { quoteId: _quoteId, ...rest } = statusJson(p)
+  return rest
+}
+
+const offerListJson = (p: Payment) => {
+  const { offerId: _offerId, ...rest } = statusJson(p)
+  return rest
+}
+
+function finishJson(payment: Payment) {
+  const body = { pendingId: payment.id, status: restStatusOf[payment.state], state: payment.state }
+  if (payment.outgoingPaymentJson) return { ok: true, outgoingPayment: JSON.parse(payment.outgoingPaymentJson), ...body }
+  if (payment.failureCode) return { ok: false, ...body, error: payment.failureMessage, code: payment.failureCode }
+  return { ok: false, ...body }
+}
+
+const ListQuery = PageQuery.extend({ status: z.enum(['pending', 'paid', 'failed']).optional() })
+
+/** The wallet's finish redirect: public (the buyer's browser), verified by its hash. */
+export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
+  const wantsHtml = (c.req.header('accept') ?? '').includes('text/html')
+  let payment: Payment
+  try {
+    payment = await finishCheckout(c.req.query())
+  } catch (error) {
+    if (!wantsHtml || !(error instanceof AppError)) throw error
+    return c.html(`<!doctype html><title>Payment link problem</title><h1>Payment link problem</h1><p>${errorBody(error).error.replace(/[&<>"']/g, '')}</p>`, error.status as 400)
+  }
+  if (wantsHtml) {
+    const target = returnUrlFor(payment)
+    return target ? c.redirect(target, 303) : c.html(renderFinishPage(payment))
+  }
+  return c.json(finishJson(payment), payment.state === 'FINISHING' ? 202 : 200)
+})
+
+export const paymentRoutes = new Hono()
+  .post('/offers/:offerId/quotes/start', async (c) => {
+    const body = await readJsonBody(c)
+    const payment = await startCheckout({ ...body, offerId: c.req.param('offerId'), idempotencyKey: idempotencyKey(c) })
+    return c.json({
+      success: true,
+      pendingId: payment.id,
+      redirectUrl: payment.redirectUrl,
+      paymentUrl: payment.redirectUrl,
+      incomingPaymentId: payment.incomingPaymentId,
+      quoteId: payment.quoteId,
+      amount: payment.amount,
+      assetCode: payment.assetCode,
+    })
+  })
+  .get('/payments/pending', async (c) => {
+    const query = parseInput(ListQuery, c.req.query())
+    const page = await listPayments({ status: query.status }, query)
+    return c.json({ payments: page.payments.map(pendingListJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
+  })
+  .get('/payments/:pendingId/status', async (c) => c.json(statusJson(await requirePayment(c.req.param('pendingId')))))
+  .get('/offers/:offerId/payments', async (c) => {
+    const query = parseInput(ListQuery, c.req.query())
+    const offerId = c.req.param('offerId')
+    const page = await listPayments({ offerId, status: query.status }, query)
+    return c.json({ offerId, payments: page.payments.map(offerListJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
+  })
+  .post('/api/payments/incoming', async (c) => {
+    const body = await readJsonBody(c)
+    const record = await createIncomingPayment({ ...body, idempotencyKey: idempotencyKey(c) })
+    return c.json({
+      success: true,
+      paymentId: record.incomingPaymentId,
+      payment_id: record.incomingPaymentId,
+      data: {
+        incomingPaymentId: record.incomingPaymentId,
+        walletAddress: record.walletAddress,
+        amount: record.amount,
+        assetCode: record.assetCode,
+        assetScale: record.assetScale,
+      },
+    })
+  })
+  .post('/api/wallet/profile', async (c) => c.json({ success: true, wallet: await getWalletProfile(await readJsonBody(c)) }))

@@ -1,0 +1,213 @@
+// GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
+// filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
+import { db, type Payment } from '../db.js'
+import { builder, MoneyRef, type Money } from '../graphql/builder.js'
+import { finishCheckout } from './finish.js'
+import { createIncomingPayment } from './incoming.js'
+import { paymentWhere } from './queries.js'
+import { startCheckout } from './start.js'
+import { restStatusOf } from './state.js'
+import { withoutNulls } from '../validation.js'
+
+export const PaymentStateEnum = builder.enumType('PaymentState', {
+  description: 'The detailed state machine. REST `status` maps it: pending = AWAITING_APPROVAL, FINISHING, PROCESSING; paid = COMPLETED; failed = FAILED, REJECTED, EXPIRED.',
+  values: {
+    AWAITING_APPROVAL: { description: 'The buyer was sent to their wallet and has not come back yet.' },
+    FINISHING: { description: 'The buyer approved; the grant is being continued and the outgoing payment created.' },
+    PROCESSING: { description: 'The outgoing payment exists; waiting for the seller wallet to report the money arrived.' },
+    COMPLETED: { description: "The seller's incoming payment received the full amount (REST: paid)." },
+    FAILED: { description: 'The payment could not be made; see failure.' },
+    REJECTED: { description: 'The buyer rejected the payment in their wallet.' },
+    EXPIRED: { description: 'The buyer did not approve within the consent lifetime.' },
+  } as const,
+})
+
+const RestStatusEnum = builder.enumType('PaymentStatus', { values: ['pending', 'paid', 'failed'] as const })
+
+const money = (value: string | null, assetCode: string | null, assetScale: number | null): Money | null =>
+  value !== null && assetCode !== null && assetScale !== null ? { value, assetCode, assetScale } : null
+
+const QuoteRef = builder.objectRef<Payment>('PaymentQuote').implement({
+  description: 'The price the buyer approves: debitAmount is what leaves their wallet (fees included).',
+  fields: (t) => ({
+    id: t.string({ resolve: (p) => p.quoteId! }),
+    debitAmount: t.field({ type: MoneyRef, resolve: (p) => money(p.debitAmount, p.debitAssetCode, p.debitAssetScale)! }),
+    receiveAmount: t.field({ type: MoneyRef, resolve: (p) => money(p.receiveAmount, p.assetCode, p.assetScale)! }),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (p) => p.quoteExpiresAt }),
+  }),
+})
+
+const FailureRef = builder.objectRef<Payment>('PaymentFailure').implement({
+  fields: (t) => ({
+    code: t.string({ resolve: (p) => p.failureCode! }),
+    message: t.string({ resolve: (p) => p.failureMessage ?? '' }),
+  }),
+})
+
+const SettlementRef = builder.objectRef<Payment>('PaymentSettlement').implement({
+  description: 'What the wallets last reported about the money, and when the service checks again.',
+  fields: (t) => ({
+    sentAmount: t.field({ type: MoneyRef, nullable: true, resolve: (p) => money(p.sentAmount, p.debitAssetCode, p.debitAssetScale) }),
+    receivedAmount: t.field({ type: MoneyRef, nullable: true, resolve: (p) => money(p.receivedAmount, p.assetCode, p.assetScale) }),
+    partiallyReceived: t.boolean({
+      resolve: (p) => p.receivedAmount !== null && BigInt(p.receivedAmount) > 0n && BigInt(p.receivedAmount) < BigInt(p.amount),
+    }),
+    checkAttempts: t.exposeInt('checkAttempts'),
+    lastCheckedAt: t.expose('lastCheckedAt', { type: 'DateTime', nullable: true }),
+    nextCheckAt: t.expose('nextCheckAt', { type: 'DateTime', nullable: true }),
+  }),
+})
+
+export const PaymentRef = builder.prismaNode('Payment', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    pendingId: t.exposeString('id'),
+    offerId: t.exposeString('offerId'),
+    seller: t.relation('seller'),
+    state: t.expose('state', { type: PaymentStateEnum }),
+    status: t.field({ type: RestStatusEnum, resolve: (p) => restStatusOf[p.state] }),
+    buyerWalletAddressUrl: t.exposeString('buyerWalletAddressUrl'),
+    amount: t.field({ type: MoneyRef, resolve: (p) => money(p.amount, p.assetCode, p.assetScale)! }),
+    redirectUrl: t.exposeString('redirectUrl', { nullable: true }),
+    incomingPaymentId: t.exposeString('incomingPaymentId', { nullable: true }),
+    quote: t.field({ type: QuoteRef, nullable: true, resolve: (p) => (p.quoteId ? p : null) }),
+    outgoingPaymentId: t.exposeString('outgoingPaymentId', { nullable: true }),
+    outgoingPayment: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'The outgoing payment as the buyer wallet reported it when it was created.',
+      resolve: (p) => (p.outgoingPaymentJson ? JSON.parse(p.outgoingPaymentJson) : null),
+    }),
+    failure: t.field({ type: FailureRef, nullable: true, resolve: (p) => (p.failureCode ? p : null) }),
+    settlement: t.field({ type: SettlementRef, resolve: (p) => p }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+})
+
+const PaymentFilter = builder.inputType('PaymentFilter', {
+  fields: (t) => ({
+    offerId: t.string(),
+    sellerId: t.string(),
+    status: t.field({ type: RestStatusEnum }),
+    states: t.field({ type: [PaymentStateEnum] }),
+  }),
+})
+
+const OfferRef = builder.objectRef<{ offerId: string }>('Offer').implement({
+  description: 'A job or offer of the marketplace, and the payments made for it.',
+  fields: (t) => ({
+    offerId: t.exposeString('offerId'),
+    payments: t.prismaConnection({
+      type: 'Payment',
+      cursor: 'id',
+      defaultSize: 50,
+      maxSize: 500,
+      resolve: (query, offer) => db.payment.findMany({ ...query, where: paymentWhere({ offerId: offer.offerId }), orderBy: { id: 'asc' } }),
+    }),
+  }),
+})
+
+builder.queryFields((t) => ({
+  payment: t.prismaField({
+    type: 'Payment',
+    nullable: true,
+    args: { pendingId: t.arg.string({ required: true }) },
+    resolve: (query, _root, args) => db.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
+  }),
+  payments: t.prismaConnection({
+    type: 'Payment',
+    cursor: 'id',
+    defaultSize: 50,
+    maxSize: 500,
+    args: { filter: t.arg({ type: PaymentFilter }) },
+    resolve: (query, _root, args) =>
+      db.payment.findMany({
+        ...query,
+        where: paymentWhere({
+          offerId: args.filter?.offerId ?? undefined,
+          sellerId: args.filter?.sellerId ?? undefined,
+          status: args.filter?.status ?? undefined,
+          states: args.filter?.states ?? undefined,
+        }),
+        orderBy: { id: 'asc' },
+      }),
+  }),
+  offer: t.field({ type: OfferRef, args: { offerId: t.arg.string({ required: true }) }, resolve: (_root, args) => ({ offerId: args.offerId }) }),
+}))
+
+const StartCheckoutInput = builder.inputType('StartCheckoutInput', {
+  fields: (t) => ({
+    offerId: t.string({ required: true }),
+    sellerId: t.string({ required: true }),
+    buyerWalletAddressUrl: t.string({ required: true }),
+    amount: t.string({ required: true, description: 'Positive integer in minor units of the seller asset ("100" = 1.00 at scale 2).' }),
+    returnUrl: t.string({ description: 'Where to send the buyer after the wallet redirect (overrides PAYMENT_RETURN_URL).' }),
+    idempotencyKey: t.string({ description: 'A retry with the same key returns the same payment.' }),
+  }),
+})
+
+const StartCheckoutPayload = builder.objectRef<Payment>('StartCheckoutPayload').implement({
+  fields: (t) => ({
+    payment: t.field({ type: PaymentRef, resolve: (p) => p }),
+    redirectUrl: t.string({ description: 'Send the buyer here to approve in their wallet.', resolve: (p) => p.redirectUrl! }),
+    quote: t.field({ type: QuoteRef, resolve: (p) => p }),
+  }),
+})
+
+const FinishCheckoutInput = builder.inputType('FinishCheckoutInput', {
+  description: 'The query parameters of the wallet redirect, for clients that receive it themselves.',
+  fields: (t) => ({
+    pendingId: t.string({ required: true }),
+    hash: t.string(),
+    interactRef: t.string(),
+    result: t.string(),
+    message: t.string(),
+  }),
+})
+
+const FinishCheckoutPayload = builder.objectRef<Payment>('FinishCheckoutPayload').implement({
+  fields: (t) => ({ payment: t.field({ type: PaymentRef, resolve: (p) => p }) }),
+})
+
+const CreateIncomingPaymentInput = builder.inputType('CreateIncomingPaymentInput', {
+  fields: (t) => ({
+    amount: t.string({ required: true }),
+    description: t.string(),
+    sellerId: t.string(),
+    idempotencyKey: t.string(),
+  }),
+})
+
+const CreateIncomingPaymentPayload = builder
+  .objectRef<Awaited<ReturnType<typeof createIncomingPayment>>>('CreateIncomingPaymentPayload')
+  .implement({
+    fields: (t) => ({
+      incomingPaymentId: t.exposeString('incomingPaymentId'),
+      walletAddress: t.exposeString('walletAddress'),
+      amount: t.field({ type: MoneyRef, resolve: (r) => ({ value: r.amount, assetCode: r.assetCode, assetScale: r.assetScale }) }),
+    }),
+  })
+
+builder.mutationFields((t) => ({
+  startCheckout: t.field({
+    type: StartCheckoutPayload,
+    args: { input: t.arg({ type: StartCheckoutInput, required: true }) },
+    errors: {},
+    resolve: (_root, { input }) => startCheckout(withoutNulls(input)),
+  }),
+  finishCheckout: t.field({
+    type: FinishCheckoutPayload,
+    args: { input: t.arg({ type: FinishCheckoutInput, required: true }) },
+    errors: {},
+    resolve: (_root, { input }) =>
+      finishCheckout(withoutNulls({ pendingId: input.pendingId, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
+  }),
+  createIncomingPayment: t.field({
+    type: CreateIncomingPaymentPayload,
+    args: { input: t.arg({ type: CreateIncomingPaymentInput, required: true }) },
+    errors: {},
+    resolve: (_root, { input }) => createIncomingPayment(withoutNulls(input)),
+  }),
+}))

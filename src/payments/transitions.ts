@@ -1,0 +1,26 @@
+// Every payment state change goes through here: a compare-and-set update (only from the states
+// the caller expects, so two processes racing on one database cannot both win) and, in the same
+// transaction, the webhook event that announces it (transactional outbox).
+import { db, Prisma, type Payment, type PaymentState } from '../db.js'
+import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
+
+/**
+ * Moves payment `id` from one of `from` to `data.state` (or updates it in place when `data` has
+ * no state). Returns the updated payment, or null when another request or process got there first.
+ */
+export async function transitionPayment(
+  id: string,
+  from: readonly PaymentState[],
+  data: Prisma.PaymentUpdateManyMutationInput,
+): Promise<Payment | null> {
+  const changesState = typeof data.state === 'string'
+  const updated = await db.$transaction(async (tx) => {
+    const { count } = await tx.payment.updateMany({ where: { id, state: { in: [...from] } }, data })
+    if (count === 0) return null
+    const payment = await tx.payment.findUniqueOrThrow({ where: { id } })
+    if (changesState) await enqueuePaymentEvent(tx, payment)
+    return payment
+  })
+  if (updated && changesState) wakeWebhookDispatcher()
+  return updated
+}

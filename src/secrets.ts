@@ -1,0 +1,46 @@
+// Secrets at rest: GNAP continuation tokens, access tokens and the client nonce are stored
+// encrypted with AES-256-GCM under TOKEN_ENCRYPTION_KEY. Without that key (development only:
+// config requires it in production) a key is generated once beside the database.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import { config } from './config.js'
+import { sqlitePath } from './db.js'
+
+const VERSION = 'v1'
+let key: Buffer | undefined
+
+function encryptionKey(): Buffer {
+  if (key) return key
+  if (config.tokenEncryptionKey) {
+    key = Buffer.from(config.tokenEncryptionKey, 'base64')
+  } else {
+    const file = path.join(path.dirname(path.resolve(sqlitePath(config.databaseUrl))), 'token-encryption.key')
+    if (!fs.existsSync(file)) {
+      fs.writeFileSync(file, crypto.randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' })
+    }
+    key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64')
+  }
+  if (key.length !== 32) throw new Error('TOKEN_ENCRYPTION_KEY must be 32 bytes')
+  return key
+}
+
+/** Forgets the cached key (tests switch configurations within one process). */
+export function resetEncryptionKey(): void {
+  key = undefined
+}
+
+export function encryptSecret(plaintext: string): string {
+  const iv = crypto.randomBytes(12)
+  const cipher = crypto.createCipheriv('aes-256-gcm', encryptionKey(), iv)
+  const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
+  return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.')
+}
+
+export function decryptSecret(stored: string): string {
+  const [version, iv, tag, data] = stored.split('.')
+  if (version !== VERSION || !iv || !tag || data === undefined) throw new Error('not an encrypted secret')
+  const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(), Buffer.from(iv, 'base64url'))
+  decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+  return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8')
+}
