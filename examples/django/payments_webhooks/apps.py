@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class PaymentsWebhooksConfig(AppConfig):
+    name = "payments_webhooks"
