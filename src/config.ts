@@ -82,6 +82,8 @@ const EnvSchema = z
     WEBHOOK_RETRY_SCHEDULE: durationList.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '20h'].join(',')),
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
     SETTLEMENT_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+    FINISH_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
+    TEST_CRASH_AT: z.enum(['after-grant-continued', 'after-token-stored', 'after-outgoing-payment-created']).optional(),
   })
   .superRefine((env, ctx) => {
     const production = env.NODE_ENV === 'production'
@@ -93,6 +95,7 @@ const EnvSchema = z
     if (production && env.OPEN_PAYMENTS_USE_HTTP) need('OPEN_PAYMENTS_USE_HTTP', 'plain HTTP is refused when NODE_ENV=production')
     if (production && env.OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS)
       need('OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS', 'private wallet hosts are refused when NODE_ENV=production')
+    if (env.TEST_CRASH_AT && env.NODE_ENV !== 'test') need('TEST_CRASH_AT', 'is a fault-injection switch for tests only (NODE_ENV=test)')
     const sellerKeys = [env.SELLER_WALLET_ADDRESS_URL, env.SELLER_KEY_ID, env.SELLER_PRIVATE_KEY_PATH]
     if (sellerKeys.some(Boolean) && !sellerKeys.every(Boolean)) {
       for (const key of ['SELLER_WALLET_ADDRESS_URL', 'SELLER_KEY_ID', 'SELLER_PRIVATE_KEY_PATH'] as const) {
@@ -154,7 +157,11 @@ export function parseConfig(env: Record<string, string | undefined>) {
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
     },
-    settlementPollIntervalMs: e.SETTLEMENT_POLL_INTERVAL_MS,
+    settlement: {
+      pollIntervalMs: e.SETTLEMENT_POLL_INTERVAL_MS,
+      finishLeaseMs: e.FINISH_LEASE_SECONDS * 1000,
+    },
+    testCrashAt: e.TEST_CRASH_AT,
   }
 }
 

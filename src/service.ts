@@ -9,6 +9,7 @@ import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWebhookDispatcher } from './webhooks/dispatcher.js'
+import { startSettlementWorker } from './payments/settlement.js'
 
 export interface RunningService {
   url: string
@@ -49,6 +50,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
     )
   }
   const webhookDispatcher = startWebhookDispatcher()
+  const settlementWorker = startSettlementWorker()
 
   let closing: Promise<void> | undefined
   return {
@@ -60,6 +62,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
           server.close(() => resolve())
           if ('closeIdleConnections' in server) server.closeIdleConnections()
         })
+        await settlementWorker.stop()
         await webhookDispatcher.stop()
         await demo?.sandbox.close()
         await closeDatabase()

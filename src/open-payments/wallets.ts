@@ -5,8 +5,14 @@ import { config } from '../config.js'
 import { toWalletError } from './errors.js'
 import { checkWalletAddressUrl } from './wallet-address-url.js'
 
+const CACHE_MS = 5 * 60_000
+const cache = new Map<string, { wallet: WalletAddress; until: number }>()
+
+/** A wallet address document, checked, and cached for a few minutes (they rarely change). */
 export async function getWalletAddress(client: AuthenticatedClient, url: string, field: string): Promise<WalletAddress> {
   const checked = await checkWalletAddressUrl(url, config.openPayments, field)
+  const cached = cache.get(checked)
+  if (cached && cached.until > Date.now()) return cached.wallet
   let wallet: WalletAddress
   try {
     wallet = await client.walletAddress.get({ url: checked })
@@ -15,5 +21,6 @@ export async function getWalletAddress(client: AuthenticatedClient, url: string,
   }
   await checkWalletAddressUrl(wallet.authServer, config.openPayments, `${field} authServer`)
   await checkWalletAddressUrl(wallet.resourceServer, config.openPayments, `${field} resourceServer`)
+  cache.set(checked, { wallet, until: Date.now() + CACHE_MS })
   return wallet
 }

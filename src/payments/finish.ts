@@ -4,7 +4,9 @@
 // A claim that dies half-way is resumed by the settlement worker (resumeFinishing).
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
+import { config } from '../config.js'
 import { db, Prisma, type Payment } from '../db.js'
+import { crashPoint } from '../crash-points.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
@@ -17,8 +19,6 @@ import { parseInput } from '../validation.js'
 import { finalStates } from './state.js'
 import { transitionPayment } from './transitions.js'
 
-/** How long a claim on a finishing payment lasts before another process may resume it. */
-export const FINISH_LEASE_MS = 60_000
 const WAIT_FOR_OTHER_FINISH_MS = 15_000
 
 export const FinishInput = z.object({
@@ -79,7 +79,7 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
   const claimed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
     state: 'FINISHING',
     interactRef: input.interact_ref,
-    leaseUntil: new Date(Date.now() + FINISH_LEASE_MS),
+    leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
   })
   // A refresh, a double redirect or a concurrent request: answer from what the winner stored.
   if (!claimed) return waitWhileFinishing(payment.id)
@@ -168,6 +168,7 @@ export async function completeFinishing(claimed: Payment): Promise<Payment> {
       }
       throw toWalletError(error, 'continuing the outgoing-payment grant') // stays FINISHING; resumed later
     }
+    crashPoint('after-grant-continued')
     if (!('access_token' in grant) || !grant.access_token) {
       return fail(payment, 'GRANT_NOT_APPROVED', 'The buyer wallet did not issue an access token for the payment')
     }
@@ -176,9 +177,10 @@ export async function completeFinishing(claimed: Payment): Promise<Payment> {
       accessToken: encryptSecret(grant.access_token.value),
       accessTokenManageUrl: grant.access_token.manage,
       accessTokenExpiresAt: new Date(Date.now() + (grant.access_token.expires_in ?? 86_400) * 1000),
-      leaseUntil: new Date(Date.now() + FINISH_LEASE_MS),
+      leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
     })
     if (!stored) return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+    crashPoint('after-token-stored')
     payment = stored
   }
 
@@ -244,6 +246,7 @@ export async function completeFinishing(claimed: Payment): Promise<Payment> {
     }
   }
 
+  crashPoint('after-outgoing-payment-created')
   const processing = await transitionPayment(payment.id, ['FINISHING'], {
     ...quoteUpdate,
     state: 'PROCESSING',
@@ -262,7 +265,7 @@ export async function resumeFinishing(id: string): Promise<Payment | null> {
   const now = new Date()
   const { count } = await db.payment.updateMany({
     where: { id, state: 'FINISHING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
-    data: { leaseUntil: new Date(now.getTime() + FINISH_LEASE_MS) },
+    data: { leaseUntil: new Date(now.getTime() + config.settlement.finishLeaseMs) },
   })
   if (count === 0) return null
   return completeFinishing(await db.payment.findUniqueOrThrow({ where: { id } }))

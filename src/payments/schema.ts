@@ -5,6 +5,7 @@ import { builder, MoneyRef, type Money } from '../graphql/builder.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
 import { paymentWhere } from './queries.js'
+import { recheckPayment } from './settlement.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
 import { withoutNulls } from '../validation.js'
@@ -203,6 +204,13 @@ builder.mutationFields((t) => ({
     errors: {},
     resolve: (_root, { input }) =>
       finishCheckout(withoutNulls({ pendingId: input.pendingId, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
+  }),
+  recheckPayment: t.field({
+    type: PaymentRef,
+    description: 'Ask the wallets now whether the money arrived, instead of waiting for the next scheduled check.',
+    args: { pendingId: t.arg.string({ required: true }) },
+    errors: {},
+    resolve: (_root, args) => recheckPayment(args.pendingId),
   }),
   createIncomingPayment: t.field({
     type: CreateIncomingPaymentPayload,

@@ -60,7 +60,7 @@ describe('checkout over REST', () => {
     await expect.poll(async () => (await (await world.service.request(`/payments/${pendingId}/status`)).json()).status, { timeout: 10_000 }).toBe('paid')
     const status = await (await world.service.request(`/payments/${pendingId}/status`)).json()
     expect(status.outgoingPaymentId).toBe(body.outgoingPayment.id)
-    expect(world.sandbox.balanceOf('buyer')).toBe(1_000_000n - 2500n - 100n)
+    expect(world.sandbox.balanceOf('buyer')).toBe(1_000_000n - 2500n)
     expect(await world.invalidResponses()).toEqual([])
   })
 

@@ -1,0 +1,225 @@
+// Settlement: creating an outgoing payment is not payment. A restart-safe worker (all its state is
+// in the payments table) checks what the wallets report until the money has arrived or cannot:
+//  - PROCESSING: read the seller's incoming payment and the buyer's outgoing payment with backoff;
+//    received in full -> COMPLETED; outgoing failed or incoming expired short -> FAILED.
+//  - FINISHING whose claim expired (its process died): resume it (src/payments/finish.ts).
+//  - AWAITING_APPROVAL past the consent lifetime: cancel the grant, EXPIRED.
+// Claims are leases taken with conditional updates, so several processes can run the worker.
+import type { AuthenticatedClient } from '@interledger/open-payments'
+import { config } from '../config.js'
+import { db, type Payment } from '../db.js'
+import { AppError } from '../errors.js'
+import { logger } from '../logger.js'
+import { getSellerClient } from '../open-payments/clients.js'
+import { toWalletError, walletAnswer } from '../open-payments/errors.js'
+import { withGrantToken } from '../open-payments/grant-tokens.js'
+import { getWalletAddress } from '../open-payments/wallets.js'
+import { decryptSecret, encryptSecret } from '../secrets.js'
+import { requireSeller } from '../sellers/service.js'
+import { resumeFinishing } from './finish.js'
+import { requirePayment } from './queries.js'
+import { transitionPayment } from './transitions.js'
+
+const CHECK_LEASE_MS = 30_000
+const MAX_CHECK_INTERVAL_MS = 5 * 60_000
+const BATCH = 20
+const log = () => logger.child({ component: 'settlement' })
+
+/** 1 s, 2 s, 4 s … capped at 5 minutes. */
+export function nextCheckDelayMs(attempts: number): number {
+  return Math.min(MAX_CHECK_INTERVAL_MS, 1000 * 2 ** Math.min(attempts, 20))
+}
+
+/** The buyer-side access token of the continued grant, rotated at its manage URL when it is about to expire. */
+async function outgoingAccessToken(client: AuthenticatedClient, payment: Payment): Promise<string> {
+  const token = decryptSecret(payment.accessToken!)
+  const expiresAt = payment.accessTokenExpiresAt?.getTime() ?? Infinity
+  if (expiresAt - Date.now() > 60_000 || !payment.accessTokenManageUrl) return token
+  const rotated = await client.token.rotate({ url: payment.accessTokenManageUrl, accessToken: token })
+  const next = rotated.access_token
+  await db.payment.update({
+    where: { id: payment.id },
+    data: {
+      accessToken: encryptSecret(next.value),
+      accessTokenManageUrl: next.manage,
+      accessTokenExpiresAt: new Date(Date.now() + (next.expires_in ?? 86_400) * 1000),
+    },
+  })
+  return next.value
+}
+
+/** Reads both sides of a PROCESSING payment once and records what they say. */
+export async function checkSettlement(payment: Payment): Promise<Payment> {
+  const seller = await requireSeller(payment.sellerId)
+  const client = await getSellerClient(seller)
+  const now = new Date()
+  try {
+    const sellerWallet = await getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    const incoming = await withGrantToken(client, seller.id, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+      client.incomingPayment.get({ url: payment.incomingPaymentId!, accessToken }),
+    )
+    const outgoing = await client.outgoingPayment.get({ url: payment.outgoingPaymentId!, accessToken: await outgoingAccessToken(client, payment) })
+    const received = BigInt(incoming.receivedAmount.value)
+    const amounts = { receivedAmount: incoming.receivedAmount.value, sentAmount: outgoing.sentAmount.value, lastCheckedAt: now }
+    const done = { ...amounts, leaseUntil: null, nextCheckAt: null, finishedAt: now }
+
+    if (received >= BigInt(payment.amount) || incoming.completed) {
+      return (await transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'COMPLETED' })) ?? payment
+    }
+    if (outgoing.failed) {
+      return (
+        (await transitionPayment(payment.id, ['PROCESSING'], {
+          ...done,
+          state: 'FAILED',
+          failureCode: 'FUNDING_FAILED',
+          failureMessage: `The buyer wallet did not fund the payment (received ${received} of ${payment.amount})`,
+        })) ?? payment
+      )
+    }
+    const expiresAt = incoming.expiresAt ? new Date(incoming.expiresAt) : payment.incomingPaymentExpiresAt
+    if (expiresAt && expiresAt <= now) {
+      return (
+        (await transitionPayment(payment.id, ['PROCESSING'], {
+          ...done,
+          state: 'FAILED',
+          failureCode: 'INCOMING_PAYMENT_EXPIRED',
+          failureMessage: `The seller's incoming payment expired after receiving ${received} of ${payment.amount}`,
+        })) ?? payment
+      )
+    }
+    return (
+      (await transitionPayment(payment.id, ['PROCESSING'], {
+        ...amounts,
+        checkAttempts: { increment: 1 },
+        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(payment.checkAttempts)),
+        leaseUntil: null,
+      })) ?? payment
+    )
+  } catch (error) {
+    const mapped = toWalletError(error, 'checking whether the money arrived')
+    log().warn({ pendingId: payment.id, code: mapped.code, wallet: walletAnswer(error) }, 'settlement check failed; will retry')
+    await db.payment.updateMany({
+      where: { id: payment.id, state: 'PROCESSING' },
+      data: {
+        lastCheckedAt: now,
+        checkAttempts: { increment: 1 },
+        nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(payment.checkAttempts)),
+        leaseUntil: null,
+      },
+    })
+    return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+  }
+}
+
+/** Abandoned consent: cancel the grant where the wallet allows, then EXPIRED. */
+async function expireAbandoned(payment: Payment): Promise<void> {
+  try {
+    const client = await getSellerClient(await requireSeller(payment.sellerId))
+    await client.grant.cancel({ url: payment.continueUri!, accessToken: decryptSecret(payment.continueToken!) })
+  } catch (error) {
+    log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not cancel the abandoned grant (it may be gone already)')
+  }
+  await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
+    state: 'EXPIRED',
+    failureCode: 'CONSENT_EXPIRED',
+    failureMessage: 'The buyer did not approve in time',
+    finishedAt: new Date(),
+  })
+}
+
+async function claimCheck(id: string, now: Date): Promise<Payment | null> {
+  const { count } = await db.payment.updateMany({
+    where: { id, state: 'PROCESSING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    data: { leaseUntil: new Date(now.getTime() + CHECK_LEASE_MS) },
+  })
+  return count ? db.payment.findUnique({ where: { id } }) : null
+}
+
+/** One pass over everything due; returns how many payments it worked on. */
+export async function runSettlementOnce(now = new Date()): Promise<number> {
+  let worked = 0
+  const due = await db.payment.findMany({
+    where: {
+      state: 'PROCESSING',
+      nextCheckAt: { lte: now },
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+    },
+    select: { id: true },
+    orderBy: { nextCheckAt: 'asc' },
+    take: BATCH,
+  })
+  for (const { id } of due) {
+    const claimed = await claimCheck(id, now)
+    if (claimed) {
+      worked++
+      await checkSettlement(claimed)
+    }
+  }
+
+  const stalled = await db.payment.findMany({
+    where: { state: 'FINISHING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    select: { id: true },
+    take: BATCH,
+  })
+  for (const { id } of stalled) {
+    worked++
+    await resumeFinishing(id).catch((error) => {
+      log().warn({ pendingId: id, code: error instanceof AppError ? error.code : 'INTERNAL' }, 'resuming a finish failed; will retry')
+    })
+  }
+
+  const abandoned = await db.payment.findMany({
+    where: {
+      state: 'AWAITING_APPROVAL',
+      redirectUrl: { not: null },
+      grantRequestedAt: { lt: new Date(now.getTime() - config.openPayments.consentTimeoutMs) },
+    },
+    take: BATCH,
+  })
+  for (const payment of abandoned) {
+    worked++
+    await expireAbandoned(payment)
+  }
+  return worked
+}
+
+let wake: (() => void) | undefined
+
+export function startSettlementWorker(): { stop(): Promise<void> } {
+  let stopped = false
+  let sleeping: ReturnType<typeof setTimeout> | undefined
+  const loop = (async () => {
+    while (!stopped) {
+      const worked = await runSettlementOnce().catch((error) => {
+        log().error({ err: error }, 'settlement pass failed')
+        return 0
+      })
+      if (stopped) break
+      // Busy: go again at once. Idle: sleep until the next poll or until woken.
+      if (worked >= BATCH) continue
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        sleeping = setTimeout(resolve, config.settlement.pollIntervalMs)
+      })
+      clearTimeout(sleeping)
+    }
+  })()
+  return {
+    async stop() {
+      stopped = true
+      clearTimeout(sleeping)
+      wake?.()
+      await loop
+    },
+  }
+}
+
+/** GraphQL `recheckPayment`: check a payment's settlement now instead of at its next scheduled time. */
+export async function recheckPayment(pendingId: string): Promise<Payment> {
+  const payment = await requirePayment(pendingId)
+  if (payment.state === 'FINISHING') return (await resumeFinishing(payment.id)) ?? payment
+  if (payment.state !== 'PROCESSING') return payment
+  const claimed = await claimCheck(payment.id, new Date())
+  if (!claimed) throw new AppError('PAYMENT_NOT_FINISHABLE', 'This payment is being checked right now; try again shortly', { pendingId })
+  return checkSettlement(claimed)
+}
