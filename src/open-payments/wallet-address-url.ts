@@ -5,6 +5,7 @@ import dns from 'node:dns/promises'
 import net from 'node:net'
 import { AppError } from '../errors.js'
 
+const DNS_TIMEOUT_MS = 2000
 const blocked = new net.BlockList()
 for (const [prefix, bits] of [
   ['0.0.0.0', 8],
@@ -63,10 +64,9 @@ export async function checkWalletAddressUrl(raw: string, policy: WalletUrlPolicy
     if (!net.isIP(host)) {
       // A name that does not resolve cannot be reached either; the call itself will then fail
       // as WALLET_UNREACHABLE. Offline setups can still register sellers.
-      addresses = await dns.lookup(host, { all: true, verbatim: true }).then(
-        (found) => found.map((a) => a.address),
-        () => [],
-      )
+      const lookup = dns.lookup(host, { all: true, verbatim: true }).then((found) => found.map((a) => a.address))
+      const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), DNS_TIMEOUT_MS).unref())
+      addresses = await Promise.race([lookup, timeout]).catch(() => [])
     }
     if (addresses.some(isBlockedAddress)) {
       throw invalid('must not point to a loopback, link-local or private address')

@@ -12,6 +12,7 @@ import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
 import { toWalletError } from '../open-payments/errors.js'
 import { withGrantToken } from '../open-payments/grant-tokens.js'
+import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { encryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
@@ -56,6 +57,8 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
   const amount = parseAmount(input.amount)
   const print = fingerprint({ ...input, amount: amount.toString() })
   const seller = await requireSeller(input.sellerId)
+  // Refuse a bad buyer wallet before doing any work (and before any request leaves the service).
+  await checkWalletAddressUrl(input.buyerWalletAddressUrl, config.openPayments, 'buyerWalletAddressUrl')
   if (input.idempotencyKey) {
     const existing = await db.payment.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } })
     if (existing) return replayIdempotentStart(input.idempotencyKey, print)
