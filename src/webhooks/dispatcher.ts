@@ -35,6 +35,7 @@ export type DeliveryOutcome =
   | { kind: 'dead'; statusCode: number; error: string }
 
 const BATCH_SIZE = 32
+const HEADS_PER_QUERY = 500
 /** Up to this fraction is added to each scheduled delay, so receivers recovering from an outage are not hit by every retry at once. */
 const JITTER = 0.2
 /** A Retry-After longer than this is treated as this long: a day's silence is already a long outage. */
@@ -134,13 +135,19 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     return db.$transaction(async (tx) => {
       // The head of each payment's queue: only it may be sent (per-payment order).
       const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { id: true } })
-      const headIds = heads.flatMap((head) => (head._min.id ? [head._min.id] : []))
-      if (headIds.length === 0) return []
-      return tx.webhookEvent.findMany({
-        where: { id: { in: headIds }, nextAttemptAt: { lte: at }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] },
-        orderBy: { nextAttemptAt: 'asc' },
-        take: BATCH_SIZE,
-      })
+      const headIds = heads.flatMap((head) => (head._min.id ? [head._min.id] : [])).sort()
+      const due: WebhookEvent[] = []
+      // In chunks: SQLite caps the number of bound parameters in one query.
+      for (let i = 0; i < headIds.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
+        due.push(
+          ...(await tx.webhookEvent.findMany({
+            where: { id: { in: headIds.slice(i, i + HEADS_PER_QUERY) }, nextAttemptAt: { lte: at }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] },
+            orderBy: { id: 'asc' },
+            take: BATCH_SIZE - due.length,
+          })),
+        )
+      }
+      return due
     }, TX_OPTIONS)
   }
 
@@ -195,9 +202,19 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
   let wokenWhileLooping = false
   let timer: NodeJS.Timeout | undefined
 
+  let runSoon = false
+
   function scheduleLoop(delayMs: number) {
     clearTimeout(timer)
+    runSoon = delayMs === 0
     if (!stopped) timer = setTimeout(() => void loop(), delayMs)
+  }
+
+  // A wake-up during a round makes the loop go round again; otherwise it starts a round now. It
+  // never postpones a round already due: commits every millisecond must not starve delivery.
+  function wake() {
+    if (looping) wokenWhileLooping = true
+    else if (!runSoon) scheduleLoop(0)
   }
 
   // Runs rounds back to back while they find work (the next event of a payment becomes due as soon
@@ -208,6 +225,7 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
       return
     }
     looping = true
+    runSoon = false
     try {
       let attempted: number
       do {
@@ -224,10 +242,7 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
 
   let stopListening = () => {}
   if (opts.poll !== false) {
-    stopListening = listenForWebhookWakeups(() => {
-      if (looping) wokenWhileLooping = true
-      else scheduleLoop(0)
-    })
+    stopListening = listenForWebhookWakeups(wake)
     scheduleLoop(0) // events left over from before a restart go out now, not after the first poll
   }
 

@@ -4,7 +4,8 @@
 // receiver holding either the old or the new secret accepts the delivery.
 import { Webhook } from 'standardwebhooks'
 
-export interface WebhookHeaders {
+// A type alias, not an interface, so that it passes as a plain header record (fetch, Record<string, string>).
+export type WebhookHeaders = {
   'webhook-id': string
   'webhook-timestamp': string
   'webhook-signature'?: string
