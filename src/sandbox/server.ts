@@ -46,6 +46,8 @@ export interface Sandbox {
   approve(redirectUrl: string): Promise<string>
   reject(redirectUrl: string): Promise<string>
   setFundingMode(mode: 'auto' | 'manual' | 'fail'): void
+  /** Changes the fee of quotes created from now on (a price rise between quote and payment). */
+  setQuoteFee(fee: { fixed: bigint; basisPoints: number }): void
   fundOutgoingPayment(outgoingPaymentUrl: string, opts?: { receiveAmount?: bigint }): void
   faults: { add(f: Fault): void; clear(): void }
   counts(): { incomingPayments: number; quotes: number; outgoingPayments: number; grants: number; continuations: number }
@@ -115,6 +117,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     reject: (redirectUrl) => decide(redirectUrl, false),
     setFundingMode: (mode) => {
       ctx.state.fundingMode = mode
+    },
+    setQuoteFee: (fee) => {
+      ctx.config.quoteFee = fee
     },
     fundOutgoingPayment: (url, fundOpts) => {
       const payment = ctx.state.outgoingPayments.get(url)

@@ -1,0 +1,36 @@
+// Payments nobody finishes: abandoned consent, and incoming payments that expire short.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startCheckoutWorld, type CheckoutWorld } from '../checkout/world.js'
+
+let world: CheckoutWorld
+beforeAll(async () => {
+  world = await startCheckoutWorld({ env: { CONSENT_TIMEOUT_SECONDS: '2', INCOMING_PAYMENT_LIFETIME_SECONDS: '4' } })
+})
+afterAll(() => world.close())
+
+const row = (id: string) => world.service.db.payment.findUniqueOrThrow({ where: { id } })
+
+describe('expiry', () => {
+  it('abandoned consent: the grant is cancelled, the payment EXPIRED, payment.expired sent', async () => {
+    const { pendingId, redirectUrl } = await world.startOk({}, 'abandoned')
+    await expect.poll(async () => (await row(pendingId)).state, { timeout: 8000, interval: 200 }).toBe('EXPIRED')
+    expect((await row(pendingId)).failureCode).toBe('CONSENT_EXPIRED')
+    const events = await world.service.db.webhookEvent.findMany({ where: { paymentId: pendingId } })
+    expect(events.map((e) => e.type)).toContain('payment.expired')
+    expect(JSON.parse(events.find((e) => e.type === 'payment.expired')!.payload)).toMatchObject({ status: 'failed', pendingId })
+    // The grant is gone at the wallet: a late approval can no longer pay.
+    const late = await world.approve(redirectUrl).catch((error: Error) => error.message)
+    expect(late).not.toMatch(/hash=/)
+  })
+
+  it('an incoming payment that expires short of the amount fails the payment', async () => {
+    // The buyer's wallet never funds the outgoing payment; the seller's incoming payment expires.
+    world.sandbox.setFundingMode('manual')
+    const { pendingId, redirectUrl } = await world.startOk({}, 'expires-short')
+    expect((await fetch(await world.approve(redirectUrl))).status).toBe(200)
+    await expect.poll(async () => (await row(pendingId)).state, { timeout: 12_000, interval: 250 }).toBe('FAILED')
+    const payment = await row(pendingId)
+    expect(payment.failureCode).toBe('INCOMING_PAYMENT_EXPIRED')
+    expect(payment.failureMessage).toContain('0 of 100')
+  })
+})
