@@ -1,0 +1,362 @@
+// Checkout throughput: complete checkouts per second through the service, side by side with the
+// floor: a script making the same Open Payments calls directly with the SDK. The sandbox wallet
+// runs in another process (bench/support/sandbox-process.ts); the service and both drivers run
+// here. Loopback only, bounded in count and time; not a test.
+//
+//   npx tsx bench/checkout.ts [checkouts=200] [concurrency=8]
+//
+// One checkout = start -> the buyer approves (sandbox admin API, the same call for both sides) ->
+// finish (grant continued, outgoing payment created). Settlement is checked once at the end (all
+// the money arrived), not timed per checkout: the service's worker polls on its own schedule.
+//
+// The floor makes what the service makes per checkout once its caches are warm: incoming payment,
+// quote, interactive grant; then continue, buyer wallet address, outgoing payment. Like the
+// service, it reads both wallet addresses and takes the incoming-payment and quote grants once.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+import { createAuthenticatedClient, isFinalizedGrantWithAccessToken, isPendingGrant } from '@interledger/open-payments'
+import { parseConfig } from '../src/config.js'
+import { migrateDatabase, sqlitePath } from '../src/db.js'
+import { createLogger, useLogger } from '../src/logger.js'
+import { sdkLogger } from '../src/open-payments/sdk-logger.js'
+import { createSandboxIdentity } from '../src/sandbox/identities.js'
+import { startService } from '../src/service.js'
+import { startChild } from './support/child.js'
+import { printTable, summarizeLatencies } from './support/stats.js'
+
+const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 200), 10), 1000)
+const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 8), 1), 32)
+const WARMUP = 16
+const AMOUNT = 100n
+const TIME_LIMIT_MS = 120_000
+const API_TOKEN = 'bench-token-0123456789abcdef'
+const SELLER_ID = 'bench-seller'
+
+interface Timing {
+  startMs: number
+  finishMs: number
+}
+
+interface Side {
+  label: string
+  /** Starts a checkout; resolves with the wallet's interaction URL and what finish needs. */
+  checkout(i: number): Promise<Timing>
+}
+
+interface RunResult {
+  label: string
+  checkouts: number
+  seconds: number
+  timings: Timing[]
+  /** CPU time of this process (service + drivers; the sandbox is elsewhere). */
+  cpuMs: number
+  sqlStatements: number
+  /** From the last finish until the service was quiescent (settled, webhooks delivered). */
+  settleSeconds: number
+}
+
+// Counts SQL statements: Prisma's better-sqlite3 adapter prepares every statement it runs
+// (6.19.3 keeps no statement cache), so prepare() calls are statements executed.
+let sqlStatements = 0
+const prepare = Database.prototype.prepare
+Database.prototype.prepare = function (this: Database.Database, ...args: Parameters<typeof prepare>) {
+  sqlStatements++
+  return prepare.apply(this, args)
+} as typeof prepare
+
+async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${text}`)
+  return JSON.parse(text)
+}
+
+/** The buyer approves in the wallet: the sandbox's admin API, since the sandbox is another process. */
+async function approve(origin: string, redirectUrl: string): Promise<URL> {
+  const [, interact, id] = new URL(redirectUrl).pathname.split('/')
+  if (interact !== 'interact' || !id) throw new Error(`unexpected interaction URL ${redirectUrl}`)
+  const { finishUrl } = await postJson(`${origin}/sandbox/interactions/${id}/approve`, {})
+  return new URL(finishUrl)
+}
+
+/**
+ * Runs `count` checkouts at CONCURRENCY. Throughput counts only the checkouts themselves; CPU and
+ * SQL are counted until `settle` resolves too, so the service is charged for the settlement checks
+ * and webhook deliveries each checkout causes.
+ */
+async function runSide(side: Side, count: number, firstIndex: number, settle?: () => Promise<void>): Promise<RunResult> {
+  const timings: Timing[] = []
+  let next = 0
+  const cpuBefore = process.cpuUsage()
+  const sqlBefore = sqlStatements
+  const began = performance.now()
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+      while (next < count) {
+        const i = firstIndex + next++
+        timings.push(await side.checkout(i))
+      }
+    }),
+  )
+  const seconds = (performance.now() - began) / 1000
+  await settle?.()
+  const settleSeconds = (performance.now() - began) / 1000 - seconds
+  const cpu = process.cpuUsage(cpuBefore)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  return { label: side.label, checkouts: count, seconds, timings, cpuMs, sqlStatements: sqlStatements - sqlBefore, settleSeconds }
+}
+
+async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  // The service delivers a signed webhook per state change; a receiver that answers 204 keeps
+  // the dispatcher doing its real work instead of retrying a closed port.
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(204).end())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+async function main() {
+  const guard = setTimeout(() => {
+    console.error(`checkout benchmark did not finish within ${TIME_LIMIT_MS / 1000} s`)
+    process.exit(1)
+  }, TIME_LIMIT_MS)
+  guard.unref()
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-checkout-'))
+  const keysDir = path.join(dir, 'keys')
+  const sandbox = await startChild<{ origin: string; options: Record<string, number> }>(
+    path.join(import.meta.dirname, 'support/sandbox-process.ts'),
+  )
+  const receiver = await startWebhookReceiver()
+  let service: Awaited<ReturnType<typeof startService>> | undefined
+  try {
+    const { origin } = sandbox.ready
+    const sellerUrl = `${origin}/seller`
+    const buyerUrl = `${origin}/buyer`
+    const identity = createSandboxIdentity({ dir: keysDir, walletName: 'seller' })
+    await postJson(`${origin}/sandbox/wallets/seller/keys`, { jwk: identity.jwk })
+
+    const databaseUrl = `file:${path.join(dir, 'payments.db')}`
+    await migrateDatabase(databaseUrl)
+    useLogger(createLogger('silent'))
+    const cfg = parseConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: databaseUrl,
+        MIGRATE_ON_START: 'false',
+        API_TOKENS: API_TOKEN,
+        KEYS_DIR: keysDir,
+        SANDBOX: 'off',
+        OPEN_PAYMENTS_USE_HTTP: 'true',
+        OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true',
+        TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+        DJANGO_BASE_URL: receiver.url,
+        WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+    })
+    service = await startService(cfg)
+    const serviceUrl = service.url
+    const auth = { authorization: `Bearer ${API_TOKEN}` }
+    await postJson(
+      `${serviceUrl}/sellers`,
+      { id: SELLER_ID, walletAddressUrl: sellerUrl, keyId: identity.keyId, privateKeyPath: identity.privateKeyPath },
+      auth,
+    )
+
+    const serviceSide: Side = {
+      label: 'service (REST)',
+      async checkout(i) {
+        const t0 = performance.now()
+        const started = await postJson(
+          `${serviceUrl}/offers/bench-offer-${i}/quotes/start`,
+          { sellerId: SELLER_ID, buyerWalletAddressUrl: buyerUrl, amount: AMOUNT.toString() },
+          auth,
+        )
+        const t1 = performance.now()
+        const finishUrl = await approve(origin, started.redirectUrl)
+        // The wallet redirects the browser to BASE_URL; send it to where the service listens.
+        const t2 = performance.now()
+        const res = await fetch(`${serviceUrl}${finishUrl.pathname}${finishUrl.search}`, { headers: { accept: 'application/json' } })
+        const finished = await res.json()
+        const t3 = performance.now()
+        if (res.status !== 200 || !finished.ok || finished.state !== 'PROCESSING') {
+          throw new Error(`service finish answered ${res.status}: ${JSON.stringify(finished)}`)
+        }
+        return { startMs: t1 - t0, finishMs: t3 - t2 }
+      },
+    }
+
+    const client = await createAuthenticatedClient({
+      walletAddressUrl: sellerUrl,
+      keyId: identity.keyId,
+      privateKey: identity.privateKeyPath,
+      useHttp: true,
+      validateResponses: true,
+      requestTimeoutMs: 5000,
+      logger: sdkLogger(),
+    })
+    const [sellerWallet, buyerWallet] = await Promise.all([client.walletAddress.get({ url: sellerUrl }), client.walletAddress.get({ url: buyerUrl })])
+    const incomingGrant = await client.grant.request(
+      { url: sellerWallet.authServer },
+      { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read', 'complete'] }] } },
+    )
+    const quoteGrant = await client.grant.request({ url: buyerWallet.authServer }, { access_token: { access: [{ type: 'quote', actions: ['create', 'read'] }] } })
+    if (!isFinalizedGrantWithAccessToken(incomingGrant) || !isFinalizedGrantWithAccessToken(quoteGrant)) throw new Error('non-interactive grants were not granted')
+
+    const floorSide: Side = {
+      label: 'SDK direct (floor)',
+      async checkout(i) {
+        const t0 = performance.now()
+        const incoming = await client.incomingPayment.create(
+          { url: sellerWallet.resourceServer, accessToken: incomingGrant.access_token.value },
+          {
+            walletAddress: sellerWallet.id,
+            incomingAmount: { value: AMOUNT.toString(), assetCode: sellerWallet.assetCode, assetScale: sellerWallet.assetScale },
+            expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+            metadata: { offerId: `floor-offer-${i}` },
+          },
+        )
+        const quote = await client.quote.create(
+          { url: buyerWallet.resourceServer, accessToken: quoteGrant.access_token.value },
+          { walletAddress: buyerWallet.id, receiver: incoming.id, method: 'ilp' },
+        )
+        const clientNonce = crypto.randomBytes(32).toString('hex')
+        const grant = await client.grant.request(
+          { url: buyerWallet.authServer },
+          {
+            access_token: {
+              access: [
+                {
+                  type: 'outgoing-payment',
+                  actions: ['create', 'read', 'list'],
+                  identifier: buyerWallet.id,
+                  limits: { debitAmount: quote.debitAmount, receiver: incoming.id },
+                },
+              ],
+            },
+            interact: { start: ['redirect'], finish: { method: 'redirect', uri: `http://127.0.0.1:9/finish?n=${i}`, nonce: clientNonce } },
+          },
+        )
+        if (!isPendingGrant(grant)) throw new Error('the outgoing-payment grant did not ask for interaction')
+        const t1 = performance.now()
+        const finishUrl = await approve(origin, grant.interact.redirect)
+        const t2 = performance.now()
+        // A correct client checks the finish hash too (cheap; the service does the same).
+        const interactRef = finishUrl.searchParams.get('interact_ref')!
+        const expected = crypto
+          .createHash('sha256')
+          .update([clientNonce, grant.interact.finish, interactRef, buyerWallet.authServer].join('\n'))
+          .digest('base64')
+        if (finishUrl.searchParams.get('hash') !== expected) throw new Error('finish hash mismatch')
+        const continued = await client.grant.continue({ url: grant.continue.uri, accessToken: grant.continue.access_token.value }, { interact_ref: interactRef })
+        if (!isFinalizedGrantWithAccessToken(continued)) throw new Error('the continued grant has no access token')
+        const buyer = await client.walletAddress.get({ url: buyerUrl })
+        await client.outgoingPayment.create(
+          { url: buyer.resourceServer, accessToken: continued.access_token.value },
+          { walletAddress: buyer.id, quoteId: quote.id, metadata: { offerId: `floor-offer-${i}` } },
+        )
+        const t3 = performance.now()
+        return { startMs: t1 - t0, finishMs: t3 - t2 }
+      },
+    }
+
+    // Quiescent: every service payment COMPLETED and every webhook delivered, so that the floor
+    // never shares this process with the service's background work. Polled on a connection of
+    // its own with statements prepared once (not counted against the service).
+    const watcher = new Database(sqlitePath(databaseUrl), { readonly: true })
+    const unsettled = watcher.prepare("SELECT (SELECT COUNT(*) FROM Payment WHERE state <> 'COMPLETED') + (SELECT COUNT(*) FROM WebhookEvent WHERE status <> 'DELIVERED') AS n")
+    const settleService = async () => {
+      const deadline = performance.now() + 30_000
+      while ((unsettled.get() as { n: number }).n > 0) {
+        if (performance.now() > deadline) throw new Error('the service did not settle its payments and webhooks within 30 s')
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+
+    // Warm both (JIT, connection pools, the service's grant-token and wallet caches), then run
+    // each side twice, alternating, so that drift (the sandbox's in-memory state grows) hits both.
+    await runSide(serviceSide, WARMUP, 0, settleService)
+    await runSide(floorSide, WARMUP, 0)
+    const half = Math.ceil(CHECKOUTS / 2)
+    const runs: RunResult[] = []
+    for (const round of [0, 1]) {
+      runs.push(await runSide(floorSide, half, WARMUP + round * half))
+      runs.push(await runSide(serviceSide, half, WARMUP + round * half, settleService))
+    }
+    watcher.close()
+    const merge = (label: string): RunResult => {
+      const mine = runs.filter((r) => r.label === label)
+      const sum = (key: 'checkouts' | 'seconds' | 'cpuMs' | 'sqlStatements' | 'settleSeconds') => mine.reduce((total, r) => total + r[key], 0)
+      return {
+        label,
+        checkouts: sum('checkouts'),
+        seconds: sum('seconds'),
+        cpuMs: sum('cpuMs'),
+        sqlStatements: sum('sqlStatements'),
+        settleSeconds: sum('settleSeconds'),
+        timings: mine.flatMap((r) => r.timings),
+      }
+    }
+    const serviceRun = merge(serviceSide.label)
+    const floorRun = merge(floorSide.label)
+
+    // The money moved: the seller wallet received every checkout of both sides.
+    const serviceTotal = WARMUP + 2 * half
+    const balance = await (await fetch(`${origin}/sandbox/wallets/seller/balance`)).json()
+    const expectedBalance = AMOUNT * BigInt(2 * serviceTotal)
+    if (BigInt(balance.balance) !== expectedBalance) throw new Error(`seller balance ${balance.balance}, expected ${expectedBalance}`)
+
+    const row = (r: RunResult) => {
+      const start = summarizeLatencies(r.timings.map((t) => t.startMs))
+      const finish = summarizeLatencies(r.timings.map((t) => t.finishMs))
+      return { perSecond: r.checkouts / r.seconds, start, finish, cpuMs: r.cpuMs / r.checkouts, sql: r.sqlStatements / r.checkouts }
+    }
+    const s = row(serviceRun)
+    const f = row(floorRun)
+    console.log(
+      `checkout: ${serviceRun.checkouts} checkouts per side (after ${WARMUP} warm-up), concurrency ${CONCURRENCY}, ` +
+        `sandbox in another process (${JSON.stringify(sandbox.ready.options)}), ${os.cpus().length} CPUs, Node ${process.version}`,
+    )
+    printTable(
+      ['', 'checkouts/s', 'start p50 ms', 'start p99 ms', 'finish p50 ms', 'finish p99 ms', 'CPU ms/checkout', 'SQL/checkout'],
+      [
+        [serviceRun.label, s.perSecond, s.start.p50, s.start.p99, s.finish.p50, s.finish.p99, s.cpuMs, s.sql],
+        [floorRun.label, f.perSecond, f.start.p50, f.start.p99, f.finish.p50, f.finish.p99, f.cpuMs, f.sql],
+      ],
+    )
+    console.log(`ratio service/floor: throughput ${(s.perSecond / f.perSecond).toFixed(2)}x`)
+    console.log(
+      `service added latency (difference of medians): start +${(s.start.p50 - f.start.p50).toFixed(1)} ms, ` +
+        `finish +${(s.finish.p50 - f.finish.p50).toFixed(1)} ms`,
+    )
+    console.log(
+      `settlement (not in checkouts/s; in CPU and SQL): the service was quiescent (all payments COMPLETED, all webhooks delivered) ` +
+        `${(serviceRun.settleSeconds / 2).toFixed(1)} s after its last finish on average (its worker polls every ${cfg.settlement.pollIntervalMs / 1000} s); ` +
+        `the seller wallet received ${balance.balance} = ${2 * serviceTotal} checkouts x ${AMOUNT} (both sides)`,
+    )
+  } finally {
+    await service?.close()
+    await receiver.close()
+    await sandbox.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})
