@@ -104,3 +104,14 @@ export async function startTestService(env: Partial<Env> = {}): Promise<TestServ
     },
   }
 }
+
+/** Polls `read` until `accept` holds (for setup code, where expect.poll is not allowed). */
+export async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (accept(value)) return value
+    if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms (last value: ${JSON.stringify(value)})`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
