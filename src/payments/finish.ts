@@ -97,7 +97,7 @@ async function waitWhileFinishing(id: string): Promise<Payment> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fail(payment: Payment, failureCode: string, failureMessage: string): Promise<Payment> {
+async function fail(payment: Payment, failureCode: string, failureMessage: string, also: Prisma.PaymentWhereInput = {}): Promise<Payment> {
   logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
   const failed = await transitionPayment(payment.id, ['FINISHING'], {
     state: 'FAILED',
@@ -105,7 +105,7 @@ async function fail(payment: Payment, failureCode: string, failureMessage: strin
     failureMessage,
     leaseUntil: null,
     finishedAt: new Date(),
-  })
+  }, also)
   return failed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
@@ -164,7 +164,11 @@ export async function completeFinishing(claimed: Payment): Promise<Payment> {
     } catch (error) {
       const { status } = walletAnswer(error)
       if (status && status >= 400 && status < 500) {
-        return fail(payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant')
+        // Continuation is single-use: a refusal can mean that another holder of this claim (a
+        // request still alive when its lease ran out and the settlement worker resumed it) has
+        // just continued. If it stored the token, it pays: failing here would mark FAILED a
+        // payment that then goes through. Whichever of the two conditional updates comes first wins.
+        return fail(payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant', { accessToken: null })
       }
       throw toWalletError(error, 'continuing the outgoing-payment grant') // stays FINISHING; resumed later
     }
