@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# Build: compile TypeScript and the Prisma client with dev dependencies, then keep only what runs.
+# test/foundation/production-start.test.ts runs the same commands outside Docker in CI
+# (npm ci, npm run build, node dist/main.js with NODE_ENV=production on an empty database).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.build.json ./
+COPY prisma ./prisma
+# postinstall runs `prisma generate` (src/generated/).
+COPY src ./src
+RUN npm ci --no-audit --no-fund
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    DATABASE_URL=file:/data/payments.db \
+    KEYS_DIR=/keys
+WORKDIR /app
+COPY --from=build /app/package.json /app/prisma.config.ts ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/prisma ./prisma
+COPY --from=build /app/dist ./dist
+# The database lives on a volume owned by the unprivileged user; keys are mounted read-only at /keys.
+RUN mkdir -p /data /keys && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# main.js applies pending migrations (prisma migrate deploy) before it listens, then serves;
+# SIGTERM stops it gracefully.
+CMD ["node", "dist/main.js"]
