@@ -130,6 +130,7 @@ async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<v
 }
 
 async function main() {
+  const loadBefore = os.loadavg()[0] // other work on the machine skews absolute numbers; ratios less
   const guard = setTimeout(() => {
     console.error(`checkout benchmark did not finish within ${TIME_LIMIT_MS / 1000} s`)
     process.exit(1)
@@ -329,7 +330,7 @@ async function main() {
     const f = row(floorRun)
     console.log(
       `checkout: ${serviceRun.checkouts} checkouts per side (after ${WARMUP} warm-up), concurrency ${CONCURRENCY}, ` +
-        `sandbox in another process (${JSON.stringify(sandbox.ready.options)}), ${os.cpus().length} CPUs, Node ${process.version}`,
+        `sandbox in another process (${JSON.stringify(sandbox.ready.options)}), ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
     printTable(
       ['', 'checkouts/s', 'start p50 ms', 'start p99 ms', 'finish p50 ms', 'finish p99 ms', 'CPU ms/checkout', 'SQL/checkout'],
