@@ -46,6 +46,9 @@ def graphql(query, variables=None, timeout=DEFAULT_TIMEOUT_SECONDS):
             body = json.load(error)
         except ValueError:
             raise PaymentsServiceError("payments service answered HTTP %d" % error.code)
+        # Requests refused before GraphQL runs (401, 413) answer the REST error shape.
+        if "error" in body:
+            raise PaymentsServiceError(body["error"], body.get("code"), body.get("details"))
     except urllib.error.URLError as error:
         raise PaymentsServiceError("payments service unreachable: %s" % error.reason)
     if body.get("errors"):
