@@ -4,7 +4,7 @@
 // process and autocannon drives it from this one, hitting random existing ids. Loopback only,
 // bounded in time; not a test.
 //
-//   npx tsx bench/read-path.ts [seconds per measurement=6] [connections=10]
+//   npx tsx bench/read-path.ts [seconds per measurement=5] [connections=10]
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -17,7 +17,7 @@ import { startChild, type ChildServer } from './support/child.js'
 import { printTable } from './support/stats.js'
 
 const PAYMENTS = 100_000
-const SECONDS = Math.min(Math.max(Number(process.argv[2] ?? 6), 2), 15)
+const SECONDS = Math.min(Math.max(Number(process.argv[2] ?? 5), 2), 15)
 const CONNECTIONS = Math.min(Math.max(Number(process.argv[3] ?? 10), 1), 64)
 const WARMUP_SECONDS = 2
 const TIME_LIMIT_MS = 120_000
