@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import net from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
-import { afterAll, afterEach } from 'vitest'
+import { afterAll, afterEach, type TestContext } from 'vitest'
 import { sqlitePath } from '../../src/db.js'
 import { createSandboxIdentity } from '../../src/sandbox/identities.js'
 import type { Sandbox } from '../../src/sandbox/server.js'
@@ -13,8 +13,8 @@ import { API_TOKEN, testEnv } from '../harness.js'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const running = new Set<ChildService>()
-// Children spawned by the current test, dead or alive: their output explains a failure.
-const spawnedThisTest: ChildService[] = []
+// Children spawned outside a test (in beforeAll), dead or alive: their output explains any failure.
+const shared: ChildService[] = []
 
 export interface ChildExit {
   code: number | null
@@ -47,9 +47,14 @@ export async function findFreePort(): Promise<number> {
 
 /**
  * Spawns the service with exactly `env` (plus PATH and HOME, nothing else of this process's
- * environment) on a free port, and waits until /health answers.
+ * environment) on a free port, and waits until /health answers. Pass the test's context as
+ * `test` to print the child's output if that test fails (without it: if any test of the file fails).
  */
-export async function spawnService(name: string, env: Record<string, string>, opts: { healthTimeoutMs?: number } = {}): Promise<ChildService> {
+export async function spawnService(
+  name: string,
+  env: Record<string, string>,
+  opts: { healthTimeoutMs?: number; test?: Pick<TestContext, 'onTestFailed'> } = {},
+): Promise<ChildService> {
   const port = await findFreePort()
   const url = `http://127.0.0.1:${port}`
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
@@ -95,7 +100,8 @@ export async function spawnService(name: string, env: Record<string, string>, op
     },
   }
   running.add(service)
-  spawnedThisTest.push(service)
+  if (opts.test) opts.test.onTestFailed(() => printOutput(service))
+  else shared.push(service)
 
   const deadline = Date.now() + (opts.healthTimeoutMs ?? 20_000)
   for (;;) {
@@ -115,12 +121,14 @@ process.once('exit', () => {
   for (const service of running) void service.kill()
 })
 
-/** Registers the hooks: print each child's output when a test fails, stop every child after the file. */
+function printOutput(service: ChildService) {
+  process.stderr.write(`\n----- output of ${service.name} -----\n${service.output()}\n`)
+}
+
+/** Registers the hooks: print the output of children spawned in beforeAll when a test fails, kill every child after the file. */
 export function useChildServices(): void {
   afterEach((ctx) => {
-    const spawned = spawnedThisTest.splice(0)
-    if (ctx.task.result?.state !== 'fail') return
-    for (const service of spawned) process.stderr.write(`\n----- output of ${service.name} -----\n${service.output()}\n`)
+    if (ctx.task.result?.state === 'fail') shared.forEach(printOutput)
   })
   afterAll(async () => {
     await Promise.all([...running].map((service) => service.kill()))
