@@ -98,7 +98,6 @@ async function waitWhileFinishing(id: string): Promise<Payment> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function fail(payment: Payment, failureCode: string, failureMessage: string, also: Prisma.PaymentWhereInput = {}): Promise<Payment> {
-  logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
   const failed = await transitionPayment(payment.id, ['FINISHING'], {
     state: 'FAILED',
     failureCode,
@@ -106,6 +105,7 @@ async function fail(payment: Payment, failureCode: string, failureMessage: strin
     leaseUntil: null,
     finishedAt: new Date(),
   }, also)
+  if (failed) logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
   return failed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
@@ -152,6 +152,22 @@ async function requote(client: AuthenticatedClient, payment: Payment, buyerResou
  * token), then create the outgoing payment (unless one already exists under the grant).
  */
 export async function completeFinishing(claimed: Payment): Promise<Payment> {
+  // Keep the claim while this process works on it: a finish can take a while (the wallet's
+  // continue `wait`, too_fast retries, slow wallets), and an expired lease lets the settlement
+  // worker resume the same payment. Only a process that died stops renewing.
+  const renewal = setInterval(() => {
+    db.payment
+      .updateMany({ where: { id: claimed.id, state: 'FINISHING' }, data: { leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs) } })
+      .catch((error) => logger.warn({ pendingId: claimed.id, err: error }, 'could not renew the finish lease'))
+  }, config.settlement.finishLeaseMs / 3)
+  try {
+    return await runClaimedFinish(claimed)
+  } finally {
+    clearInterval(renewal)
+  }
+}
+
+async function runClaimedFinish(claimed: Payment): Promise<Payment> {
   let payment = claimed
   const seller = await requireSeller(payment.sellerId)
   const client = await getSellerClient(seller)

@@ -9,6 +9,24 @@ export async function requirePayment(pendingId: string): Promise<Payment> {
   return payment
 }
 
+/** The columns the REST status and list answers need (the full row carries tokens and JSON). */
+export const paymentSummary = {
+  id: true,
+  offerId: true,
+  state: true,
+  buyerWalletAddressUrl: true,
+  incomingPaymentId: true,
+  outgoingPaymentId: true,
+  quoteId: true,
+} satisfies Prisma.PaymentSelect
+export type PaymentSummary = Prisma.PaymentGetPayload<{ select: typeof paymentSummary }>
+
+export async function requirePaymentSummary(pendingId: string): Promise<PaymentSummary> {
+  const payment = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } }, select: paymentSummary })
+  if (!payment) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+  return payment
+}
+
 const statesOfRestStatus: Record<RestStatus, PaymentState[]> = {
   pending: ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING'],
   paid: ['COMPLETED'],
@@ -37,6 +55,7 @@ export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
 export async function listPayments(filter: PaymentFilter, page: { limit: number; cursor?: string }) {
   const rows = await db.payment.findMany({
     where: { ...paymentWhere(filter), ...(page.cursor ? { id: { gt: page.cursor } } : {}) },
+    select: paymentSummary,
     orderBy: { id: 'asc' },
     take: page.limit + 1,
   })

@@ -9,13 +9,13 @@ import { PageQuery, parseInput } from '../validation.js'
 import { finishCheckout } from './finish.js'
 import { renderFinishPage, returnUrlFor } from './finish-page.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
-import { listPayments, requirePayment } from './queries.js'
+import { listPayments, requirePaymentSummary, type PaymentSummary } from './queries.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
 
 const idempotencyKey = (c: Context) => c.req.header('idempotency-key') || undefined
 
-const statusJson = (p: Payment) => ({
+const statusJson = (p: PaymentSummary) => ({
   pendingId: p.id,
   offerId: p.offerId,
   status: restStatusOf[p.state],
@@ -25,12 +25,12 @@ const statusJson = (p: Payment) => ({
   quoteId: p.quoteId,
 })
 
-const pendingListJson = (p: Payment) => {
+const pendingListJson = (p: PaymentSummary) => {
   const { quoteId: _quoteId, ...rest } = statusJson(p)
   return rest
 }
 
-const offerListJson = (p: Payment) => {
+const offerListJson = (p: PaymentSummary) => {
   const { offerId: _offerId, ...rest } = statusJson(p)
   return rest
 }
@@ -81,7 +81,7 @@ export const paymentRoutes = new Hono()
     const page = await listPayments({ status: query.status }, query)
     return c.json({ payments: page.payments.map(pendingListJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
   })
-  .get('/payments/:pendingId/status', async (c) => c.json(statusJson(await requirePayment(c.req.param('pendingId')))))
+  .get('/payments/:pendingId/status', async (c) => c.json(statusJson(await requirePaymentSummary(c.req.param('pendingId')))))
   .get('/offers/:offerId/payments', async (c) => {
     const query = parseInput(ListQuery, c.req.query())
     const offerId = c.req.param('offerId')
