@@ -1,5 +1,7 @@
 // The driver adapter the Prisma CLI (migrate deploy/dev/diff/status) runs its WebAssembly
 // schema engine through. Only the CLI uses this file; the app builds its own in src/db.ts.
+import fs from 'node:fs'
+import path from 'node:path'
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 
 type Factory = PrismaBetterSQLite3
@@ -13,6 +15,8 @@ export function sqliteFilename(databaseUrl: string): string {
 }
 
 export function createMigrationAdapter(databaseUrl: string): Factory {
+  // better-sqlite3 creates the file but not its folder (./data/ is absent in a fresh clone).
+  fs.mkdirSync(path.dirname(path.resolve(sqliteFilename(databaseUrl))), { recursive: true })
   const factory = new PrismaBetterSQLite3({ url: databaseUrl, timeout: 5000 })
   const connectToShadowDb = factory.connectToShadowDb.bind(factory)
   // Workaround (Prisma 6.19.3, P3006 in `migrate dev` and `migrate diff --from-migrations`):
