@@ -127,10 +127,9 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     log.warn('WEBHOOK_SECRET IS NOT SET: webhooks go out UNSIGNED and the marketplace cannot tell them from forgeries. Set WEBHOOK_SECRET (whsec_...).')
   }
 
-  // Every database step runs in a transaction. With @prisma/adapter-better-sqlite3 6.19.3 the whole
-  // process shares one connection and only transactions are serialized (by a mutex): a plain query
-  // would see another transaction's uncommitted outbox row (and send it before commit), and a plain
-  // write would become part of that transaction (and vanish with its rollback).
+  // Each database step is one transaction: finding the due heads reads one consistent snapshot, and
+  // a round's claims commit together. (That no step sees another transaction's uncommitted outbox
+  // row is src/db.ts's job: it keeps plain queries out of open transactions on the one connection.)
   async function findDueEvents(at: Date): Promise<WebhookEvent[]> {
     return db.$transaction(async (tx) => {
       // The head of each payment's queue: only it may be sent (per-payment order).
