@@ -74,6 +74,19 @@ describe('checkout over REST', () => {
     expect(html).toContain('1.00 USD')
   })
 
+  it('sends a browser back to the marketplace return URL with the outcome', async () => {
+    const { pendingId, redirectUrl } = await world.startOk({ returnUrl: 'https://marketplace.example/jobs/9/funded?src=pay' }, 'job-return')
+    const res = await fetch(await world.approve(redirectUrl), { headers: { accept: 'text/html' }, redirect: 'manual' })
+    expect(res.status).toBe(303)
+    const location = new URL(res.headers.get('location')!)
+    expect(location.origin + location.pathname).toBe('https://marketplace.example/jobs/9/funded')
+    expect(Object.fromEntries(location.searchParams)).toMatchObject({ src: 'pay', pendingId, offerId: 'job-return', status: 'pending', state: 'PROCESSING' })
+
+    const rejected = await world.startOk({ returnUrl: 'https://marketplace.example/jobs/10' }, 'job-return-2')
+    const back = await fetch(await world.reject(rejected.redirectUrl), { headers: { accept: 'text/html' }, redirect: 'manual' })
+    expect(new URL(back.headers.get('location')!).searchParams.get('state')).toBe('REJECTED')
+  })
+
   it('never logs tokens, nonces, hashes or interaction references', async () => {
     const { redirectUrl } = await world.startOk({}, 'job-logs')
     const finishUrl = await world.approve(redirectUrl)
