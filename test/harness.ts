@@ -105,13 +105,15 @@ export async function startTestService(env: Partial<Env> = {}): Promise<TestServ
   }
 }
 
-/** Polls `read` until `accept` holds (for setup code, where expect.poll is not allowed). */
-export async function waitFor<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
+/** Polls `probe` until it returns something truthy, and returns that (for code where expect.poll does not fit). */
+export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = await read()
-    if (accept(value)) return value
-    if (Date.now() > deadline) throw new Error(`waitFor: condition not met within ${timeoutMs} ms (last value: ${JSON.stringify(value)})`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    const value = await probe()
+    if (value) return value as Truthy<T>
+    if (Date.now() > deadline) throw new Error(`waitFor: nothing after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }

@@ -9,7 +9,8 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
 import { parseConfig } from '../../src/config.js'
-import { sqlitePath } from '../../src/db.js'
+import { sqlitePath, type PaymentState } from '../../src/db.js'
+import { restStatusOf } from '../../src/payments/state.js'
 import { createLogger, useLogger } from '../../src/logger.js'
 import { startService } from '../../src/service.js'
 
@@ -17,15 +18,6 @@ const kind = process.env.READ_PATH_SERVER
 const databaseUrl = process.env.DATABASE_URL!
 const token = process.env.API_TOKENS!
 
-const restStatusOf: Record<string, string> = {
-  AWAITING_APPROVAL: 'pending',
-  FINISHING: 'pending',
-  PROCESSING: 'pending',
-  COMPLETED: 'paid',
-  FAILED: 'failed',
-  REJECTED: 'failed',
-  EXPIRED: 'failed',
-}
 
 interface Row {
   id: string
@@ -56,7 +48,7 @@ function startBare(): Promise<http.Server> {
       return send(res, 200, {
         pendingId: p.id,
         offerId: p.offerId,
-        status: restStatusOf[p.state],
+        status: restStatusOf[p.state as PaymentState],
         buyerWalletAddressUrl: p.buyerWalletAddressUrl,
         incomingPaymentId: p.incomingPaymentId,
         ...(p.outgoingPaymentId ? { outgoingPaymentId: p.outgoingPaymentId } : {}),
@@ -76,7 +68,7 @@ function startBare(): Promise<http.Server> {
               ? {
                   pendingId: p.id,
                   offerId: p.offerId,
-                  status: restStatusOf[p.state],
+                  status: restStatusOf[p.state as PaymentState],
                   buyerWalletAddressUrl: p.buyerWalletAddressUrl,
                   incomingPaymentId: p.incomingPaymentId,
                   outgoingPaymentId: p.outgoingPaymentId,

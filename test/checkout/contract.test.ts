@@ -15,7 +15,7 @@ beforeAll(async () => {
   paid = { pendingId: a.pendingId, outgoingPaymentId: finished.outgoingPayment.id, incomingPaymentId: a.incomingPaymentId as string, quoteId: a.quoteId as string }
   const b = await world.startOk({ amount: '250' }, 'offer-a')
   pending = { pendingId: b.pendingId, incomingPaymentId: b.incomingPaymentId as string, quoteId: b.quoteId as string }
-  await waitFor(async () => (await (await world.service.request(`/payments/${paid.pendingId}/status`)).json()).status, (s) => s === 'paid')
+  await waitFor(async () => (await (await world.service.request(`/payments/${paid.pendingId}/status`)).json()).status === 'paid')
 })
 afterAll(() => world.close())
 

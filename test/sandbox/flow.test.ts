@@ -3,6 +3,7 @@
 import crypto from 'node:crypto'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { isPendingGrant, type AuthenticatedClient } from '@interledger/open-payments'
+import { waitFor } from '../harness.js'
 import { expectClientError, FINISH_URI, prepareCheckout, type TestSandbox, useTestSandbox } from './sandbox-harness.js'
 
 const sandboxes = useTestSandbox()
@@ -10,15 +11,6 @@ let t: TestSandbox
 beforeEach(() => {
   t = sandboxes.current()
 })
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await read()
-    if (done(value) || Date.now() > deadline) return value
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
 
 function expectedHash(clientNonce: string, serverNonce: string, interactRef: string, authServer: string): string {
   return crypto.createHash('sha256').update([clientNonce, serverNonce, interactRef, authServer].join('\n')).digest('base64')
@@ -97,10 +89,10 @@ describe('approved checkout', () => {
       grantSpentDebitAmount: { value: '0', assetCode: 'USD', assetScale: 2 },
     })
 
-    const paid = await waitFor(
-      () => client.outgoingPayment.get({ url: outgoing.id, accessToken: token }),
-      (p) => p.sentAmount.value === '100',
-    )
+    const paid = await waitFor(async () => {
+      const payment = await client.outgoingPayment.get({ url: outgoing.id, accessToken: token })
+      return payment.sentAmount.value === '100' && payment
+    }, 3000)
     expect(paid.failed).toBe(false)
     expect(t.sandbox.balanceOf('buyer')).toBe(1_000_000n - 100n)
     expect(t.sandbox.balanceOf('seller')).toBe(100n)

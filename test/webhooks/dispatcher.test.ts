@@ -2,16 +2,14 @@
 // per-payment order, leases between two dispatchers, and a dispatcher that dies holding a lease.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { computeNextAttemptAt, parseRetryAfter, startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
-import { startTestService, type TestService } from '../harness.js'
+import { startTestService, type TestService, waitFor } from '../harness.js'
 import {
   changePaymentState,
   createTestClock,
   createTestPayment,
   expectSignedWith,
   newWebhookSecret,
-  startReceiver,
-  waitFor,
-  type Receiver,
+  startReceiver, type Receiver,
 } from './webhook-harness.js'
 
 const secrets = [newWebhookSecret()]

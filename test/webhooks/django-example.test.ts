@@ -8,8 +8,8 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWebhookSigner } from '../../src/webhooks/signing.js'
-import { makeTempDir, startTestService, type TestService } from '../harness.js'
-import { changePaymentState, createTestPayment, newWebhookSecret, waitFor } from './webhook-harness.js'
+import { makeTempDir, startTestService, type TestService, waitFor } from '../harness.js'
+import { changePaymentState, createTestPayment, newWebhookSecret } from './webhook-harness.js'
 
 const exampleDir = path.resolve(import.meta.dirname, '../../examples/django')
 // Debian's Django is installed for /usr/bin/python3, which may not be the python3 first on PATH.

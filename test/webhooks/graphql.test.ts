@@ -1,7 +1,7 @@
 // Visibility and redelivery through GraphQL: the webhookEvents connection and redeliverWebhookEvent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTestService, type TestService } from '../harness.js'
-import { changePaymentState, createTestPayment, newWebhookSecret, startReceiver, waitFor, type Receiver } from './webhook-harness.js'
+import { startTestService, type TestService, waitFor } from '../harness.js'
+import { changePaymentState, createTestPayment, newWebhookSecret, startReceiver, type Receiver } from './webhook-harness.js'
 
 let service: TestService
 let receiver: Receiver

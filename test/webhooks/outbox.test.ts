@@ -3,15 +3,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../../src/webhooks/outbox.js'
-import { startTestService, type TestService } from '../harness.js'
+import { startTestService, type TestService, waitFor } from '../harness.js'
 import {
   changePaymentState,
   createTestPayment,
   expectSignedWith,
   newWebhookSecret,
-  startReceiver,
-  waitFor,
-  type Receiver,
+  startReceiver, type Receiver,
 } from './webhook-harness.js'
 
 const secrets = [newWebhookSecret(), newWebhookSecret()]

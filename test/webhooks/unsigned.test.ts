@@ -2,8 +2,8 @@
 // Nothing wakes the dispatcher here: the periodic poll (the safety net) must find the event.
 // (Its own file: a test service sets the process-wide config and database.)
 import { describe, expect, it } from 'vitest'
-import { startTestService } from '../harness.js'
-import { changePaymentState, createTestPayment, startReceiver, waitFor } from './webhook-harness.js'
+import { startTestService, waitFor } from '../harness.js'
+import { changePaymentState, createTestPayment, startReceiver } from './webhook-harness.js'
 
 describe('without a secret (development)', () => {
   it('sends unsigned deliveries found by polling, and warns loudly once at start', async () => {

@@ -77,18 +77,6 @@ export function expectSignedWith(delivery: ReceivedWebhook, secrets: string[]) {
   }
 }
 
-type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
-
-export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 5000): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value as Truthy<T>
-    if (Date.now() > deadline) throw new Error(`waitFor: nothing after ${timeoutMs} ms`)
-    await sleep(10)
-  }
-}
-
 export async function createTestPayment(service: TestService, data: Partial<Prisma.PaymentUncheckedCreateInput> = {}): Promise<Payment> {
   await service.db.seller.upsert({
     where: { id: 'webhook-seller' },
