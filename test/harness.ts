@@ -1,6 +1,7 @@
 // The test harness: a real service (real HTTP server, real SQLite file copied from the migrated
 // template) in this test file's process, with its logs captured for assertions.
 import crypto from 'node:crypto'
+import net from 'node:net'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -116,4 +117,13 @@ export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs = 10_000
     if (Date.now() > deadline) throw new Error(`waitFor: nothing after ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** A TCP port free on 127.0.0.1 right now (for child processes that need a port before they start). */
+export async function findFreePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

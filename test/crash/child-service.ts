@@ -2,14 +2,13 @@
 // in-process service cannot give: two processes on one database, or a process that really dies.
 // Every child is killed after the file's tests; a failed test prints the output of each child.
 import { spawn, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, type TestContext } from 'vitest'
 import { sqlitePath } from '../../src/db.js'
 import { createSandboxIdentity } from '../../src/sandbox/identities.js'
 import type { Sandbox } from '../../src/sandbox/server.js'
-import { API_TOKEN, testEnv } from '../harness.js'
+import { API_TOKEN, findFreePort, testEnv } from '../harness.js'
 
 const repoRoot = path.resolve(import.meta.dirname, '../..')
 const running = new Set<ChildService>()
@@ -34,15 +33,6 @@ export interface ChildService {
   stop(): Promise<ChildExit>
   /** SIGKILL now, as a power cut would. */
   kill(): Promise<ChildExit>
-}
-
-/** A port nothing listens on right now (the OS picks it; it is free again once closed). */
-export async function findFreePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 /**

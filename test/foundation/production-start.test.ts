@@ -3,27 +3,18 @@
 import { execFileSync, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { afterAll, expect, it } from 'vitest'
-import { makeTempDir } from '../harness.js'
+import { findFreePort, makeTempDir } from '../harness.js'
 
 const dir = makeTempDir('payments-prod-')
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 it('builds, migrates an empty database, serves, and shuts down gracefully on SIGTERM', async () => {
   // `npm run build`, as in the Dockerfile (dist/ must sit beside node_modules to resolve packages).
   const outDir = path.resolve('dist')
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' })
-  const port = await freePort()
+  const port = await findFreePort()
   const token = 'production-token-0123456789'
   const started = Date.now()
   const child = spawn(process.execPath, [path.join(outDir, 'main.js')], {

@@ -3,12 +3,11 @@
 // forged, unsigned, tampered or stale deliveries refused with 4xx and not recorded.
 // Needs Debian's python3-django (.ci/run installs it): the suite fails without it in CI, skips elsewhere.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import net from 'node:net'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWebhookSigner } from '../../src/webhooks/signing.js'
-import { makeTempDir, startTestService, type TestService, waitFor } from '../harness.js'
+import { findFreePort, makeTempDir, startTestService, type TestService, waitFor } from '../harness.js'
 import { changePaymentState, createTestPayment, newWebhookSecret } from './webhook-harness.js'
 
 const exampleDir = path.resolve(import.meta.dirname, '../../examples/django')
@@ -21,14 +20,6 @@ if (!python && process.env.CI) {
       throw new Error('Django is not installed: neither /usr/bin/python3 nor python3 can import django')
     })
   })
-}
-
-async function findFreePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 describe.skipIf(!python)('Django example', () => {
