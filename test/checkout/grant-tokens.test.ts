@@ -26,3 +26,21 @@ it('reuses the incoming-payment and quote tokens, then rotates them instead of a
   expect(world.sandbox.counts().grants - grantsAfterFirst).toBe(2)
   expect(await world.invalidResponses()).toEqual([])
 })
+
+it('rotates the outgoing-payment access token before checking settlement with it', async () => {
+  world.sandbox.setFundingMode('manual')
+  const { pendingId, redirectUrl } = await world.startOk({}, 'tokens-settle')
+  const finished = await (await fetch(await world.approve(redirectUrl))).json()
+  const stored = await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })
+  expect(stored.accessTokenExpiresAt!.getTime() - Date.now()).toBeLessThan(62_000)
+
+  const before = rotations()
+  await new Promise((resolve) => setTimeout(resolve, 2500)) // now inside the 60 s rotation margin
+  world.sandbox.fundOutgoingPayment(finished.outgoingPayment.id)
+  await world.service.graphql(`mutation ($id: String!) { recheckPayment(pendingId: $id) { __typename } }`, { id: pendingId })
+  await expect.poll(async () => (await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })).state, { timeout: 10_000 }).toBe('COMPLETED')
+  expect(rotations()).toBeGreaterThan(before)
+  const rotated = await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })
+  expect(rotated.accessToken).not.toBe(stored.accessToken)
+  expect(rotated.accessTokenExpiresAt!.getTime()).toBeGreaterThan(stored.accessTokenExpiresAt!.getTime())
+})
