@@ -1,6 +1,7 @@
 // The GraphQL server. Expected failures are typed results (AppError) or, for fields without a
 // result union, GraphQL errors carrying `extensions.code`. Anything unexpected is logged and masked.
 import { GraphQLError } from 'graphql'
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { createYoga } from 'graphql-yoga'
 import { config } from '../config.js'
 import { AppError } from '../errors.js'
@@ -14,6 +15,17 @@ export function createGraphQLServer() {
     graphiql: config.graphiql ? { title: 'Payments service', defaultEditorToolsVisibility: 'headers' } : false,
     landingPage: false,
     logging: false,
+    // Bounds on what one operation may ask for (depth, aliases, cost, size), so that a single
+    // request cannot make the service walk the database; introspection stays allowed for GraphiQL.
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: 10 },
+        maxAliases: { n: 15 },
+        costLimit: { maxCost: 5000 },
+        maxTokens: { n: 2000 },
+        blockFieldSuggestion: { enabled: config.production },
+      }),
+    ],
     maskedErrors: {
       maskError(error) {
         const original = error instanceof GraphQLError ? error.originalError : error

@@ -83,3 +83,16 @@ describe('bad requests', () => {
     expect(service.logs.join('\n')).not.toContain(API_TOKEN)
   })
 })
+
+describe('GraphQL limits', () => {
+  it('refuses operations with too many aliases or tokens, and keeps introspection', async () => {
+    const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: seller(id: "x") { sellerId }`).join(' ')
+    const many = await service.graphql(`{ ${aliases} }`)
+    expect(many.errors?.[0].message).toMatch(/alias/i)
+    const huge = await service.graphql(`{ ${Array.from({ length: 2500 }, () => '__typename').join(' ')} }`)
+    expect(huge.errors?.[0].message).toMatch(/token/i)
+    const introspection = await service.graphql('{ __schema { types { name fields { name type { name ofType { name ofType { name } } } } } } }')
+    expect(introspection.errors).toBeUndefined()
+    expect(introspection.data.__schema.types.length).toBeGreaterThan(20)
+  })
+})
