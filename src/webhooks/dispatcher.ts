@@ -164,19 +164,22 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     }, TX_OPTIONS)
   }
 
-  async function deliverClaimed(event: WebhookEvent, leaseUntil: Date): Promise<void> {
-    const outcome = await deliverWebhookEvent(event, sign, url, timeoutMs, now())
-    const attempts = event.attempts + 1
-    const data = recordOf(outcome, attempts, now())
-    const { count } = await db.$transaction(
-      (tx) => tx.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data }),
-      TX_OPTIONS,
-    )
-    const fields = { eventId: event.id, type: event.type, paymentId: event.paymentId, attempts, statusCode: outcome.statusCode }
-    if (count === 0) log.warn(fields, 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now')
-    else if (data.status === 'DELIVERED') log.info(fields, 'webhook delivered')
-    else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
-    else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
+  // The outcomes of a round are recorded in one transaction (one commit instead of one per event).
+  async function recordOutcomes(results: { event: WebhookEvent; data: Prisma.WebhookEventUpdateManyMutationInput }[], leaseUntil: Date) {
+    const counts = await db.$transaction(async (tx) => {
+      const applied: number[] = []
+      for (const { event, data } of results) {
+        applied.push((await tx.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })).count)
+      }
+      return applied
+    }, TX_OPTIONS)
+    results.forEach(({ event, data }, i) => {
+      const fields = { eventId: event.id, type: event.type, paymentId: event.paymentId, attempts: event.attempts + 1, statusCode: data.lastStatusCode }
+      if (counts[i] === 0) log.warn(fields, 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now')
+      else if (data.status === 'DELIVERED') log.info(fields, 'webhook delivered')
+      else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
+      else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
+    })
   }
 
   async function runOnce(): Promise<number> {
@@ -185,7 +188,13 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     if (due.length === 0) return 0
     const leaseUntil = new Date(at.getTime() + leaseMs)
     const claimed = await claimEvents(due, at, leaseUntil)
-    await Promise.all(claimed.map((event) => deliverClaimed(event, leaseUntil)))
+    const results = await Promise.all(
+      claimed.map(async (event) => {
+        const outcome = await deliverWebhookEvent(event, sign, url, timeoutMs, now())
+        return { event, data: recordOf(outcome, event.attempts + 1, now()) }
+      }),
+    )
+    await recordOutcomes(results, leaseUntil)
     return claimed.length
   }
 
