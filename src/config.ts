@@ -13,6 +13,14 @@ const list = z
       .map((x) => x.trim())
       .filter(Boolean),
   )
+/** whsec_<base64>, decoded strictly (receivers such as Python's b64decode refuse sloppy padding). */
+function isWebhookSecret(value: string): boolean {
+  const encoded = value.startsWith('whsec_') ? value.slice('whsec_'.length) : ''
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded)) return false
+  const bytes = Buffer.from(encoded, 'base64').length
+  return bytes >= 24 && bytes <= 64
+}
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 /** "5s,5m,30m,2h" -> milliseconds. */
@@ -75,9 +83,7 @@ const EnvSchema = z
 
     DJANGO_BASE_URL: httpUrl.default('http://localhost:8000'),
     WEBHOOK_PATH: z.string().startsWith('/').default('/api/webhooks/payments'),
-    WEBHOOK_SECRET: list.pipe(
-      z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, 'each secret must be a whsec_ value (base64 after the prefix)')),
-    ),
+    WEBHOOK_SECRET: list.pipe(z.array(z.string().refine(isWebhookSecret, 'each secret must be whsec_ followed by 24 to 64 random bytes in base64'))),
     WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     WEBHOOK_RETRY_SCHEDULE: durationList.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '20h'].join(',')),
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(5000),

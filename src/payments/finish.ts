@@ -129,12 +129,23 @@ async function continueGrant(client: AuthenticatedClient, payment: Payment) {
   }
 }
 
-/** An outgoing payment this service already made under the payment's grant (crash recovery). */
+/**
+ * An outgoing payment this service already made under the payment's grant (crash recovery),
+ * found by the pendingId in its metadata. `list` answers page by page: read them all.
+ */
 async function findOutgoingPayment(client: AuthenticatedClient, payment: Payment, accessToken: string, resourceServer: string) {
-  const page = await client.outgoingPayment.list({ url: resourceServer, accessToken, walletAddress: payment.buyerWalletAddressUrl },
-    { first: 100, 'wallet-address': payment.buyerWalletAddressUrl },
-  )
-  return page.result.find((op) => op.metadata?.pendingId === payment.id)
+  let cursor: string | undefined
+  for (let page = 0; page < 100; page++) {
+    const result = await client.outgoingPayment.list(
+      { url: resourceServer, accessToken, walletAddress: payment.buyerWalletAddressUrl },
+      { first: 100, 'wallet-address': payment.buyerWalletAddressUrl, ...(cursor ? { cursor } : {}) },
+    )
+    const found = result.result.find((op) => op.metadata?.pendingId === payment.id)
+    if (found) return found
+    if (!result.pagination.hasNextPage || !result.pagination.endCursor) return undefined
+    cursor = result.pagination.endCursor
+  }
+  throw new AppError('WALLET_REFUSED', 'The buyer wallet lists too many outgoing payments to search', { step: 'looking for an outgoing payment already made' })
 }
 
 async function requote(client: AuthenticatedClient, payment: Payment, buyerResourceServer: string) {

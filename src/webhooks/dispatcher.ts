@@ -154,8 +154,16 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
     return db.$transaction(async (tx) => {
       const claimed: WebhookEvent[] = []
       for (const event of events) {
+        // Still due and unchanged since it was read: another dispatcher may have tried it meanwhile
+        // and scheduled a retry (its attempts and nextAttemptAt moved on).
         const { count } = await tx.webhookEvent.updateMany({
-          where: { id: event.id, status: 'PENDING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] },
+          where: {
+            id: event.id,
+            status: 'PENDING',
+            attempts: event.attempts,
+            nextAttemptAt: { lte: at },
+            OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }],
+          },
           data: { leaseUntil },
         })
         if (count === 1) claimed.push(event)

@@ -78,11 +78,12 @@ export function listenForWebhookWakeups(listener: () => void): () => void {
  * status code stay until the next attempt replaces them. Returns null for an unknown id.
  */
 export async function requeueWebhookEvent(id: string, now = new Date()): Promise<WebhookEvent | null> {
-  // In a transaction: see dispatcher.ts on the SQLite adapter's shared connection.
   return db.$transaction(async (tx) => {
     const { count } = await tx.webhookEvent.updateMany({
       where: { id },
-      data: { status: 'PENDING', nextAttemptAt: now, attempts: 0, deliveredAt: null },
+      // Clearing the lease fences off a delivery in flight: its outcome no longer matches and is
+      // not recorded over this request, and the event goes out again.
+      data: { status: 'PENDING', nextAttemptAt: now, attempts: 0, deliveredAt: null, leaseUntil: null },
     })
     return count === 0 ? null : tx.webhookEvent.findUnique({ where: { id } })
   })

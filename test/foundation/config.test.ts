@@ -61,5 +61,10 @@ describe('configuration', () => {
     expect(parseConfig({ WEBHOOK_RETRY_SCHEDULE: '1s,2m,3h,1d' }).webhooks.retryScheduleMs).toEqual([1000, 120_000, 10_800_000, 86_400_000])
     expect(() => parseConfig({ WEBHOOK_RETRY_SCHEDULE: '1s,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/)
     expect(() => parseConfig({ WEBHOOK_SECRET: 'not-a-secret' })).toThrow(/WEBHOOK_SECRET/)
+    // Base64 a receiver cannot decode (Python's b64decode refuses bad padding), or too short a key.
+    expect(() => parseConfig({ WEBHOOK_SECRET: `whsec_${'A'.repeat(33)}` })).toThrow(/WEBHOOK_SECRET/)
+    expect(() => parseConfig({ WEBHOOK_SECRET: 'whsec_AAAA=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).toThrow(/WEBHOOK_SECRET/)
+    expect(() => parseConfig({ WEBHOOK_SECRET: `whsec_${Buffer.alloc(16, 1).toString('base64')}` })).toThrow(/WEBHOOK_SECRET/)
+    expect(parseConfig({ WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}` }).webhooks.secrets).toHaveLength(1)
   })
 })

@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 @csrf_exempt  # the Standard Webhooks signature authenticates the caller instead of a CSRF token
 @require_POST
 def payment_webhook(request):
+    if not settings.PAYMENTS_WEBHOOK_SECRETS:
+        # Our misconfiguration, not a bad delivery: 503 makes the service retry instead of giving up.
+        log.error("PAYMENTS_WEBHOOK_SECRETS is not set: refusing payment webhooks until it is")
+        return JsonResponse({"error": "webhook receiver not configured"}, status=503)
     try:
         event = verify_webhook(
             settings.PAYMENTS_WEBHOOK_SECRETS,
@@ -29,20 +33,23 @@ def payment_webhook(request):
         return JsonResponse({"error": "invalid webhook signature"}, status=401)
 
     event_id = request.headers["webhook-id"]  # signed, unlike anything we could pick from the body
-    try:
-        with transaction.atomic():
-            PaymentEvent.objects.create(
-                event_id=event_id,
-                type=event["type"],
-                pending_id=event["pendingId"],
-                offer_id=event["offerId"],
-                status=event["status"],
-                payload=event,
-            )
-            handle_payment_event(event)
-    except IntegrityError:
-        # Seen before: answer 2xx so the service stops retrying, and do nothing twice.
-        return JsonResponse({"ok": True, "duplicate": True})
+    with transaction.atomic():
+        try:
+            # Its own savepoint: only a repeated event id counts as a duplicate. An IntegrityError
+            # raised by the handler below is a real failure (500, the service retries later).
+            with transaction.atomic():
+                PaymentEvent.objects.create(
+                    event_id=event_id,
+                    type=event["type"],
+                    pending_id=event["pendingId"],
+                    offer_id=event["offerId"],
+                    status=event["status"],
+                    payload=event,
+                )
+        except IntegrityError:
+            # Seen before: answer 2xx so the service stops retrying, and do nothing twice.
+            return JsonResponse({"ok": True, "duplicate": True})
+        handle_payment_event(event)
     return JsonResponse({"ok": True})
 
 
