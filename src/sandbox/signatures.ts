@@ -8,6 +8,8 @@ import { SandboxError } from './errors.js'
  * "could not determine client", a signature that does not verify -> 401 "invalid signature".
  * Returns the raw body text (already read, since the digest covers it).
  */
+const MAX_SIGNATURE_AGE_SECONDS = 300
+
 export async function verifyRequestSignature(c: Context, keys: JWK[]): Promise<string | undefined> {
   const body = c.req.method === 'GET' || c.req.method === 'DELETE' ? undefined : await c.req.text()
   const headers = Object.fromEntries(c.req.raw.headers.entries())
@@ -20,7 +22,14 @@ export async function verifyRequestSignature(c: Context, keys: JWK[]): Promise<s
   const keyId = getKeyId(signatureInput)
   const key = keys.find((k) => k.kid === keyId)
   if (!key) throw new SandboxError(400, 'invalid_client', 'could not determine client')
-  if (!validateSignatureHeaders(request) || !(await validateSignature(key, request))) {
+  // RFC 9635 §7.3.1: a request with a body must sign its content-digest (the library checks the
+  // digest only when it is signed), and a signature is fresh (created within the last 5 minutes,
+  // by the real clock: the signer's clock, not the test clock).
+  const components = /^[^=]+=\(([^)]*)\)/.exec(signatureInput)?.[1] ?? ''
+  const created = Number(/;created=(\d+)/.exec(signatureInput)?.[1])
+  const unsignedBody = Boolean(body) && !components.split(' ').includes('"content-digest"')
+  const stale = !Number.isFinite(created) || Math.abs(Date.now() / 1000 - created) > MAX_SIGNATURE_AGE_SECONDS
+  if (unsignedBody || stale || !validateSignatureHeaders(request) || !(await validateSignature(key, request))) {
     throw new SandboxError(401, 'invalid_client', 'invalid signature')
   }
   return body
