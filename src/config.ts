@@ -98,6 +98,7 @@ const EnvSchema = z
     if (production && env.WEBHOOK_SECRET.length === 0) need('WEBHOOK_SECRET', 'required when NODE_ENV=production')
     if (production && !env.TOKEN_ENCRYPTION_KEY) need('TOKEN_ENCRYPTION_KEY', 'required when NODE_ENV=production')
     if (production && !env.BASE_URL) need('BASE_URL', 'required when NODE_ENV=production (wallets redirect buyers there)')
+    if (production && env.BASE_URL?.startsWith('http:')) need('BASE_URL', 'must be https:// when NODE_ENV=production (the finish redirect carries hash and interact_ref)')
     if (production && env.OPEN_PAYMENTS_USE_HTTP) need('OPEN_PAYMENTS_USE_HTTP', 'plain HTTP is refused when NODE_ENV=production')
     if (production && env.OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS)
       need('OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS', 'private wallet hosts are refused when NODE_ENV=production')

@@ -44,8 +44,12 @@ export interface WalletUrlPolicy {
   allowPrivateHosts: boolean
 }
 
-/** Returns the normalised URL or throws INVALID_WALLET_ADDRESS naming the field. */
-export async function checkWalletAddressUrl(raw: string, policy: WalletUrlPolicy, field: string): Promise<string> {
+/**
+ * Returns the normalised URL or throws INVALID_WALLET_ADDRESS naming the field. A host name that
+ * does not resolve is refused (fail closed) unless `allowUnresolvable`: seller registration without
+ * the wallet check, for offline setups, where nothing is called yet.
+ */
+export async function checkWalletAddressUrl(raw: string, policy: WalletUrlPolicy, field: string, allowUnresolvable = false): Promise<string> {
   const invalid = (message: string) => new AppError('INVALID_WALLET_ADDRESS', `${field} ${message}`, { field })
   let url: URL
   try {
@@ -62,12 +66,11 @@ export async function checkWalletAddressUrl(raw: string, policy: WalletUrlPolicy
     const host = url.hostname.replace(/^\[|\]$/g, '')
     let addresses: string[] = [host]
     if (!net.isIP(host)) {
-      // A name that does not resolve cannot be reached either; the call itself will then fail
-      // as WALLET_UNREACHABLE. Offline setups can still register sellers.
       const lookup = dns.lookup(host, { all: true, verbatim: true }).then((found) => found.map((a) => a.address))
       const timeout = new Promise<string[]>((resolve) => setTimeout(() => resolve([]), DNS_TIMEOUT_MS).unref())
       addresses = await Promise.race([lookup, timeout]).catch(() => [])
     }
+    if (addresses.length === 0 && !allowUnresolvable) throw invalid('has a host name that does not resolve')
     if (addresses.some(isBlockedAddress)) {
       throw invalid('must not point to a loopback, link-local or private address')
     }

@@ -19,6 +19,8 @@ export async function getWalletAddress(client: AuthenticatedClient, url: string,
   } catch (error) {
     throw toWalletError(error, `reading the wallet address ${field}`)
   }
+  // Every URL the wallet names is called later (or stored and called): check them all.
+  await checkWalletAddressUrl(wallet.id, config.openPayments, `${field} id`)
   await checkWalletAddressUrl(wallet.authServer, config.openPayments, `${field} authServer`)
   await checkWalletAddressUrl(wallet.resourceServer, config.openPayments, `${field} resourceServer`)
   cache.set(checked, { wallet, until: Date.now() + CACHE_MS })

@@ -14,6 +14,8 @@ import { toWalletError, walletAnswer } from '../open-payments/errors.js'
 import { verifyFinishHash } from '../open-payments/finish-hash.js'
 import { withGrantToken } from '../open-payments/grant-tokens.js'
 import { decryptSecret, encryptSecret } from '../secrets.js'
+import { getWalletAddress } from '../open-payments/wallets.js'
+import { outgoingAccessToken } from './access-token.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput } from '../validation.js'
 import { finalStates } from './state.js'
@@ -189,8 +191,9 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     try {
       grant = await continueGrant(client, payment)
     } catch (error) {
-      const { status } = walletAnswer(error)
-      if (status && status >= 400 && status < 500) {
+      const { status, code } = walletAnswer(error)
+      // invalid_client is this service's key or signature, not the grant: keep it continuable.
+      if (status && status >= 400 && status < 500 && code !== 'invalid_client') {
         // Continuation is single-use: a refusal can mean that another holder of this claim (a
         // request still alive when its lease ran out and the settlement worker resumed it) has
         // just continued. If it stored the token, it pays: failing here would mark FAILED a
@@ -215,10 +218,11 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     payment = stored
   }
 
-  const accessToken = decryptSecret(payment.accessToken!)
-  const buyerWallet = await client.walletAddress.get({ url: payment.buyerWalletAddressUrl }).catch((error) => {
-    throw toWalletError(error, 'reading the buyer wallet address')
+  // A resumed finish may come long after the token was issued: rotate it when it is about to expire.
+  const accessToken = await outgoingAccessToken(client, payment).catch((error) => {
+    throw toWalletError(error, 'rotating the outgoing-payment access token')
   })
+  const buyerWallet = await getWalletAddress(client, payment.buyerWalletAddressUrl, 'buyerWalletAddressUrl')
   const resourceServer = buyerWallet.resourceServer
 
   let outgoing: OutgoingPayment | undefined
@@ -267,7 +271,10 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
       if (status === 400) return fail(payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
       if (status === 403) {
         // A spent grant may mean an earlier attempt created the payment and died before recording it.
-        outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer).catch(() => undefined)
+        // If that lookup fails, stay FINISHING and look again later rather than fail a payment that may have gone through.
+        outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer).catch((lookupError) => {
+          throw toWalletError(lookupError, 'looking for an outgoing payment already made')
+        })
         if (!outgoing) return fail(payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
       } else if (status && status >= 400 && status < 500) {
         return fail(payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')

@@ -35,9 +35,13 @@ const offerListJson = (p: PaymentSummary) => {
   return rest
 }
 
-function finishJson(payment: Payment) {
+/**
+ * The finish answer. A `result=` redirect carries no proof of origin, so it never discloses the
+ * outgoing payment (only a hash-verified redirect does): anyone can send one for a known pendingId.
+ */
+function finishJson(payment: Payment, verified: boolean) {
   const body = { pendingId: payment.id, status: restStatusOf[payment.state], state: payment.state }
-  if (payment.outgoingPaymentJson) return { ok: true, outgoingPayment: JSON.parse(payment.outgoingPaymentJson), ...body }
+  if (payment.outgoingPaymentJson) return verified ? { ok: true, outgoingPayment: JSON.parse(payment.outgoingPaymentJson), ...body } : { ok: true, ...body }
   if (payment.failureCode) return { ok: false, ...body, error: payment.failureMessage, code: payment.failureCode }
   return { ok: false, ...body }
 }
@@ -58,7 +62,7 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
     const target = returnUrlFor(payment)
     return target ? c.redirect(target, 303) : c.html(renderFinishPage(payment))
   }
-  return c.json(finishJson(payment), payment.state === 'FINISHING' ? 202 : 200)
+  return c.json(finishJson(payment, c.req.query('result') === undefined), payment.state === 'FINISHING' ? 202 : 200)
 })
 
 export const paymentRoutes = new Hono()

@@ -5,7 +5,6 @@
 //  - FINISHING whose claim expired (its process died): resume it (src/payments/finish.ts).
 //  - AWAITING_APPROVAL past the consent lifetime: cancel the grant, EXPIRED.
 // Claims are leases taken with conditional updates, so several processes can run the worker.
-import type { AuthenticatedClient } from '@interledger/open-payments'
 import { config } from '../config.js'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
@@ -14,8 +13,9 @@ import { getSellerClient } from '../open-payments/clients.js'
 import { toWalletError, walletAnswer } from '../open-payments/errors.js'
 import { withGrantToken } from '../open-payments/grant-tokens.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
-import { decryptSecret, encryptSecret } from '../secrets.js'
+import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
+import { outgoingAccessToken } from './access-token.js'
 import { resumeFinishing } from './finish.js'
 import { requirePayment } from './queries.js'
 import { transitionPayment } from './transitions.js'
@@ -30,71 +30,54 @@ export function nextCheckDelayMs(attempts: number): number {
   return Math.min(MAX_CHECK_INTERVAL_MS, 1000 * 2 ** Math.min(attempts, 20))
 }
 
-/** The buyer-side access token of the continued grant, rotated at its manage URL when it is about to expire. */
-async function outgoingAccessToken(client: AuthenticatedClient, payment: Payment): Promise<string> {
-  const token = decryptSecret(payment.accessToken!)
-  const expiresAt = payment.accessTokenExpiresAt?.getTime() ?? Infinity
-  if (expiresAt - Date.now() > 60_000 || !payment.accessTokenManageUrl) return token
-  const rotated = await client.token.rotate({ url: payment.accessTokenManageUrl, accessToken: token })
-  const next = rotated.access_token
-  await db.payment.update({
-    where: { id: payment.id },
-    data: {
-      accessToken: encryptSecret(next.value),
-      accessTokenManageUrl: next.manage,
-      accessTokenExpiresAt: new Date(Date.now() + (next.expires_in ?? 86_400) * 1000),
-    },
-  })
-  return next.value
-}
-
-/** Reads both sides of a PROCESSING payment once and records what they say. */
+/**
+ * Reads what the wallets say about a PROCESSING payment and records it. The seller's incoming
+ * payment decides: received in full -> COMPLETED; expired (or closed) short -> FAILED. The buyer's
+ * outgoing payment is read as well, best effort: `failed` ends the payment, and its sentAmount is
+ * shown; a buyer wallet that no longer answers (token revoked, wallet down) cannot hold back a
+ * payment the seller has received.
+ */
 export async function checkSettlement(payment: Payment): Promise<Payment> {
-  const seller = await requireSeller(payment.sellerId)
-  const client = await getSellerClient(seller)
   const now = new Date()
+  const received = (value: string) => `received ${value} of ${payment.amount}`
   try {
+    const seller = await requireSeller(payment.sellerId)
+    const client = await getSellerClient(seller)
     const sellerWallet = await getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
     const incoming = await withGrantToken(client, seller.id, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
       client.incomingPayment.get({ url: payment.incomingPaymentId!, accessToken }),
     )
-    const outgoing = await client.outgoingPayment.get({ url: payment.outgoingPaymentId!, accessToken: await outgoingAccessToken(client, payment) })
-    const received = BigInt(incoming.receivedAmount.value)
-    const amounts = { receivedAmount: incoming.receivedAmount.value, sentAmount: outgoing.sentAmount.value, lastCheckedAt: now }
+    const outgoing = await outgoingAccessToken(client, payment)
+      .then((accessToken) => client.outgoingPayment.get({ url: payment.outgoingPaymentId!, accessToken }))
+      .catch((error) => {
+        log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not read the outgoing payment; deciding from the incoming payment')
+        return undefined
+      })
+    const receivedAmount = incoming.receivedAmount.value
+    const amounts = { receivedAmount, lastCheckedAt: now, ...(outgoing ? { sentAmount: outgoing.sentAmount.value } : {}) }
     const done = { ...amounts, leaseUntil: null, nextCheckAt: null, finishedAt: now }
+    const fail = (failureCode: string, failureMessage: string) =>
+      transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'FAILED', failureCode, failureMessage })
 
-    if (received >= BigInt(payment.amount) || incoming.completed) {
-      return (await transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'COMPLETED' })) ?? payment
-    }
-    if (outgoing.failed) {
-      return (
-        (await transitionPayment(payment.id, ['PROCESSING'], {
-          ...done,
-          state: 'FAILED',
-          failureCode: 'FUNDING_FAILED',
-          failureMessage: `The buyer wallet did not fund the payment (received ${received} of ${payment.amount})`,
-        })) ?? payment
-      )
-    }
     const expiresAt = incoming.expiresAt ? new Date(incoming.expiresAt) : payment.incomingPaymentExpiresAt
-    if (expiresAt && expiresAt <= now) {
-      return (
-        (await transitionPayment(payment.id, ['PROCESSING'], {
-          ...done,
-          state: 'FAILED',
-          failureCode: 'INCOMING_PAYMENT_EXPIRED',
-          failureMessage: `The seller's incoming payment expired after receiving ${received} of ${payment.amount}`,
-        })) ?? payment
-      )
-    }
-    return (
-      (await transitionPayment(payment.id, ['PROCESSING'], {
+    let settled: Payment | null | undefined
+    if (BigInt(receivedAmount) >= BigInt(payment.amount)) {
+      settled = await transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'COMPLETED' })
+    } else if (outgoing?.failed) {
+      settled = await fail('FUNDING_FAILED', `The buyer wallet did not fund the payment (${received(receivedAmount)})`)
+    } else if (incoming.completed) {
+      settled = await fail('INCOMING_PAYMENT_CLOSED', `The seller's incoming payment was closed after it ${received(receivedAmount)}`)
+    } else if (expiresAt && expiresAt <= now) {
+      settled = await fail('INCOMING_PAYMENT_EXPIRED', `The seller's incoming payment expired after it ${received(receivedAmount)}`)
+    } else {
+      settled = await transitionPayment(payment.id, ['PROCESSING'], {
         ...amounts,
         checkAttempts: { increment: 1 },
         nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(payment.checkAttempts)),
         leaseUntil: null,
-      })) ?? payment
-    )
+      })
+    }
+    return settled ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
   } catch (error) {
     const mapped = toWalletError(error, 'checking whether the money arrived')
     log().warn({ pendingId: payment.id, code: mapped.code, wallet: walletAnswer(error) }, 'settlement check failed; will retry')
@@ -111,20 +94,24 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
   }
 }
 
-/** Abandoned consent: cancel the grant where the wallet allows, then EXPIRED. */
+/**
+ * Abandoned consent: EXPIRED first (a compare-and-set, so a finish that claimed the payment
+ * meanwhile wins), then the grant is cancelled where the wallet allows.
+ */
 async function expireAbandoned(payment: Payment): Promise<void> {
+  const expired = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
+    state: 'EXPIRED',
+    failureCode: 'CONSENT_EXPIRED',
+    failureMessage: 'The buyer did not approve in time',
+    finishedAt: new Date(),
+  })
+  if (!expired) return
   try {
     const client = await getSellerClient(await requireSeller(payment.sellerId))
     await client.grant.cancel({ url: payment.continueUri!, accessToken: decryptSecret(payment.continueToken!) })
   } catch (error) {
     log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not cancel the abandoned grant (it may be gone already)')
   }
-  await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
-    state: 'EXPIRED',
-    failureCode: 'CONSENT_EXPIRED',
-    failureMessage: 'The buyer did not approve in time',
-    finishedAt: new Date(),
-  })
 }
 
 async function claimCheck(id: string, now: Date): Promise<Payment | null> {

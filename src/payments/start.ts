@@ -52,6 +52,15 @@ async function replayIdempotentStart(key: string, print: string): Promise<Paymen
   return existing
 }
 
+/** A start that died half-way (its process crashed) must not hold its idempotency key forever. */
+const ABANDONED_START_MS = 2 * 60_000
+
+async function forgetAbandonedStart(key: string): Promise<void> {
+  await db.payment.deleteMany({
+    where: { idempotencyKey: key, redirectUrl: null, createdAt: { lt: new Date(Date.now() - ABANDONED_START_MS) } },
+  })
+}
+
 export async function startCheckout(rawInput: unknown): Promise<Payment> {
   const input = parseInput(StartCheckoutInput, rawInput)
   const amount = parseAmount(input.amount)
@@ -60,6 +69,7 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
   // Refuse a bad buyer wallet before doing any work (and before any request leaves the service).
   await checkWalletAddressUrl(input.buyerWalletAddressUrl, config.openPayments, 'buyerWalletAddressUrl')
   if (input.idempotencyKey) {
+    await forgetAbandonedStart(input.idempotencyKey)
     const existing = await db.payment.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } })
     if (existing) return replayIdempotentStart(input.idempotencyKey, print)
   }
@@ -146,6 +156,7 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
       .catch((error) => {
         throw toWalletError(error, 'requesting the outgoing-payment grant from the buyer wallet')
       })
+    if (isPendingGrant(grant)) await checkWalletAddressUrl(grant.continue.uri, config.openPayments, 'the grant continue uri')
     if (!isPendingGrant(grant)) {
       throw new AppError('WALLET_REFUSED', 'The buyer wallet granted an outgoing payment without asking the buyer', {
         step: 'requesting the outgoing-payment grant',

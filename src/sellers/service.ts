@@ -57,7 +57,7 @@ async function verifySellerWallet(walletAddressUrl: string, keyId: string, publi
 
 export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller; created: boolean }> {
   const input = parseInput(SellerInput, rawInput)
-  const walletAddressUrl = await checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
+  const walletAddressUrl = await checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl', !config.verifySellerWallet)
   const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
   if (config.verifySellerWallet) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
 

@@ -48,6 +48,17 @@ describe('wallet results', () => {
     expect((await row(pendingId)).state).toBe(state)
   })
 
+  it('a result= for a payment already made changes nothing and discloses no payment details', async () => {
+    const { pendingId, redirectUrl } = await world.startOk({}, 'result-late')
+    expect((await fetch(await world.approve(redirectUrl))).status).toBe(200)
+    const res = await fetch(`${world.service.url}/payments/finish?pendingId=${pendingId}&result=grant_rejected`)
+    expect(res.status).toBe(200)
+    const body = await res.json()
+    expect(body).not.toHaveProperty('outgoingPayment')
+    expect(['PROCESSING', 'COMPLETED']).toContain(body.state)
+    expect(['PROCESSING', 'COMPLETED']).toContain((await row(pendingId)).state)
+  })
+
   it('an unknown result is a 400 and changes nothing', async () => {
     const { pendingId } = await world.startOk({}, 'result-unknown')
     const res = await fetch(`${world.service.url}/payments/finish?pendingId=${pendingId}&result=all_good`)

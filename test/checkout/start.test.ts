@@ -101,6 +101,26 @@ describe('idempotency', () => {
     expect((await res.json()).code).toBe('IDEMPOTENCY_KEY_REUSED')
   })
 
+  it('a start that died half-way does not hold its key forever', async () => {
+    // What a crash between creating the row and receiving the grant leaves behind.
+    await world.service.db.payment.create({
+      data: {
+        id: '01ARZ3NDEKTSV4RRFFQ69G5FAV',
+        offerId: '81',
+        sellerId: SELLER_ID,
+        buyerWalletAddressUrl: world.buyer,
+        amount: '100',
+        assetCode: 'USD',
+        assetScale: 2,
+        idempotencyKey: 'order-81',
+        createdAt: new Date(Date.now() - 5 * 60_000),
+      },
+    })
+    const res = await world.start({}, { offerId: '81', headers: { 'idempotency-key': 'order-81' } })
+    expect(res.status).toBe(200)
+    expect((await res.json()).pendingId).not.toBe('01ARZ3NDEKTSV4RRFFQ69G5FAV')
+  })
+
   it('works over GraphQL too', async () => {
     const START = `mutation ($input: StartCheckoutInput!) { startCheckout(input: $input) { ... on StartCheckoutPayload { payment { pendingId } } ... on Error { code } } }`
     const input = { offerId: 'g-80', sellerId: SELLER_ID, buyerWalletAddressUrl: world.buyer, amount: '100', idempotencyKey: 'gql-80' }

@@ -38,6 +38,7 @@ describe('configuration', () => {
     expect(cfg.sandbox).toBeUndefined()
     expect(cfg.graphiql).toBe(false)
     expect(() => parseConfig({ ...complete, OPEN_PAYMENTS_USE_HTTP: 'true' })).toThrow(/OPEN_PAYMENTS_USE_HTTP/)
+    expect(() => parseConfig({ ...complete, BASE_URL: 'http://payments.example.com' })).toThrow(/BASE_URL[\s\S]*https/)
     expect(() => parseConfig({ ...complete, OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true' })).toThrow(/OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS/)
   })
 

@@ -47,6 +47,17 @@ describe('completion confirmation', () => {
     expect((await row(pendingId)).receivedAmount).toBe('100')
   })
 
+  it('the seller wallet decides: paid even when the buyer wallet no longer answers reads', async () => {
+    world.sandbox.faults.add({ method: 'GET', path: /^\/rs\/outgoing-payments\//, status: 503 })
+    try {
+      const { pendingId } = await approveAndFinish('buyer-wallet-down')
+      await expect.poll(() => restStatus(pendingId), { timeout: 10_000 }).toBe('paid')
+      expect((await row(pendingId)).receivedAmount).toBe('100')
+    } finally {
+      world.sandbox.faults.clear()
+    }
+  })
+
   it('failed funding (buyer balance short): failed with a reason and a payment.failed event', async () => {
     world.sandbox.setBalance('buyer', 50n)
     const { pendingId } = await approveAndFinish('short-balance')
