@@ -5,8 +5,8 @@ import { startCheckoutWorld, type CheckoutWorld } from './world.js'
 
 let world: CheckoutWorld
 beforeAll(async () => {
-  // 62 s tokens: fresh at first, within the 60 s rotation margin a couple of seconds later.
-  world = await startCheckoutWorld({ sandbox: { accessTokenLifetimeSeconds: 62 } })
+  // 65 s tokens: fresh for the first 5 s, then within the 60 s rotation margin.
+  world = await startCheckoutWorld({ sandbox: { accessTokenLifetimeSeconds: 65 } })
 })
 afterAll(() => world.close())
 
@@ -20,7 +20,7 @@ it('reuses the incoming-payment and quote tokens, then rotates them instead of a
   expect(world.sandbox.counts().grants - grantsAfterFirst).toBe(1)
   expect(rotations()).toBe(0)
 
-  await new Promise((resolve) => setTimeout(resolve, 2500))
+  await new Promise((resolve) => setTimeout(resolve, 5500))
   await world.startOk({}, 'tokens-3')
   expect(rotations()).toBe(2) // incoming-payment token (seller side) and quote token (buyer side)
   expect(world.sandbox.counts().grants - grantsAfterFirst).toBe(2)
@@ -32,10 +32,10 @@ it('rotates the outgoing-payment access token before checking settlement with it
   const { pendingId, redirectUrl } = await world.startOk({}, 'tokens-settle')
   const finished = await (await fetch(await world.approve(redirectUrl))).json()
   const stored = await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })
-  expect(stored.accessTokenExpiresAt!.getTime() - Date.now()).toBeLessThan(62_000)
+  expect(stored.accessTokenExpiresAt!.getTime() - Date.now()).toBeLessThan(65_000)
 
   const before = rotations()
-  await new Promise((resolve) => setTimeout(resolve, 2500)) // now inside the 60 s rotation margin
+  await new Promise((resolve) => setTimeout(resolve, 5500)) // now inside the 60 s rotation margin
   world.sandbox.fundOutgoingPayment(finished.outgoingPayment.id)
   await world.service.graphql(`mutation ($id: String!) { recheckPayment(pendingId: $id) { __typename } }`, { id: pendingId })
   await expect.poll(async () => (await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })).state, { timeout: 10_000 }).toBe('COMPLETED')

@@ -4,7 +4,7 @@ import { startCheckoutWorld, type CheckoutWorld } from '../checkout/world.js'
 
 let world: CheckoutWorld
 beforeAll(async () => {
-  world = await startCheckoutWorld({ env: { CONSENT_TIMEOUT_SECONDS: '2', INCOMING_PAYMENT_LIFETIME_SECONDS: '4' } })
+  world = await startCheckoutWorld({ env: { CONSENT_TIMEOUT_SECONDS: '2', INCOMING_PAYMENT_LIFETIME_SECONDS: '6' } })
 })
 afterAll(() => world.close())
 
@@ -18,7 +18,10 @@ describe('expiry', () => {
     const events = await world.service.db.webhookEvent.findMany({ where: { paymentId: pendingId } })
     expect(events.map((e) => e.type)).toContain('payment.expired')
     expect(JSON.parse(events.find((e) => e.type === 'payment.expired')!.payload)).toMatchObject({ status: 'failed', pendingId })
-    // The grant is gone at the wallet: a late approval can no longer pay.
+    // Then the grant is cancelled at the wallet: a late approval can no longer pay.
+    await expect
+      .poll(() => world.exchanges.some((e) => e.method === 'DELETE' && e.path.startsWith('/auth/continue/') && e.status === 204), { timeout: 5000 })
+      .toBe(true)
     const late = await world.approve(redirectUrl).catch((error: Error) => error.message)
     expect(late).not.toMatch(/hash=/)
   })
@@ -28,7 +31,7 @@ describe('expiry', () => {
     world.sandbox.setFundingMode('manual')
     const { pendingId, redirectUrl } = await world.startOk({}, 'expires-short')
     expect((await fetch(await world.approve(redirectUrl))).status).toBe(200)
-    await expect.poll(async () => (await row(pendingId)).state, { timeout: 12_000, interval: 250 }).toBe('FAILED')
+    await expect.poll(async () => (await row(pendingId)).state, { timeout: 15_000, interval: 250 }).toBe('FAILED')
     const payment = await row(pendingId)
     expect(payment.failureCode).toBe('INCOMING_PAYMENT_EXPIRED')
     expect(payment.failureMessage).toContain('0 of 100')
