@@ -43,7 +43,3 @@ export class AppError extends Error {
     this.status = errorStatus[code]
   }
 }
-
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError
-}

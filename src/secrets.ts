@@ -25,11 +25,6 @@ function encryptionKey(): Buffer {
   return key
 }
 
-/** Forgets the cached key (tests switch configurations within one process). */
-export function resetEncryptionKey(): void {
-  key = undefined
-}
-
 export function encryptSecret(plaintext: string): string {
   const iv = crypto.randomBytes(12)
   const cipher = crypto.createCipheriv('aes-256-gcm', encryptionKey(), iv)

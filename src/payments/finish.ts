@@ -18,7 +18,6 @@ import { getWalletAddress } from '../open-payments/wallets.js'
 import { outgoingAccessToken } from './access-token.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput } from '../validation.js'
-import { finalStates } from './state.js'
 import { transitionPayment } from './transitions.js'
 
 const WAIT_FOR_OTHER_FINISH_MS = 15_000
@@ -307,8 +306,4 @@ export async function resumeFinishing(id: string): Promise<Payment | null> {
   })
   if (count === 0) return null
   return completeFinishing(await db.payment.findUniqueOrThrow({ where: { id } }))
-}
-
-export function isFinal(payment: Payment): boolean {
-  return finalStates.includes(payment.state)
 }

@@ -18,8 +18,6 @@ export const restStatusOf: Record<PaymentState, RestStatus> = {
   EXPIRED: 'failed',
 }
 
-export const finalStates: readonly PaymentState[] = ['COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED']
-
 /** The webhook event type announcing that a payment entered `state`. */
 export const eventTypeOf: Record<PaymentState, string> = {
   AWAITING_APPROVAL: 'payment.created',

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { sdkLogger } from '../open-payments/sdk-logger.js'
 import { forgetSellerClient } from '../open-payments/clients.js'
+import { forgetGrantTokens } from '../open-payments/grant-tokens.js'
 import { toWalletError } from '../open-payments/errors.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { parseInput } from '../validation.js'
@@ -64,7 +65,9 @@ export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller;
   const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
   const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
   const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
+  // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one.
   forgetSellerClient(seller.id)
+  forgetGrantTokens(seller.id)
   logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
   return { seller, created: !existing }
 }
