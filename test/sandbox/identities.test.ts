@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -16,7 +17,7 @@ it('creates a 0600 Ed25519 key once and reuses it', () => {
   const first = createSandboxIdentity({ dir: path.join(dir, 'keys'), walletName: 'seller' })
   expect(path.isAbsolute(first.privateKeyPath)).toBe(true)
   expect(fs.statSync(first.privateKeyPath).mode & 0o777).toBe(0o600)
-  expect(fs.readFileSync(first.privateKeyPath, 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/)
+  expect(crypto.createPrivateKey(fs.readFileSync(first.privateKeyPath)).asymmetricKeyType).toBe('ed25519')
   expect(first.jwk).toMatchObject({ kid: first.keyId, kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' })
   expect(first.jwk).not.toHaveProperty('d')
 
