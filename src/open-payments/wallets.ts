@@ -10,9 +10,10 @@ const cache = new Map<string, { wallet: WalletAddress; until: number }>()
 
 /** A wallet address document, checked, and cached for a few minutes (they rarely change). */
 export async function getWalletAddress(client: AuthenticatedClient, url: string, field: string): Promise<WalletAddress> {
-  const checked = await checkWalletAddressUrl(url, config.openPayments, field)
-  const cached = cache.get(checked)
+  // A cached document was checked when it was fetched: no DNS lookups on the hot path.
+  const cached = cache.get(url)
   if (cached && cached.until > Date.now()) return cached.wallet
+  const checked = await checkWalletAddressUrl(url, config.openPayments, field)
   let wallet: WalletAddress
   try {
     wallet = await client.walletAddress.get({ url: checked })
@@ -23,6 +24,6 @@ export async function getWalletAddress(client: AuthenticatedClient, url: string,
   await checkWalletAddressUrl(wallet.id, config.openPayments, `${field} id`)
   await checkWalletAddressUrl(wallet.authServer, config.openPayments, `${field} authServer`)
   await checkWalletAddressUrl(wallet.resourceServer, config.openPayments, `${field} resourceServer`)
-  cache.set(checked, { wallet, until: Date.now() + CACHE_MS })
+  cache.set(url, { wallet, until: Date.now() + CACHE_MS })
   return wallet
 }

@@ -12,7 +12,7 @@ import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
 import { toWalletError, walletAnswer } from '../open-payments/errors.js'
 import { verifyFinishHash } from '../open-payments/finish-hash.js'
-import { withGrantToken } from '../open-payments/grant-tokens.js'
+import { createQuote } from '../open-payments/resources.js'
 import { decryptSecret, encryptSecret } from '../secrets.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { outgoingAccessToken } from './access-token.js'
@@ -137,26 +137,20 @@ async function continueGrant(client: AuthenticatedClient, payment: Payment) {
 async function findOutgoingPayment(client: AuthenticatedClient, payment: Payment, accessToken: string, resourceServer: string) {
   let cursor: string | undefined
   for (let page = 0; page < 100; page++) {
-    const result = await client.outgoingPayment.list(
-      { url: resourceServer, accessToken, walletAddress: payment.buyerWalletAddressUrl },
-      { first: 100, 'wallet-address': payment.buyerWalletAddressUrl, ...(cursor ? { cursor } : {}) },
-    )
+    const result = await client.outgoingPayment
+      .list(
+        { url: resourceServer, accessToken, walletAddress: payment.buyerWalletAddressUrl },
+        { first: 100, 'wallet-address': payment.buyerWalletAddressUrl, ...(cursor ? { cursor } : {}) },
+      )
+      .catch((error) => {
+        throw toWalletError(error, 'looking for an outgoing payment already made')
+      })
     const found = result.result.find((op) => op.metadata?.pendingId === payment.id)
     if (found) return found
     if (!result.pagination.hasNextPage || !result.pagination.endCursor) return undefined
     cursor = result.pagination.endCursor
   }
   throw new AppError('WALLET_REFUSED', 'The buyer wallet lists too many outgoing payments to search', { step: 'looking for an outgoing payment already made' })
-}
-
-async function requote(client: AuthenticatedClient, payment: Payment, buyerResourceServer: string) {
-  const quote = await withGrantToken(client, payment.sellerId, payment.buyerAuthServer!, 'quote', (accessToken) =>
-    client.quote.create(
-      { url: buyerResourceServer, accessToken },
-      { walletAddress: payment.buyerWalletAddressUrl, receiver: payment.incomingPaymentId!, method: 'ilp' },
-    ),
-  )
-  return quote
 }
 
 /**
@@ -226,9 +220,7 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
 
   let outgoing: OutgoingPayment | undefined
   if (resumed) {
-    outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer).catch((error) => {
-      throw toWalletError(error, 'looking for an outgoing payment already made')
-    })
+    outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer)
   }
   let quoteUpdate: Prisma.PaymentUpdateManyMutationInput = {}
   const create = (quoteId: string) =>
@@ -239,9 +231,7 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
   // The buyer took longer than the quote lives: quote again for the same incoming payment, and
   // pay only if the new price still fits what the buyer approved (the grant's debitAmount limit).
   const createWithFreshQuote = async () => {
-    const quote = await requote(client, payment, resourceServer).catch((error) => {
-      throw toWalletError(error, 'quoting again after the quote expired')
-    })
+    const quote = await createQuote(client, payment.sellerId, buyerWallet, payment.incomingPaymentId!)
     if (BigInt(quote.debitAmount.value) > BigInt(payment.debitAmount!) || quote.debitAmount.assetCode !== payment.debitAssetCode) {
       return undefined
     }
@@ -253,7 +243,6 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     }
     return create(quote.id)
   }
-  const quoteExpiredMessage = 'The quote expired and the new price exceeds what the buyer approved'
 
   if (!outgoing) {
     try {
@@ -263,17 +252,15 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
         if (walletAnswer(error).status === 400) return createWithFreshQuote()
         throw error
       })
-      if (!outgoing) return fail(payment, 'QUOTE_EXPIRED', quoteExpiredMessage)
+      if (!outgoing) return fail(payment, 'QUOTE_EXPIRED', 'The quote expired and the new price exceeds what the buyer approved')
     } catch (error) {
       if (error instanceof AppError) throw error
       const { status } = walletAnswer(error)
       if (status === 400) return fail(payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
       if (status === 403) {
         // A spent grant may mean an earlier attempt created the payment and died before recording it.
-        // If that lookup fails, stay FINISHING and look again later rather than fail a payment that may have gone through.
-        outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer).catch((lookupError) => {
-          throw toWalletError(lookupError, 'looking for an outgoing payment already made')
-        })
+        // If that lookup fails it throws: stay FINISHING and look again later rather than fail a payment that may have gone through.
+        outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer)
         if (!outgoing) return fail(payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
       } else if (status && status >= 400 && status < 500) {
         return fail(payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')

@@ -7,8 +7,7 @@ import { config } from '../config.js'
 import { db, Prisma } from '../db.js'
 import { AppError } from '../errors.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { toWalletError } from '../open-payments/errors.js'
-import { withGrantToken } from '../open-payments/grant-tokens.js'
+import { createIncomingPayment as createSellerIncomingPayment } from '../open-payments/resources.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput } from '../validation.js'
@@ -42,19 +41,7 @@ export async function createIncomingPayment(rawInput: unknown) {
   const client = await getSellerClient(seller)
   const wallet = await getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
   const id = ulid()
-  const incoming = await withGrantToken(client, seller.id, wallet.authServer, 'incoming-payment', (accessToken) =>
-    client.incomingPayment.create(
-      { url: wallet.resourceServer, accessToken },
-      {
-        walletAddress: wallet.id,
-        incomingAmount: { value: amount.toString(), assetCode: wallet.assetCode, assetScale: wallet.assetScale },
-        expiresAt: new Date(Date.now() + config.openPayments.incomingPaymentLifetimeMs).toISOString(),
-        metadata: { description: input.description ?? null, externalRef: id },
-      },
-    ),
-  ).catch((error) => {
-    throw toWalletError(error, 'creating the incoming payment on the seller wallet')
-  })
+  const incoming = await createSellerIncomingPayment(client, seller.id, wallet, amount, { description: input.description ?? null, externalRef: id })
   try {
     return await db.incomingPayment.create({
       data: {

@@ -1,7 +1,7 @@
 // Reading payments: one by pendingId, and bounded pages filtered by offer, status or seller.
 import { db, type Payment, type PaymentState, Prisma } from '../db.js'
 import { AppError } from '../errors.js'
-import type { RestStatus } from './state.js'
+import { restStatusOf, type RestStatus } from './state.js'
 
 export async function requirePayment(pendingId: string): Promise<Payment> {
   const payment = await db.payment.findUnique({ where: { id: pendingId } })
@@ -34,11 +34,8 @@ export async function requirePaymentSummary(pendingId: string): Promise<PaymentS
   return payment
 }
 
-const statesOfRestStatus: Record<RestStatus, PaymentState[]> = {
-  pending: ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING'],
-  paid: ['COMPLETED'],
-  failed: ['FAILED', 'REJECTED', 'EXPIRED'],
-}
+const statesOfRestStatus = (status: RestStatus) =>
+  (Object.keys(restStatusOf) as PaymentState[]).filter((state) => restStatusOf[state] === status)
 
 export interface PaymentFilter {
   offerId?: string
@@ -48,7 +45,7 @@ export interface PaymentFilter {
 }
 
 export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
-  const states = filter.states ?? (filter.status ? statesOfRestStatus[filter.status] : undefined)
+  const states = filter.states ?? (filter.status ? statesOfRestStatus(filter.status) : undefined)
   return {
     // A payment whose start has not finished yet is not shown (it may still be rolled back).
     redirectUrl: { not: null },

@@ -11,7 +11,7 @@ import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
 import { toWalletError } from '../open-payments/errors.js'
-import { withGrantToken } from '../open-payments/grant-tokens.js'
+import { createIncomingPayment, createQuote } from '../open-payments/resources.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { encryptSecret } from '../secrets.js'
@@ -108,26 +108,8 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
   }
 
   try {
-    const incomingPaymentExpiresAt = new Date(Date.now() + config.openPayments.incomingPaymentLifetimeMs)
-    const incoming = await withGrantToken(client, seller.id, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
-      client.incomingPayment.create(
-        { url: sellerWallet.resourceServer, accessToken },
-        {
-          walletAddress: sellerWallet.id,
-          incomingAmount: { value: amount.toString(), assetCode: sellerWallet.assetCode, assetScale: sellerWallet.assetScale },
-          expiresAt: incomingPaymentExpiresAt.toISOString(),
-          metadata: { offerId: input.offerId, pendingId: id },
-        },
-      ),
-    ).catch((error) => {
-      throw toWalletError(error, 'creating the incoming payment on the seller wallet')
-    })
-
-    const quote = await withGrantToken(client, seller.id, buyerWallet.authServer, 'quote', (accessToken) =>
-      client.quote.create({ url: buyerWallet.resourceServer, accessToken }, { walletAddress: buyerWallet.id, receiver: incoming.id, method: 'ilp' }),
-    ).catch((error) => {
-      throw toWalletError(error, 'creating the quote on the buyer wallet')
-    })
+    const incoming = await createIncomingPayment(client, seller.id, sellerWallet, amount, { offerId: input.offerId, pendingId: id })
+    const quote = await createQuote(client, seller.id, buyerWallet, incoming.id)
 
     // The client nonce proves the finish redirect came from the wallet: random, never the pendingId.
     const clientNonce = crypto.randomBytes(32).toString('hex')
@@ -167,7 +149,7 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
       // Setting the same state again records the `payment.created` event with the complete row.
       state: 'AWAITING_APPROVAL',
       incomingPaymentId: incoming.id,
-      incomingPaymentExpiresAt: incoming.expiresAt ? new Date(incoming.expiresAt) : incomingPaymentExpiresAt,
+      incomingPaymentExpiresAt: new Date(incoming.expiresAt ?? Date.now() + config.openPayments.incomingPaymentLifetimeMs),
       quoteId: quote.id,
       debitAmount: quote.debitAmount.value,
       debitAssetCode: quote.debitAmount.assetCode,
