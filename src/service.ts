@@ -30,7 +30,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
   if (cfg.sandbox) {
     demo = await startDemoWallets({ port: cfg.sandbox.port, keysDir: cfg.keysDir, logger: logger.child({ component: 'sandbox' }) })
     cfg = useConfig({ ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } })
-    logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
+    logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
   const bootstrapSeller =
     cfg.bootstrapSeller ??
@@ -46,7 +46,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
   logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')
   if (demo) {
     logger.info(
-      `SANDBOX: try a checkout: curl -X POST ${url}/offers/1/quotes/start -H 'content-type: application/json' -d '{"sellerId":"${cfg.sellerId}","buyerWalletAddressUrl":"${demo.buyerWalletAddressUrl}","amount":"100"}' then open its redirectUrl in a browser`,
+      `SANDBOX: try a checkout: curl -X POST ${url}/offers/1/quotes/start -H 'content-type: application/json' -d '{"sellerId":"${cfg.sellerId}","buyerWalletAddressUrl":"${demo.buyerWalletAddressUrl}","amount":"100"}' then open its redirectUrl in a browser (buyer in EUR: ${demo.eurBuyerWalletAddressUrl})`,
     )
   }
   const webhookDispatcher = startWebhookDispatcher()

@@ -6,6 +6,7 @@ import { sendError } from './errors.js'
 import { addClientKey, addWallet, getWallet, setBalance } from './wallets.js'
 import { decideInteraction } from './consent.js'
 import { settleOutgoingPayment } from './funding.js'
+import { parseRateTable } from './rates.js'
 
 const minorUnits = z.string().regex(/^\d{1,20}$/).transform((v) => BigInt(v))
 
@@ -22,6 +23,8 @@ const keySchema = z.object({
 const balanceSchema = z.object({ balance: minorUnits })
 const fundSchema = z.object({ id: z.string().url(), receiveAmount: minorUnits.optional() })
 const fundingModeSchema = z.object({ mode: z.enum(['auto', 'manual', 'fail']) })
+// The shape a rates service answers: {"base": "USD", "rates": {"EUR": 0.91}} (strings welcome).
+const ratesSchema = z.object({ base: z.string(), rates: z.record(z.string(), z.union([z.string(), z.number()])) })
 
 /**
  * The sandbox's own JSON API under /sandbox/: what a person or another process needs to set up a
@@ -58,6 +61,14 @@ export function createAdminRoutes(ctx: SandboxContext): Hono {
     act(c, fundingModeSchema, ({ mode }) => {
       ctx.state.fundingMode = mode
       return { mode }
+    }),
+  )
+  // The wallet's rates service: quotes created after a PUT use the new table (rates move).
+  app.get('/rates', (c) => c.json(ctx.config.rates))
+  app.put('/rates', (c) =>
+    act(c, ratesSchema, (table) => {
+      ctx.config.rates = parseRateTable(table)
+      return ctx.config.rates
     }),
   )
   app.post('/outgoing-payments/fund', (c) =>

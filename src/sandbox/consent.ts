@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { Hono } from 'hono'
-import type { Grant, SandboxContext } from './context.js'
+import type { AccessItem, Grant, SandboxContext } from './context.js'
 import { formatAmount } from './money.js'
 
 /**
@@ -120,6 +120,18 @@ function describeClient(ctx: SandboxContext, grant: Grant): { name: string; uri:
   return { name: wallet?.publicName ?? uri, uri }
 }
 
+/**
+ * What the payee gets, when it is in another asset than what leaves the payer's wallet (a
+ * cross-currency payment): the receiver's amount. Undefined when there is nothing else to say.
+ */
+function describeReceiveAmount(ctx: SandboxContext, item: AccessItem | undefined): string | undefined {
+  const debit = item?.limits?.debitAmount
+  const incoming = item?.limits?.receiver ? ctx.state.incomingPayments.get(item.limits.receiver) : undefined
+  const receive = item?.limits?.receiveAmount ?? incoming?.incomingAmount
+  if (!debit || !receive || debit.assetCode === receive.assetCode) return undefined
+  return formatAmount(receive)
+}
+
 function describePayee(ctx: SandboxContext, receiver: string | undefined): string {
   if (!receiver) return 'any receiver'
   const incoming = ctx.state.incomingPayments.get(receiver)
@@ -144,7 +156,9 @@ function renderConsentPage(ctx: SandboxContext, grant: Grant): string {
   const payerName = item?.identifier ? ctx.urls.walletNameOf(item.identifier) : undefined
   const payer = payerName ? ctx.state.wallets.get(payerName) : undefined
   const limit = item?.limits?.debitAmount ?? item?.limits?.receiveAmount
+  // The debit, in the payer's own asset: what leaves this wallet.
   const amount = limit ? formatAmount(limit) : 'no amount limit'
+  const receiveAmount = describeReceiveAmount(ctx, item)
   const action = `/interact/${encodeURIComponent(interaction.id)}/${encodeURIComponent(interaction.nonce)}/finish`
   const e = escapeHtml
   return `<!doctype html>
@@ -157,7 +171,7 @@ function renderConsentPage(ctx: SandboxContext, grant: Grant): string {
 <dt>From (your wallet)</dt><dd id="payer">${e(payer?.publicName ?? '')} (${e(item?.identifier ?? '')})</dd>
 <dt>To</dt><dd id="payee">${e(describePayee(ctx, item?.limits?.receiver))}</dd>
 <dt>Amount</dt><dd id="amount">${e(amount)}</dd>
-</dl>
+${receiveAmount ? `<dt>They receive</dt><dd id="receive-amount">${e(receiveAmount)}</dd>\n` : ''}</dl>
 <form method="post" action="${e(action)}"><input type="hidden" name="accept" value="true"><button type="submit">Approve</button></form>
 <form method="post" action="${e(action)}"><input type="hidden" name="accept" value="false"><button type="submit">Reject</button></form>
 </body>

@@ -1,5 +1,6 @@
 import type { JWK } from '@interledger/http-signature-utils'
 import type { Logger } from 'pino'
+import type { RateTable } from './rates.js'
 
 // Everything the sandbox knows lives in these maps: it forgets all of it on restart, on purpose
 // (a test wallet must never be mistaken for a ledger).
@@ -125,6 +126,8 @@ export interface SandboxConfig {
   accessTokenLifetimeSeconds: number
   fundingDelayMs: number
   quoteFee: { fixed: bigint; basisPoints: number }
+  /** Exchange rates for quotes between assets; quotes created later use the new table. */
+  rates: RateTable
   logger: Logger
 }
 

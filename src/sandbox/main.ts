@@ -19,6 +19,8 @@ logger.info(
   {
     seller: sandbox.walletAddressUrl('seller'),
     buyer: sandbox.walletAddressUrl('buyer'),
+    eurBuyer: sandbox.walletAddressUrl('buyer-eur'),
+    rates: sandbox.rates(),
     keyId: seller.keyId,
     privateKeyPath: seller.privateKeyPath,
     admin: `${sandbox.origin}/sandbox/`,

@@ -1,4 +1,6 @@
 import type { Amount, SandboxConfig, Wallet } from './context.js'
+import { formatMoney } from '../payments/money-format.js'
+import { convertAmount, type Asset, type RateTable } from './rates.js'
 
 export function toAmount(value: bigint, asset: { assetCode: string; assetScale: number }): Amount {
   return { value: value.toString(), assetCode: asset.assetCode, assetScale: asset.assetScale }
@@ -18,26 +20,47 @@ export function parseMinorUnits(value: unknown): bigint | undefined {
   return BigInt(value)
 }
 
-/** "100" at scale 2 in USD -> "1.00 USD", for people reading the consent page. */
+/** "123456" at scale 2 in USD -> "1,234.56 USD", for people reading the consent page. */
 export function formatAmount(amount: Amount): string {
-  const scale = amount.assetScale
-  const digits = amount.value.padStart(scale + 1, '0')
-  const whole = digits.slice(0, digits.length - scale)
-  const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : ''
-  return `${whole}${fraction} ${amount.assetCode}`
+  return formatMoney(amount.value, amount.assetCode, amount.assetScale)
 }
 
-// Same-asset quotes only: the fee is added on top of what the receiver gets. BigInt throughout,
-// and the percentage part rounds up so the wallet never undercharges by a fraction.
-export function computeFee(receive: bigint, fee: SandboxConfig['quoteFee']): bigint {
+export interface QuotePricing {
+  rates: RateTable
+  fee: SandboxConfig['quoteFee']
+}
+
+// The fee is charged in the sender's asset, on top of the converted amount. BigInt throughout;
+// the percentage part rounds up so the wallet never undercharges by a fraction.
+export function computeFee(debitBeforeFee: bigint, fee: SandboxConfig['quoteFee']): bigint {
   const bps = BigInt(fee.basisPoints)
-  return fee.fixed + (receive * bps + 9999n) / 10000n
+  return fee.fixed + (debitBeforeFee * bps + 9999n) / 10000n
 }
 
-/** The largest receive amount whose receive + fee fits in `debit`. */
-export function receiveForDebit(debit: bigint, fee: SandboxConfig['quoteFee']): bigint {
+/** The largest amount before fee whose amount + fee fits in `debit`. */
+function debitBeforeFee(debit: bigint, fee: SandboxConfig['quoteFee']): bigint {
   if (debit <= fee.fixed) return 0n
-  let receive = ((debit - fee.fixed) * 10000n) / (10000n + BigInt(fee.basisPoints))
-  while (receive > 0n && receive + computeFee(receive, fee) > debit) receive -= 1n
-  return receive
+  let amount = ((debit - fee.fixed) * 10000n) / (10000n + BigInt(fee.basisPoints))
+  while (amount > 0n && amount + computeFee(amount, fee) > debit) amount -= 1n
+  return amount
+}
+
+function convertOrThrow(value: bigint, from: Asset, to: Asset, rates: RateTable, rounding: 'up' | 'down'): bigint {
+  const converted = convertAmount(value, from, to, rates, rounding)
+  if (converted === undefined) throw new Error(`no exchange rate from ${from.assetCode} to ${to.assetCode}`)
+  return converted
+}
+
+/**
+ * What the sender is debited so that the receiver gets exactly `receive`: converted at the rate,
+ * rounded UP (the receiver must get the full amount, never a minor unit less), plus the fee.
+ */
+export function debitForReceive(receive: bigint, receiveAsset: Asset, debitAsset: Asset, pricing: QuotePricing): bigint {
+  const converted = convertOrThrow(receive, receiveAsset, debitAsset, pricing.rates, 'up')
+  return converted + computeFee(converted, pricing.fee)
+}
+
+/** The largest receive amount a fixed `debit` pays for: fee taken off, converted, rounded down. */
+export function receiveForDebit(debit: bigint, debitAsset: Asset, receiveAsset: Asset, pricing: QuotePricing): bigint {
+  return convertOrThrow(debitBeforeFee(debit, pricing.fee), debitAsset, receiveAsset, pricing.rates, 'down')
 }

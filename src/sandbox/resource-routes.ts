@@ -12,7 +12,8 @@ import type {
   Wallet,
 } from './context.js'
 import { answer, SandboxError } from './errors.js'
-import { computeFee, isSameAsset, parseMinorUnits, receiveForDebit, toAmount, walletAmount } from './money.js'
+import { debitForReceive, isSameAsset, parseMinorUnits, receiveForDebit, toAmount, walletAmount } from './money.js'
+import { hasExchangeRate } from './rates.js'
 import { parseJsonBody, verifyRequestSignature } from './signatures.js'
 import { readGnapToken } from './tokens.js'
 import { grantClientKeys } from './auth-routes.js'
@@ -137,17 +138,30 @@ export function createResourceRoutes(ctx: SandboxContext): Hono {
   app.get('/outgoing-payment-grant', (c) =>
     answer(c, async () => {
       const auth = await authorize(ctx, c, 'outgoing-payment', 'read', undefined)
-      const limit = auth.item.limits?.debitAmount ?? auth.item.limits?.receiveAmount
-      const wallet = walletOf(ctx, auth.item.identifier)
-      const asset = limit ?? wallet
+      const { debitAsset, receiveAsset } = grantAssets(ctx, auth)
       return c.json({
-        spentReceiveAmount: asset ? toAmount(auth.grant.spentReceive, asset) : null,
-        spentDebitAmount: asset ? toAmount(auth.grant.spentDebit, asset) : null,
+        spentReceiveAmount: receiveAsset ? toAmount(auth.grant.spentReceive, receiveAsset) : null,
+        spentDebitAmount: debitAsset ? toAmount(auth.grant.spentDebit, debitAsset) : null,
       })
     }),
   )
 
   return app
+}
+
+/**
+ * The assets a grant's spent amounts are counted in: debits in the payer's asset, receipts in the
+ * receiver's (they differ in a cross-currency payment). Taken from the limits, else the wallets.
+ */
+function grantAssets(ctx: SandboxContext, auth: Authorized) {
+  const limits = auth.item.limits ?? {}
+  const payer = walletOf(ctx, auth.item.identifier)
+  const incoming = limits.receiver ? ctx.state.incomingPayments.get(limits.receiver) : undefined
+  const paid = [...ctx.state.outgoingPayments.values()].find((p) => p.grantId === auth.grant.id)
+  return {
+    debitAsset: limits.debitAmount ?? payer,
+    receiveAsset: limits.receiveAmount ?? paid?.receiveAmount ?? incoming?.incomingAmount ?? walletOf(ctx, incoming?.wallet) ?? payer,
+  }
 }
 
 function notFound(): SandboxError {
@@ -218,21 +232,22 @@ function requireWallet(ctx: SandboxContext, url: unknown): Wallet {
   return wallet
 }
 
-function parseOptionalAmount(value: unknown, field: string): bigint | undefined {
+/** An optional amount of a request body; when `asset` is given, the amount must be in it. */
+function parseOptionalAmount(value: unknown, field: string, asset?: Wallet): bigint | undefined {
   if (value === undefined) return undefined
   const amount = value as { value?: unknown }
   const minor = parseMinorUnits(amount?.value)
   if (minor === undefined || minor === 0n) throw new SandboxError(400, 'invalid_request', `invalid ${field}`)
+  if (asset && !isSameAsset(value as Wallet, asset)) {
+    throw new SandboxError(400, 'invalid_amount', `${field} must be in the wallet's asset (${asset.assetCode}, scale ${asset.assetScale})`)
+  }
   return minor
 }
 
 function createIncomingPayment(ctx: SandboxContext, auth: Authorized): IncomingPayment {
   const { body } = auth
   const wallet = requireWallet(ctx, body.walletAddress)
-  const incomingAmount = parseOptionalAmount(body.incomingAmount, 'incomingAmount')
-  if (incomingAmount !== undefined && !isSameAsset(body.incomingAmount as Wallet, wallet)) {
-    throw new SandboxError(400, 'invalid_request', 'incomingAmount asset differs from the wallet address')
-  }
+  const incomingAmount = parseOptionalAmount(body.incomingAmount, 'incomingAmount', wallet)
   let expiresAt: Date | undefined
   if (body.expiresAt !== undefined) {
     expiresAt = new Date(String(body.expiresAt))
@@ -273,24 +288,25 @@ function createQuote(ctx: SandboxContext, auth: Authorized): Quote {
     throw new SandboxError(400, 'invalid_receiver', 'invalid receiver')
   }
   const receiverWallet = requireWallet(ctx, incoming.wallet)
-  // Deliberately same-asset only: a rate table would be fiction no test could check against.
-  if (!isSameAsset(sender, receiverWallet)) {
-    throw new SandboxError(400, 'invalid_request', 'cross-currency quotes are not supported by the sandbox')
+  // Across assets the wallet prices with its rate table, as real wallets do with a rates service.
+  if (!hasExchangeRate(config.rates, receiverWallet.assetCode, sender.assetCode)) {
+    throw new SandboxError(400, 'invalid_request', `no exchange rate between ${receiverWallet.assetCode} and ${sender.assetCode}`)
   }
   if (body.debitAmount !== undefined && body.receiveAmount !== undefined) {
     throw new SandboxError(400, 'invalid_request', 'only one of debitAmount or receiveAmount')
   }
-  const fixedDebit = parseOptionalAmount(body.debitAmount, 'debitAmount')
-  const fixedReceive = parseOptionalAmount(body.receiveAmount, 'receiveAmount')
+  const fixedDebit = parseOptionalAmount(body.debitAmount, 'debitAmount', sender)
+  const fixedReceive = parseOptionalAmount(body.receiveAmount, 'receiveAmount', receiverWallet)
+  const pricing = { rates: config.rates, fee: config.quoteFee }
   const remaining = incoming.incomingAmount ? BigInt(incoming.incomingAmount.value) - incoming.received : undefined
-  const receive = fixedReceive ?? (fixedDebit !== undefined ? receiveForDebit(fixedDebit, config.quoteFee) : remaining)
+  const receive = fixedReceive ?? (fixedDebit !== undefined ? receiveForDebit(fixedDebit, sender, receiverWallet, pricing) : remaining)
   if (receive === undefined) {
     throw new SandboxError(400, 'invalid_request', 'no amount was provided and none could be inferred from the receiver')
   }
   if (receive <= 0n || (remaining !== undefined && receive > remaining)) {
     throw new SandboxError(400, 'invalid_amount', 'invalid amount')
   }
-  const debit = fixedDebit ?? receive + computeFee(receive, config.quoteFee)
+  const debit = fixedDebit ?? debitForReceive(receive, receiverWallet, sender, pricing)
   let expiresAt = new Date(now.getTime() + config.quoteLifetimeMs)
   if (incoming.expiresAt && incoming.expiresAt < expiresAt) expiresAt = incoming.expiresAt
   const quote: Quote = {

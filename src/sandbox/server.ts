@@ -3,7 +3,8 @@ import { Hono } from 'hono'
 import { serve, type HttpBindings } from '@hono/node-server'
 import pino from 'pino'
 import type { JWK } from '@interledger/http-signature-utils'
-import { createState, createUrls, type Fault, type SandboxContext } from './context.js'
+import { createState, createUrls, type AccessItem, type Fault, type SandboxContext } from './context.js'
+import { NO_RATES, parseRateTable, type RateTable, type RateTableInput } from './rates.js'
 import { createAuthRoutes } from './auth-routes.js'
 import { createConsentRoutes, decideInteraction, parseInteractRedirect } from './consent.js'
 import { createResourceRoutes } from './resource-routes.js'
@@ -13,6 +14,7 @@ import { addClientKey, addWallet, createWalletRoutes, getWallet, setBalance } fr
 import { settleOutgoingPayment } from './funding.js'
 
 export type { Fault } from './context.js'
+export type { RateTable, RateTableInput } from './rates.js'
 
 export interface SandboxOptions {
   port?: number // 0 (default) = random free port
@@ -23,6 +25,8 @@ export interface SandboxOptions {
   accessTokenLifetimeSeconds?: number // default 600
   fundingDelayMs?: number // default 500: outgoing payment FUNDING -> funded after this delay
   quoteFee?: { fixed: bigint; basisPoints: number } // default none; debitAmount = receive + fee
+  /** Exchange rates for quotes between assets (default: none, so only same-asset quotes). */
+  rates?: RateTableInput
   logger?: pino.Logger
   /** Sees every response the sandbox sends (tests validate them against the OpenAPI specs). */
   onResponse?: (exchange: SandboxExchange) => void
@@ -42,12 +46,18 @@ export interface Sandbox {
   addWallet(w: { name: string; publicName?: string; assetCode?: string; assetScale?: number; balance?: bigint }): void
   addClientKey(walletName: string, jwk: JWK): void
   setBalance(walletName: string, minorUnits: bigint): void
+  /** The wallet's balance, in minor units of its own asset. */
   balanceOf(walletName: string): bigint
   approve(redirectUrl: string): Promise<string>
   reject(redirectUrl: string): Promise<string>
   setFundingMode(mode: 'auto' | 'manual' | 'fail'): void
   /** Changes the fee of quotes created from now on (a price rise between quote and payment). */
   setQuoteFee(fee: { fixed: bigint; basisPoints: number }): void
+  /** Replaces the exchange rate table; quotes created from now on use it (a rate that moves). */
+  setRates(table: RateTableInput): void
+  rates(): RateTable
+  /** The access the grant behind an interaction asks for (to check its limits). */
+  grantAccessOf(redirectUrl: string): AccessItem[]
   fundOutgoingPayment(outgoingPaymentUrl: string, opts?: { receiveAmount?: bigint }): void
   faults: { add(f: Fault): void; clear(): void }
   counts(): { incomingPayments: number; quotes: number; outgoingPayments: number; grants: number; continuations: number }
@@ -78,6 +88,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       accessTokenLifetimeSeconds: opts.accessTokenLifetimeSeconds ?? 600,
       fundingDelayMs: opts.fundingDelayMs ?? 500,
       quoteFee: opts.quoteFee ?? { fixed: 0n, basisPoints: 0 },
+      rates: opts.rates ? parseRateTable(opts.rates) : NO_RATES,
       logger: opts.logger ?? pino({ level: 'silent' }),
     },
     state: createState(),
@@ -120,6 +131,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     },
     setQuoteFee: (fee) => {
       ctx.config.quoteFee = fee
+    },
+    setRates: (table) => {
+      ctx.config.rates = parseRateTable(table)
+    },
+    rates: () => ctx.config.rates,
+    grantAccessOf: (redirectUrl) => {
+      const grant = ctx.state.interactions.get(parseInteractRedirect(redirectUrl).id)
+      if (!grant) throw new Error(`unknown interaction ${redirectUrl}`)
+      return grant.access
     },
     fundOutgoingPayment: (url, fundOpts) => {
       const payment = ctx.state.outgoingPayments.get(url)

@@ -149,11 +149,11 @@ export interface Checkout {
  */
 export async function prepareCheckout(
   t: TestSandbox,
-  opts: { amount?: string; limits?: Record<string, unknown>; client?: AuthenticatedClient } = {},
+  opts: { amount?: string; limits?: Record<string, unknown>; client?: AuthenticatedClient; buyer?: string } = {},
 ): Promise<Checkout> {
   const client = opts.client ?? (await t.clientFor('seller'))
   const seller = await client.walletAddress.get({ url: t.sandbox.walletAddressUrl('seller') })
-  const buyer = await client.walletAddress.get({ url: t.sandbox.walletAddressUrl('buyer') })
+  const buyer = await client.walletAddress.get({ url: t.sandbox.walletAddressUrl(opts.buyer ?? 'buyer') })
   const incomingGrant = await client.grant.request(
     { url: seller.authServer },
     { access_token: { access: [{ type: 'incoming-payment', actions: ['create', 'read', 'complete'] }] } },
@@ -163,7 +163,7 @@ export async function prepareCheckout(
     { url: seller.resourceServer, accessToken: incomingGrant.access_token.value },
     {
       walletAddress: seller.id,
-      incomingAmount: { value: opts.amount ?? '100', assetCode: 'USD', assetScale: 2 },
+      incomingAmount: { value: opts.amount ?? '100', assetCode: seller.assetCode, assetScale: seller.assetScale },
       expiresAt: new Date(t.clock.now().getTime() + 10 * 60_000).toISOString(),
       metadata: { description: 'sandbox order', externalRef: 'order-1' },
     },
