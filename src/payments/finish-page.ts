@@ -2,7 +2,7 @@
 // to the marketplace (the payment's returnUrl, else PAYMENT_RETURN_URL) carrying the outcome.
 import { config } from '../config.js'
 import type { Payment } from '../db.js'
-import { formatAmount } from './amount.js'
+import { describeAmounts } from './payment-amounts.js'
 import { restStatusOf } from './state.js'
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -38,7 +38,7 @@ function headline(payment: Payment): [string, string] {
 
 export function renderFinishPage(payment: Payment): string {
   const [title, text] = headline(payment)
-  const amount = `${formatAmount(payment.amount, payment.assetScale)} ${payment.assetCode}`
+  const amount = describeAmounts(payment)
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escape(title)}</title>

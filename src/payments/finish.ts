@@ -232,7 +232,7 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
   // pay only if the new price still fits what the buyer approved (the grant's debitAmount limit).
   const createWithFreshQuote = async () => {
     const quote = await createQuote(client, payment.sellerId, buyerWallet, payment.incomingPaymentId!)
-    if (BigInt(quote.debitAmount.value) > BigInt(payment.debitAmount!) || quote.debitAmount.assetCode !== payment.debitAssetCode) {
+    if (BigInt(quote.debitAmount.value) > BigInt(payment.debitAmount!) || quote.debitAmount.assetCode !== payment.debitAssetCode || quote.debitAmount.assetScale !== payment.debitAssetScale) {
       return undefined
     }
     quoteUpdate = {

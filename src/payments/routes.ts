@@ -9,6 +9,7 @@ import { PageQuery, parseInput } from '../validation.js'
 import { finishCheckout } from './finish.js'
 import { renderFinishPage, returnUrlFor } from './finish-page.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
+import { debitAmountOf, receiveAmountOf } from './payment-amounts.js'
 import { listPayments, requirePaymentSummary, type PaymentSummary } from './queries.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
@@ -78,6 +79,10 @@ export const paymentRoutes = new Hono()
       quoteId: payment.quoteId,
       amount: payment.amount,
       assetCode: payment.assetCode,
+      // Additions to the original contract: the quote the buyer approves, both sides of the price.
+      debitAmount: debitAmountOf(payment),
+      receiveAmount: receiveAmountOf(payment),
+      quoteExpiresAt: payment.quoteExpiresAt?.toISOString() ?? null,
     })
   })
   .get('/payments/pending', async (c) => {

@@ -3,9 +3,13 @@
 // later; nothing here touches the network.
 import { monotonicFactory } from 'ulid'
 import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
 import { eventTypeOf, restStatusOf, type RestStatus } from '../payments/state.js'
 
-/** The JSON body the marketplace receives: the contract's fields plus the event id and details. */
+/**
+ * The JSON body the marketplace receives: the contract's fields plus the event id and details.
+ * `amount` stays the seller's amount in the seller's asset; `debitAmount` is the buyer's side.
+ */
 export interface PaymentEventBody {
   id: string
   type: string
@@ -17,6 +21,8 @@ export interface PaymentEventBody {
   amount: string
   assetCode: string
   assetScale: number
+  /** What the buyer's wallet debits, in the buyer's asset (another currency in a cross-currency checkout). */
+  debitAmount: Money | null
   failureCode?: string
   failureMessage?: string
   timestamp: string
@@ -39,6 +45,7 @@ export function buildPaymentEventBody(id: string, payment: Payment, type: string
     amount: payment.amount,
     assetCode: payment.assetCode,
     assetScale: payment.assetScale,
+    debitAmount: debitAmountOf(payment),
     ...(payment.failureCode ? { failureCode: payment.failureCode } : {}),
     ...(payment.failureMessage ? { failureMessage: payment.failureMessage } : {}),
     timestamp: at.toISOString(),

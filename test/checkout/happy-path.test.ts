@@ -12,8 +12,19 @@ describe('checkout over REST', () => {
     const res = await world.start({}, { offerId: '123' })
     expect(res.status).toBe(200)
     const body = await res.json()
-    expect(Object.keys(body)).toEqual(['success', 'pendingId', 'redirectUrl', 'paymentUrl', 'incomingPaymentId', 'quoteId', 'amount', 'assetCode'])
-    expect(body).toMatchObject({ success: true, amount: '100', assetCode: 'USD' })
+    expect(Object.keys(body)).toEqual([
+      'success', 'pendingId', 'redirectUrl', 'paymentUrl', 'incomingPaymentId', 'quoteId', 'amount', 'assetCode',
+      // additions to the original contract: the quote the buyer approves
+      'debitAmount', 'receiveAmount', 'quoteExpiresAt',
+    ])
+    expect(body).toMatchObject({
+      success: true,
+      amount: '100',
+      assetCode: 'USD',
+      debitAmount: { value: '100', assetCode: 'USD', assetScale: 2 },
+      receiveAmount: { value: '100', assetCode: 'USD', assetScale: 2 },
+    })
+    expect(new Date(body.quoteExpiresAt).getTime()).toBeGreaterThan(Date.now())
     expect(body.pendingId).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/)
     expect(body.paymentUrl).toBe(body.redirectUrl)
     expect(body.redirectUrl).toContain(`${world.sandbox.origin}/interact/`)
@@ -72,6 +83,7 @@ describe('checkout over REST', () => {
     const html = await res.text()
     expect(html).toMatch(/Payment (approved|complete)/)
     expect(html).toContain('1.00 USD')
+    expect(html).not.toContain('seller receives') // one amount: buyer and seller hold the same currency
   })
 
   it('sends a browser back to the marketplace return URL with the outcome', async () => {

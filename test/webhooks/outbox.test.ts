@@ -53,6 +53,7 @@ describe('outbox and delivery after commit', () => {
       amount: '1250',
       assetCode: 'USD',
       assetScale: 2,
+      debitAmount: null,
       timestamp: event.createdAt.toISOString(),
     })
     expect(delivery.headers['content-type']).toBe('application/json')
@@ -60,6 +61,13 @@ describe('outbox and delivery after commit', () => {
     await waitFor(async () => (await service.db.webhookEvent.findUnique({ where: { id: event.id } }))?.status === 'DELIVERED')
     const stored = await service.db.webhookEvent.findUniqueOrThrow({ where: { id: event.id } })
     expect(stored).toMatchObject({ attempts: 1, lastStatusCode: 200, lastError: null, leaseUntil: null })
+  })
+
+  it('keeps the seller\'s amount and adds what the buyer\'s wallet debits, in the buyer\'s asset', async () => {
+    const payment = await createTestPayment(service, { debitAmount: '910', debitAssetCode: 'EUR', debitAssetScale: 2, receiveAmount: '1250' })
+    await changePaymentState(service, payment, 'COMPLETED', { wake: true })
+    const [delivery] = await waitFor(() => deliveriesFor(payment.id).length === 1 && deliveriesFor(payment.id))
+    expect(delivery.json).toMatchObject({ amount: '1250', assetCode: 'USD', assetScale: 2, debitAmount: { value: '910', assetCode: 'EUR', assetScale: 2 } })
   })
 
   it('sends nothing while the transaction is open, and sends it once it commits', async () => {
