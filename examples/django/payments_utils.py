@@ -68,7 +68,11 @@ START_CHECKOUT = """
 mutation StartCheckout($input: StartCheckoutInput!) {
   startCheckout(input: $input) {
     __typename
-    ... on StartCheckoutPayload { redirectUrl payment { pendingId offerId status state } }
+    ... on StartCheckoutPayload {
+      redirectUrl
+      payment { pendingId offerId status state }
+      quote { debitAmount { value assetCode assetScale } receiveAmount { value assetCode assetScale } expiresAt }
+    }
     ... on AppError { code message details }
   }
 }
@@ -82,7 +86,10 @@ query PaymentStatus($pendingId: String!) {
 
 
 def start_payment(offer_id, seller_id, buyer_wallet_address_url, amount, return_url=None, idempotency_key=None):
-    """Starts a checkout; returns {"redirectUrl", "payment": {"pendingId", ...}}.
+    """Starts a checkout; returns {"redirectUrl", "payment": {"pendingId", ...}, "quote": {...}}.
+
+    quote.debitAmount is what the buyer's wallet will debit, in the buyer's currency (it may differ
+    from the seller's); quote.receiveAmount is what the seller receives. Show both to the buyer.
 
     Pass an idempotency_key (e.g. the job id) so that a retried call returns the same payment.
     """

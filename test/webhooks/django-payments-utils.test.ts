@@ -30,6 +30,10 @@ it('starts a payment and reads it as paid once the buyer approved', async () => 
     `print(json.dumps(p.start_payment(offer_id=555, seller_id=${JSON.stringify(SELLER_ID)}, buyer_wallet_address_url=${JSON.stringify(world.buyer)}, amount="1200", idempotency_key="job-555")))`,
   )
   expect(started.payment).toMatchObject({ offerId: '555', status: 'pending', state: 'AWAITING_APPROVAL' })
+  expect(started.quote).toMatchObject({
+    debitAmount: { value: '1200', assetCode: 'USD', assetScale: 2 },
+    receiveAmount: { value: '1200', assetCode: 'USD', assetScale: 2 },
+  })
   const again = await python(
     `print(json.dumps(p.start_payment(offer_id=555, seller_id=${JSON.stringify(SELLER_ID)}, buyer_wallet_address_url=${JSON.stringify(world.buyer)}, amount="1200", idempotency_key="job-555")))`,
   )
