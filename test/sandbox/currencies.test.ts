@@ -4,6 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { isPendingGrant } from '@interledger/open-payments'
 import { waitFor } from '../harness.js'
+import { startDemoWallets } from '../../src/sandbox/demo-wallets.js'
 import { debitForReceive, receiveForDebit } from '../../src/sandbox/money.js'
 import { convertAmount, parseRateTable } from '../../src/sandbox/rates.js'
 import {
@@ -216,5 +217,19 @@ describe('rates admin route', () => {
     // Through the new base: 10.00 USD at 1 EUR = 1.1 USD costs 9.10 EUR (9.0909… rounded up).
     const { quote } = await prepareCheckout(t, { buyer: 'buyer-eur', amount: '1000' })
     expect(quote.debitAmount.value).toBe('910')
+  })
+})
+
+describe('demo wallets (npm start, npm run sandbox)', () => {
+  it('include a EUR buyer that the demo rates let pay the USD seller', async () => {
+    const demo = await startDemoWallets({ port: 0, keysDir: t.keysDir })
+    try {
+      const eurBuyer = await (await fetch(demo.eurBuyerWalletAddressUrl.replace('https:', 'http:'))).json()
+      expect(eurBuyer).toMatchObject({ id: demo.eurBuyerWalletAddressUrl, assetCode: 'EUR', assetScale: 2 })
+      expect(demo.sandbox.balanceOf('buyer-eur')).toBe(1_000_000n)
+      expect(await (await fetch(`${demo.sandbox.origin}/sandbox/rates`)).json()).toMatchObject({ base: 'USD', rates: { EUR: '0.91' } })
+    } finally {
+      await demo.sandbox.close()
+    }
   })
 })
