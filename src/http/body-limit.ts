@@ -1,0 +1,17 @@
+// Bounds request bodies at BODY_LIMIT_BYTES. The 413 closes the connection (`Connection: close`):
+// the rest of the oversized body is never read, so the connection cannot carry another request,
+// and a keep-alive client must be told so rather than find a reset on its next request.
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+
+export function limitBodySize(): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: (c) => {
+      c.header('Connection', 'close')
+      throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${config.bodyLimitBytes} bytes`)
+    },
+  })
+}
