@@ -61,6 +61,7 @@ const SettlementRef = builder.objectRef<Payment>('PaymentSettlement').implement(
 
 export const PaymentRef = builder.prismaNode('Payment', {
   id: { field: 'id' },
+  nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
   fields: (t) => ({
     pendingId: t.exposeString('id'),
     offerId: t.exposeString('offerId'),
