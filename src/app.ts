@@ -9,6 +9,7 @@ import { renderGraphiQLPage } from './graphql/graphiql.js'
 import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
 import { limitBodySize } from './http/body-limit.js'
+import { requireJsonBody } from './http/content-type.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
@@ -21,6 +22,16 @@ export interface AppOptions {
 
 /** A browser navigation (GET asking for HTML), the only request the GraphiQL page answers. */
 const prefersHtml = (req: Request) => req.method === 'GET' && (req.headers.get('accept') ?? '').includes('text/html')
+
+/**
+ * yoga answers an Accept it cannot serve with an empty 406; every error a client gets has the
+ * documented shape, so that one gets it too. (Other yoga refusals are GraphQL errors already.)
+ */
+async function executeGraphQL(yoga: ReturnType<typeof createGraphQLServer>, req: Request): Promise<Response> {
+  const res = await yoga.fetch(req)
+  if (res.status === 406) throw new AppError('NOT_ACCEPTABLE', 'Accept must allow application/json or application/graphql-response+json')
+  return res
+}
 
 export function createApp(options: AppOptions = {}): Hono {
   const yoga = createGraphQLServer()
@@ -49,7 +60,8 @@ export function createApp(options: AppOptions = {}): Hono {
   // Everything below needs the token, and is authenticated before its body is read.
   app.use(requireApiToken())
   app.use(limitBodySize())
-  app.on(['GET', 'POST'], '/graphql', (c) => yoga.fetch(c.req.raw))
+  app.use(requireJsonBody())
+  app.on(['GET', 'POST'], '/graphql', (c) => executeGraphQL(yoga, c.req.raw))
   app.route('/', sellerRoutes)
   app.route('/', paymentRoutes)
   return app
