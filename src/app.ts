@@ -12,6 +12,7 @@ import { limitBodySize } from './http/body-limit.js'
 import { requireJsonBody } from './http/content-type.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
+import { closeWhenBodyUnread } from './http/unread-body.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
 
@@ -38,6 +39,7 @@ export function createApp(options: AppOptions = {}): Hono {
   const app = new Hono()
 
   app.use(logRequests())
+  app.use(closeWhenBodyUnread())
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
   app.get('/health', async (c) => {

@@ -84,6 +84,44 @@ describe('413 on a keep-alive connection', () => {
   })
 })
 
+describe('any answer given before the body is read', () => {
+  // 401 (no token), 415 (not JSON), 404: answered without reading the body, which then still
+  // stands on the connection. A slow uploader sends it after the answer.
+  it.each([
+    ['401 without a token', '/sellers', {}],
+    ['415 for text/plain', '/sellers', { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'text/plain' }],
+    ['404 for an unknown route', '/nope', { Authorization: `Bearer ${API_TOKEN}` }],
+  ])('%s keeps the connection honest', async (_name, path, headers) => {
+    const body = oversized(LIMIT / 2)
+    const connection = await RawConnection.open(service.url)
+    try {
+      await connection.write(`${head('POST', path, { 'Content-Type': 'application/json', ...headers, 'Content-Length': Buffer.byteLength(body) })}\r\n\r\n`)
+      const res = await connection.readResponse()
+      expect(res.status).toBeGreaterThanOrEqual(400)
+      await new Promise((resolve) => setTimeout(resolve, 800))
+      await connection.write(body).catch(() => {})
+      await expectConnectionHonest(connection, res)
+    } finally {
+      connection.close()
+    }
+  })
+})
+
+it('a POST whose body is read keeps its keep-alive connection (no needless close)', async () => {
+  const body = JSON.stringify({ query: '{ __typename }' })
+  const connection = await RawConnection.open(service.url)
+  try {
+    for (let i = 0; i < 3; i++) {
+      await connection.write(`${head('POST', '/graphql', { Authorization: `Bearer ${API_TOKEN}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })}\r\n\r\n${body}`)
+      const res = await connection.readResponse()
+      expect(res.status).toBe(200)
+      expect(res.headers.connection).toBe('keep-alive')
+    }
+  } finally {
+    connection.close()
+  }
+})
+
 describe('authentication comes before the body limit', () => {
   it.each(['/sellers', '/graphql', '/offers/o1/quotes/start', '/api/payments/incoming', '/nope'])(
     'a token-less oversized POST %s is 401',
