@@ -1,14 +1,18 @@
 // One fetch handler for the whole service: /health, the REST routes, and /graphql (yoga).
-// Everything except /health, the GraphiQL page and the wallet's finish redirect needs a token.
+// Everything except /health, the GraphiQL page and the wallet's finish redirect needs a token;
+// no request without one reaches yoga.
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { config } from './config.js'
 import { db } from './db.js'
 import { AppError } from './errors.js'
+import { renderGraphiQLPage } from './graphql/graphiql.js'
 import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
+import { limitBodySize } from './http/body-limit.js'
+import { requireJsonBody } from './http/content-type.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
+import { closeWhenBodyUnread } from './http/unread-body.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
 
@@ -17,22 +21,27 @@ export interface AppOptions {
   sandbox?: boolean
 }
 
+/** A browser navigation (GET asking for HTML), the only request the GraphiQL page answers. */
+const prefersHtml = (req: Request) => req.method === 'GET' && (req.headers.get('accept') ?? '').includes('text/html')
+
+/**
+ * yoga answers an Accept it cannot serve with an empty 406; every error a client gets has the
+ * documented shape, so that one gets it too. (Other yoga refusals are GraphQL errors already.)
+ */
+async function executeGraphQL(yoga: ReturnType<typeof createGraphQLServer>, req: Request): Promise<Response> {
+  const res = await yoga.fetch(req)
+  if (res.status === 406) throw new AppError('NOT_ACCEPTABLE', 'Accept must allow application/json or application/graphql-response+json')
+  return res
+}
+
 export function createApp(options: AppOptions = {}): Hono {
   const yoga = createGraphQLServer()
   const app = new Hono()
 
   app.use(logRequests())
+  app.use(closeWhenBodyUnread())
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
-  app.use(
-    bodyLimit({
-      maxSize: config.bodyLimitBytes,
-      onError: () => {
-        throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${config.bodyLimitBytes} bytes`)
-      },
-    }),
-  )
-
   app.get('/health', async (c) => {
     await db.$queryRawUnsafe('SELECT 1')
     return c.json({
@@ -43,16 +52,18 @@ export function createApp(options: AppOptions = {}): Hono {
     })
   })
 
-  // GraphiQL is a static page; the queries it sends are authenticated like any other.
-  const isGraphiQLPage = (req: Request) =>
-    req.method === 'GET' && (req.headers.get('accept') ?? '').includes('text/html') && !new URL(req.url).searchParams.has('query')
-  const requireToken = requireApiToken()
-  app.on(['GET', 'POST'], '/graphql', (c, next) => (isGraphiQLPage(c.req.raw) ? next() : requireToken(c, next)))
-  app.on(['GET', 'POST'], '/graphql', (c) => yoga.fetch(c.req.raw))
-
+  // The GraphiQL page is static HTML that executes nothing, so a browser may load it without a
+  // token. The decision reads only the method and Accept header, never the URL: yoga is not asked.
+  if (config.graphiql) {
+    app.get('/graphql', (c, next) => (prefersHtml(c.req.raw) ? c.html(renderGraphiQLPage()) : next()))
+  }
   app.route('/', finishRoutes)
 
-  app.use(requireToken)
+  // Everything below needs the token, and is authenticated before its body is read.
+  app.use(requireApiToken())
+  app.use(limitBodySize())
+  app.use(requireJsonBody())
+  app.on(['GET', 'POST'], '/graphql', (c) => executeGraphQL(yoga, c.req.raw))
   app.route('/', sellerRoutes)
   app.route('/', paymentRoutes)
   return app

@@ -1,8 +1,10 @@
 // Starts and stops the whole service in this process: database, bootstrap seller, HTTP server and
 // background workers. main.ts calls it with the environment's config; tests call it directly.
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { createApp } from './app.js'
+import { answerClientErrors } from './http/client-errors.js'
 import { useConfig, type Config } from './config.js'
 import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
 import { logger } from './logger.js'
@@ -41,6 +43,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
   })
+  answerClientErrors(server as Server)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
   logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')

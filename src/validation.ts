@@ -13,6 +13,17 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.ou
   throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}`, { fields })
 }
 
+/**
+ * An id in a URL path or a lookup argument (offerId, pendingId, sellerId, ...): every one has this
+ * bound, so no route accepts, stores or repeats (in an error's details) an unbounded string.
+ */
+export const Identifier = z.string().min(1).max(100)
+
+/** Validates one identifier, naming it in the VALIDATION_FAILED error (its value is not repeated). */
+export function requireIdentifier(name: string, value: unknown): string {
+  return parseInput(z.object({ [name]: Identifier }), { [name]: value })[name] as string
+}
+
 /** Page size for list routes: a default, and a hard maximum. */
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -28,7 +28,7 @@ export const builder = new SchemaBuilder<{
   defaultFieldNullability: false,
   // `db` is read per request so that it is the client main.ts (or a test) opened.
   prisma: { client: () => db, dmmf: getDatamodel(), exposeDescriptions: true, filterConnectionTotalCount: true },
-  relay: { cursorType: 'String', clientMutationId: 'omit' },
+  relay: { cursorType: 'String', clientMutationId: 'omit', nodeQueryOptions: false, nodesQueryOptions: false }, // node.ts defines them
   errors: { defaultTypes: [AppError], directResult: true },
 })
 

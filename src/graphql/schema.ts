@@ -1,6 +1,7 @@
 // The GraphQL schema: imports every type file, then prints the schema.
 import { lexicographicSortSchema, printSchema } from 'graphql'
 import { builder } from './builder.js'
+import './node.js'
 import '../sellers/schema.js'
 import '../payments/schema.js'
 import '../webhooks/schema.js'

@@ -12,7 +12,8 @@ export function createGraphQLServer() {
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: config.graphiql ? { title: 'Payments service', defaultEditorToolsVisibility: 'headers' } : false,
+    // app.ts serves the GraphiQL page itself (src/graphql/graphiql.ts): yoga only ever executes.
+    graphiql: false,
     landingPage: false,
     logging: false,
     // Bounds on what one operation may ask for (depth, aliases, cost, size), so that a single

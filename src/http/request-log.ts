@@ -22,7 +22,8 @@ export function logRequests(): MiddlewareHandler {
       {
         reqId: requestId,
         method: c.req.method,
-        path: c.req.path,
+        // A path can be as long as node's header limit (16 KB); a log line keeps its start.
+        path: c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path,
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },

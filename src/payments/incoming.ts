@@ -10,13 +10,13 @@ import { getSellerClient } from '../open-payments/clients.js'
 import { createIncomingPayment as createSellerIncomingPayment } from '../open-payments/resources.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { requireSeller } from '../sellers/service.js'
-import { parseInput } from '../validation.js'
+import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
 
 export const CreateIncomingPaymentInput = z.object({
   amount: z.unknown(),
   description: z.string().max(500).optional(),
-  sellerId: z.string().min(1).max(100).optional(),
+  sellerId: Identifier.optional(),
   idempotencyKey: z.string().min(1).max(255).optional(),
 })
 export type CreateIncomingPaymentInput = z.input<typeof CreateIncomingPaymentInput>

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import type { Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { errorBody, readJsonBody } from '../http/errors.js'
-import { PageQuery, parseInput } from '../validation.js'
+import { PageQuery, parseInput, requireIdentifier } from '../validation.js'
 import { finishCheckout } from './finish.js'
 import { renderFinishPage, returnUrlFor } from './finish-page.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
@@ -69,7 +69,7 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
 export const paymentRoutes = new Hono()
   .post('/offers/:offerId/quotes/start', async (c) => {
     const body = await readJsonBody(c)
-    const payment = await startCheckout({ ...body, offerId: c.req.param('offerId'), idempotencyKey: idempotencyKey(c) })
+    const payment = await startCheckout({ ...body, offerId: requireIdentifier('offerId', c.req.param('offerId')), idempotencyKey: idempotencyKey(c) })
     return c.json({
       success: true,
       pendingId: payment.id,
@@ -90,10 +90,10 @@ export const paymentRoutes = new Hono()
     const page = await listPayments({ status: query.status }, query)
     return c.json({ payments: page.payments.map(pendingListJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
   })
-  .get('/payments/:pendingId/status', async (c) => c.json(statusJson(await requirePaymentSummary(c.req.param('pendingId')))))
+  .get('/payments/:pendingId/status', async (c) => c.json(statusJson(await requirePaymentSummary(requireIdentifier('pendingId', c.req.param('pendingId'))))))
   .get('/offers/:offerId/payments', async (c) => {
+    const offerId = requireIdentifier('offerId', c.req.param('offerId'))
     const query = parseInput(ListQuery, c.req.query())
-    const offerId = c.req.param('offerId')
     const page = await listPayments({ offerId, status: query.status }, query)
     return c.json({ offerId, payments: page.payments.map(offerListJson), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) })
   })

@@ -8,7 +8,7 @@ import { paymentWhere } from './queries.js'
 import { recheckPayment } from './settlement.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
-import { withoutNulls } from '../validation.js'
+import { requireIdentifier, withoutNulls } from '../validation.js'
 
 export const PaymentStateEnum = builder.enumType('PaymentState', {
   description: 'The detailed state machine. REST `status` maps it: pending = AWAITING_APPROVAL, FINISHING, PROCESSING; paid = COMPLETED; failed = FAILED, REJECTED, EXPIRED.',
@@ -61,6 +61,7 @@ const SettlementRef = builder.objectRef<Payment>('PaymentSettlement').implement(
 
 export const PaymentRef = builder.prismaNode('Payment', {
   id: { field: 'id' },
+  nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
   fields: (t) => ({
     pendingId: t.exposeString('id'),
     offerId: t.exposeString('offerId'),
@@ -135,7 +136,7 @@ builder.queryFields((t) => ({
         orderBy: { id: 'asc' },
       }),
   }),
-  offer: t.field({ type: OfferRef, args: { offerId: t.arg.string({ required: true }) }, resolve: (_root, args) => ({ offerId: args.offerId }) }),
+  offer: t.field({ type: OfferRef, args: { offerId: t.arg.string({ required: true }) }, resolve: (_root, args) => ({ offerId: requireIdentifier('offerId', args.offerId) }) }),
 }))
 
 const StartCheckoutInput = builder.inputType('StartCheckoutInput', {
@@ -210,7 +211,7 @@ builder.mutationFields((t) => ({
     description: 'Ask the wallets now whether the money arrived, instead of waiting for the next scheduled check.',
     args: { pendingId: t.arg.string({ required: true }) },
     errors: {},
-    resolve: (_root, args) => recheckPayment(args.pendingId),
+    resolve: (_root, args) => recheckPayment(requireIdentifier('pendingId', args.pendingId)),
   }),
   createIncomingPayment: t.field({
     type: CreateIncomingPaymentPayload,

@@ -16,15 +16,15 @@ import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
 import { encryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
-import { parseInput } from '../validation.js'
+import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
 import { transitionPayment } from './transitions.js'
 
 export const newPaymentId = monotonicFactory()
 
 export const StartCheckoutInput = z.object({
-  offerId: z.string().min(1).max(100),
-  sellerId: z.string().min(1).max(100),
+  offerId: Identifier,
+  sellerId: Identifier,
   buyerWalletAddressUrl: z.string().min(1).max(2048),
   amount: z.unknown(),
   returnUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),

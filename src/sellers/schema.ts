@@ -4,6 +4,7 @@ import { upsertSeller } from './service.js'
 
 export const SellerRef = builder.prismaNode('Seller', {
   id: { field: 'id' },
+  nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
   fields: (t) => ({
     sellerId: t.exposeString('id', { description: 'The seller id used by the REST API and in checkouts.' }),
     walletAddressUrl: t.exposeString('walletAddressUrl'),

@@ -12,15 +12,11 @@ import { forgetSellerClient } from '../open-payments/clients.js'
 import { forgetGrantTokens } from '../open-payments/grant-tokens.js'
 import { toWalletError } from '../open-payments/errors.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
-import { parseInput } from '../validation.js'
+import { Identifier, parseInput } from '../validation.js'
 import { loadPrivateKey, publicKeyX } from './keys.js'
 
 export const SellerInput = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(100)
-    .regex(/^[A-Za-z0-9._-]+$/, 'may contain letters, digits, dot, dash and underscore only'),
+  id: Identifier.regex(/^[A-Za-z0-9._-]+$/, 'may contain letters, digits, dot, dash and underscore only'),
   walletAddressUrl: z.string().min(1).max(2048),
   keyId: z.string().min(1).max(256),
   privateKeyPath: z.string().min(1).max(1024),

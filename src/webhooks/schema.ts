@@ -14,6 +14,7 @@ const WebhookEventStatusEnum = builder.enumType('WebhookEventStatus', {
 
 export const WebhookEventRef = builder.prismaNode('WebhookEvent', {
   id: { field: 'id' },
+  nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
   description: 'A webhook notification to the marketplace, from the transactional outbox.',
   fields: (t) => ({
     eventId: t.exposeString('id', { description: 'The event id: the body\'s `id` and the `webhook-id` header.' }),

@@ -1,0 +1,18 @@
+// Bounds request bodies at BODY_LIMIT_BYTES. The 413 closes the connection (`Connection: close`):
+// the rest of the oversized body is never read, so the connection cannot carry another request,
+// and a keep-alive client must be told so rather than find a reset on its next request. (A chunked
+// body is partly read when the limit trips, so unread-body.ts cannot tell; this says it.)
+import type { MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+
+export function limitBodySize(): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: config.bodyLimitBytes,
+    onError: (c) => {
+      c.header('Connection', 'close')
+      throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${config.bodyLimitBytes} bytes`)
+    },
+  })
+}
