@@ -7,6 +7,7 @@ import { db } from './db.js'
 import { AppError } from './errors.js'
 import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
+import { allowCrossOrigin } from './http/cors.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
@@ -24,6 +25,7 @@ export function createApp(options: AppOptions = {}): Hono {
   app.use(logRequests())
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
+  app.use(allowCrossOrigin())
   app.use(
     bodyLimit({
       maxSize: config.bodyLimitBytes,
