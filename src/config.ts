@@ -134,7 +134,8 @@ export type Env = z.input<typeof EnvSchema>
 export class ConfigError extends Error {}
 
 export function parseConfig(env: Record<string, string | undefined>) {
-  const parsed = EnvSchema.safeParse(env)
+  // `KEY=` (as .env.example writes every optional key) means unset, not an invalid empty value.
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')))
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
