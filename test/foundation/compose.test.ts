@@ -2,59 +2,15 @@
 // - dclint (a maintained Compose linter, installed from the lockfile) validates it against the
 //   Compose Specification's JSON schema, with no error and no warning;
 // - it agrees with the Dockerfile (port, volumes, user, environment, healthcheck) and the contract;
-// - the payments container's commands (CMD, then the healthcheck) run here, in the image's layout
-//   (/app: dist, prisma, node_modules) with the environment Compose gives them from a .env copied
-//   from .env.example: named volumes become temporary directories, port 3000 a free port;
 // - `haproxy -c` checks the postgres profile's proxy configuration (.ci/run installs haproxy).
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import crypto from 'node:crypto'
+// The payments container's commands run outside Docker in production-start.test.ts, after its build.
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import { parse } from 'yaml'
-import { findFreePort, makeTempDir } from '../harness.js'
-
-const read = (file: string) => fs.readFileSync(path.resolve(file), 'utf8')
-const compose = parse(read('compose.yaml'), { merge: true })
-const services = compose.services as Record<string, any>
-const payments = services.payments
-
-/** The runtime stage of the Dockerfile: its ENV, EXPOSE, USER, WORKDIR, VOLUME, CMD and HEALTHCHECK. */
-function readDockerfile() {
-  const text = read('Dockerfile').replace(/\\\n\s*/g, ' ')
-  const runtime = text.slice(text.lastIndexOf('\nFROM '))
-  const instruction = (name: string) => [...runtime.matchAll(new RegExp(`^${name} (.+)$`, 'gm'))].map((m) => m[1].trim())
-  const env = Object.fromEntries(instruction('ENV').flatMap((line) => line.split(/\s+/).map((pair) => pair.split('=') as [string, string])))
-  return {
-    env,
-    expose: instruction('EXPOSE'),
-    user: instruction('USER').at(-1),
-    workdir: instruction('WORKDIR').at(-1),
-    volumes: instruction('VOLUME').flatMap((v) => JSON.parse(v) as string[]),
-    chownRuns: instruction('RUN').filter((r) => r.includes('chown node:node')),
-    cmd: JSON.parse(instruction('CMD').at(-1)!) as string[],
-    healthcheck: instruction('HEALTHCHECK').at(-1)!,
-  }
-}
-const dockerfile = readDockerfile()
-
-/** Compose interpolation, for the only forms compose.yaml uses: ${NAME} and ${NAME:-default}. */
-function interpolate(value: string, vars: Record<string, string | undefined>): string {
-  return value.replace(/\$\{([^}]*)\}/g, (_, expr: string) => {
-    const m = /^([A-Z_][A-Z0-9_]*)(?::-(.*))?$/.exec(expr)
-    if (!m) throw new Error(`compose.test.ts understands \${NAME} and \${NAME:-default} only, not \${${expr}}`)
-    return vars[m[1]] || (m[2] ?? '')
-  })
-}
-
-/** The route the healthcheck and the proxy should probe: /ready once the service has one. */
-const probePath = /['"`]\/ready['"`]/.test(read('src/app.ts')) ? '/ready' : '/health'
-const healthcheckArgv = (service: any) => {
-  const [kind, ...argv] = service.healthcheck.test as string[]
-  expect(kind).toBe('CMD')
-  return argv
-}
+import { makeTempDir } from '../harness.js'
+import { compose, dockerfile, healthcheckArgv, interpolate, payments, probePath, read, services } from './compose-file.js'
 
 describe('dclint', () => {
   const dclint = (file: string) =>
@@ -169,80 +125,4 @@ describe('profile postgres', () => {
     expect(check(broken).status).not.toBe(0)
     fs.rmSync(dir, { recursive: true, force: true })
   })
-})
-
-describe("the payments container's commands, outside Docker", () => {
-  const root = makeTempDir('payments-compose-run-')
-  afterAll(() => fs.rmSync(root, { recursive: true, force: true }))
-
-  it('serve with the environment Compose gives them, answer the healthcheck, and stop on SIGTERM', async () => {
-    // The image's /app: `npm run build` output beside node_modules, package.json, prisma.
-    const app = path.join(root, 'app')
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], {
-      stdio: 'pipe',
-    })
-    for (const entry of ['package.json', 'prisma.config.ts', 'prisma']) fs.cpSync(path.resolve(entry), path.join(app, entry), { recursive: true })
-    fs.symlinkSync(path.resolve('node_modules'), path.join(app, 'node_modules'), 'dir')
-    expect(dockerfile.workdir).toBe('/app')
-
-    // A person's .env: .env.example copied, with production's secrets filled in.
-    const token = 'compose-token-0123456789'
-    const dotEnv = parseEnv(
-      read('.env.example') +
-        [
-          `API_TOKENS=${token}`,
-          `WEBHOOK_SECRET=whsec_${crypto.randomBytes(24).toString('base64')}`,
-          `TOKEN_ENCRYPTION_KEY=${crypto.randomBytes(32).toString('base64')}`,
-          'BASE_URL=https://payments.example.com',
-        ].join('\n'),
-    )
-    // What the container sees: image ENV, then env_file, then `environment` (interpolated from .env).
-    const volumes: Record<string, string> = { '/data': path.join(root, 'payments-data'), '/keys': path.join(root, 'payments-keys') }
-    for (const dir of Object.values(volumes)) fs.mkdirSync(dir)
-    const onVolumes = (value: string) => value.replace(/(?<=^|:)\/(data|keys)(?=\/|$)/, (p) => volumes[p])
-    const composeEnv = Object.fromEntries(
-      Object.entries(payments.environment as Record<string, string>).map(([k, v]) => [k, onVolumes(interpolate(v, dotEnv))]),
-    )
-    const port = await findFreePort() // the container's own network has 3000 free; this machine may not
-    const env = {
-      ...Object.fromEntries(Object.entries(dockerfile.env).map(([k, v]) => [k, onVolumes(v)])),
-      ...dotEnv,
-      ...composeEnv,
-      PORT: String(port),
-      PATH: process.env.PATH,
-    }
-    expect(env).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0', DJANGO_BASE_URL: 'http://web:8000', KEYS_DIR: volumes['/keys'] })
-
-    const child = spawn(dockerfile.cmd[0] === 'node' ? process.execPath : dockerfile.cmd[0], dockerfile.cmd.slice(1), {
-      cwd: app,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let output = ''
-    child.stdout.on('data', (d) => (output += d))
-    child.stderr.on('data', (d) => (output += d))
-    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-    const healthcheck = () => spawnSync(process.execPath, healthcheckArgv(payments).slice(1), { env: { PORT: String(port) }, timeout: 10_000 })
-
-    try {
-      const started = Date.now()
-      while (healthcheck().status !== 0) {
-        if (child.exitCode !== null || Date.now() - started > 90_000) throw new Error(`never healthy:\n${output}`)
-        await new Promise((r) => setTimeout(r, 250))
-      }
-      // Production from the image, secrets from .env: the API wants the token; no sandbox.
-      expect((await fetch(`http://127.0.0.1:${port}/sellers`)).status).toBe(401)
-      const sellers = await fetch(`http://127.0.0.1:${port}/sellers`, { headers: { authorization: `Bearer ${token}` } })
-      expect(sellers.status).toBe(200)
-      expect(output).not.toContain('SANDBOX')
-      // The database is on the data volume, not in /app (which the node user cannot write in the image).
-      expect(fs.readdirSync(volumes['/data'])).toContain('payments.db')
-      expect(fs.existsSync(path.join(app, 'data'))).toBe(false)
-    } finally {
-      child.kill('SIGTERM') // what `docker compose stop` sends
-    }
-    expect(await exited).toBe(0)
-    expect(output).toContain('payments service stopped')
-    expect(healthcheck().status).toBe(1) // nothing listening: unhealthy
-  }, 300_000) // tsc alone takes 20 s on an idle CI machine, far more when busy
 })
