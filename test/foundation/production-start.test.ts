@@ -1,7 +1,7 @@
 // What the Dockerfile runs, outside Docker: build with tsc, then `node dist/main.js` in production
 // mode on an empty database (migrations applied at start), serve, and stop cleanly on SIGTERM;
 // then the same as compose.yaml's payments service runs it (its environment and healthcheck).
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,7 +11,12 @@ import { findFreePort, makeTempDir } from '../harness.js'
 import { dockerfile, healthcheckArgv, interpolate, payments, read } from './compose-file.js'
 
 const dir = makeTempDir('payments-prod-')
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+// A test that times out must not leave its service running.
+const children: ChildProcess[] = []
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  fs.rmSync(dir, { recursive: true, force: true })
+})
 
 it('builds, migrates an empty database, serves, and shuts down gracefully on SIGTERM', async () => {
   // `npm run build`, as in the Dockerfile (dist/ must sit beside node_modules to resolve packages).
@@ -36,6 +41,7 @@ it('builds, migrates an empty database, serves, and shuts down gracefully on SIG
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.push(child)
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
@@ -106,6 +112,7 @@ it("runs compose.yaml's payments container: serves with Compose's environment, a
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  children.push(child)
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
