@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build: compile TypeScript and the Prisma client with dev dependencies, then keep only what runs.
 # test/foundation/production-start.test.ts runs the same commands outside Docker in CI
-# (npm ci, npm run build, node dist/main.js with NODE_ENV=production on an empty database).
+# (npm ci, npm run build, node dist/main.js with NODE_ENV=production on an empty database), and
+# test/foundation/compose.test.ts runs CMD and HEALTHCHECK with the environment compose.yaml gives.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary can be downloaded.
@@ -24,8 +25,10 @@ COPY --from=build /app/package.json /app/prisma.config.ts ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/dist ./dist
-# The database lives on a volume owned by the unprivileged user; keys are mounted read-only at /keys.
-RUN mkdir -p /data /keys && chown node:node /data
+# The database and the keys live on volumes owned by the unprivileged user (a named volume takes
+# the owner of the image's directory: compose.yaml's payments-data and payments-keys); `docker run`
+# may instead bind-mount a keys directory read-only at /keys.
+RUN mkdir -p /data /keys && chown node:node /data /keys
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

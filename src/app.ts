@@ -10,6 +10,7 @@ import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
 import { limitBodySize } from './http/body-limit.js'
 import { requireJsonBody } from './http/content-type.js'
+import { allowCrossOrigin } from './http/cors.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
 import { closeWhenBodyUnread } from './http/unread-body.js'
@@ -42,6 +43,7 @@ export function createApp(options: AppOptions = {}): Hono {
   app.use(closeWhenBodyUnread())
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
+  app.use(allowCrossOrigin())
   app.get('/health', async (c) => {
     await db.$queryRawUnsafe('SELECT 1')
     return c.json({

@@ -23,6 +23,21 @@ function isWebhookSecret(value: string): boolean {
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
+/** An origin exactly as browsers send it (scheme, lower-case host, port only when not the default). */
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value
+  } catch {
+    return false
+  }
+}
+const corsOrigins = list.pipe(
+  z
+    .array(z.string().refine((s) => s === '*' || isOrigin(s), 'each entry must be an origin such as https://shop.example.com (no path, no trailing slash), or *'))
+    .refine((origins) => !origins.includes('*') || origins.length === 1, '* allows every origin: use it alone'),
+)
+
 /** "5s,5m,30m,2h" -> milliseconds. */
 const durationList = z
   .string()
@@ -59,6 +74,7 @@ const EnvSchema = z
     API_TOKENS: list.pipe(z.array(z.string().min(16, 'each token needs at least 16 characters'))),
     GRAPHIQL: z.stringbool().optional(),
     BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(100 * 1024),
+    CORS_ALLOWED_ORIGINS: corsOrigins,
 
     KEYS_DIR: z.string().min(1).default('./privates'),
     SELLER_ID: z.string().min(1).default('default-seller'),
@@ -102,6 +118,8 @@ const EnvSchema = z
     if (production && env.OPEN_PAYMENTS_USE_HTTP) need('OPEN_PAYMENTS_USE_HTTP', 'plain HTTP is refused when NODE_ENV=production')
     if (production && env.OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS)
       need('OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS', 'private wallet hosts are refused when NODE_ENV=production')
+    if (production && env.CORS_ALLOWED_ORIGINS.includes('*'))
+      need('CORS_ALLOWED_ORIGINS', '* is refused when NODE_ENV=production: list the front ends\' origins')
     if (env.TEST_CRASH_AT && env.NODE_ENV !== 'test') need('TEST_CRASH_AT', 'is a fault-injection switch for tests only (NODE_ENV=test)')
     const sellerKeys = [env.SELLER_WALLET_ADDRESS_URL, env.SELLER_KEY_ID, env.SELLER_PRIVATE_KEY_PATH]
     if (sellerKeys.some(Boolean) && !sellerKeys.every(Boolean)) {
@@ -116,7 +134,8 @@ export type Env = z.input<typeof EnvSchema>
 export class ConfigError extends Error {}
 
 export function parseConfig(env: Record<string, string | undefined>) {
-  const parsed = EnvSchema.safeParse(env)
+  // `KEY=` (as .env.example writes every optional key) means unset, not an invalid empty value.
+  const parsed = EnvSchema.safeParse(Object.fromEntries(Object.entries(env).filter(([, value]) => value !== '')))
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`)
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
@@ -135,6 +154,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     apiTokens: e.API_TOKENS,
     graphiql: e.GRAPHIQL ?? !production,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    corsAllowedOrigins: e.CORS_ALLOWED_ORIGINS,
     keysDir: e.KEYS_DIR,
     bootstrapSeller: e.SELLER_WALLET_ADDRESS_URL
       ? {

@@ -15,6 +15,8 @@ export function createGraphQLServer() {
     // app.ts serves the GraphiQL page itself (src/graphql/graphiql.ts): yoga only ever executes.
     graphiql: false,
     landingPage: false,
+    // Yoga's own CORS reflects every origin with credentials; src/http/cors.ts decides instead.
+    cors: false,
     logging: false,
     // Bounds on what one operation may ask for (depth, aliases, cost, size), so that a single
     // request cannot make the service walk the database; introspection stays allowed for GraphiQL.

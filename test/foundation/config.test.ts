@@ -1,3 +1,5 @@
+import fs from 'node:fs'
+import { parseEnv } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, parseConfig } from '../../src/config.js'
 
@@ -11,6 +13,16 @@ describe('configuration', () => {
     expect(cfg.sandbox).toEqual({ port: 4100 })
     expect(cfg.webhooks.url).toBe('http://localhost:8000/api/webhooks/payments')
     expect(cfg.webhooks.retryScheduleMs.reduce((a, b) => a + b, 0) / 3600e3).toBeGreaterThan(60)
+  })
+
+  it('takes .env.example as it is: an empty KEY= is unset, not invalid', () => {
+    const example = parseEnv(fs.readFileSync(new URL('../../.env.example', import.meta.url), 'utf8'))
+    const cfg = parseConfig(example)
+    expect(cfg.bootstrapSeller).toBeUndefined()
+    expect(cfg.paymentReturnUrl).toBeUndefined()
+    expect(cfg.tokenEncryptionKey).toBeUndefined()
+    expect(cfg.sandbox).toEqual({ port: 4100 })
+    expect(parseConfig({ SELLER_KEY_ID: '', BASE_URL: '' }).baseUrl).toBe('http://localhost:4001')
   })
 
   it('lists every bad key in one message', () => {
