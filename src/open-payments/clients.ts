@@ -5,7 +5,7 @@ import { createAuthenticatedClient, createUnauthenticatedClient, type Authentica
 import { config } from '../config.js'
 import type { Seller } from '../db.js'
 import { loadPrivateKey } from '../sellers/keys.js'
-import { assertSdkGuarded } from './network-guard.js'
+import { createGuardedClient } from './network-guard.js'
 import { sdkLogger } from './sdk-logger.js'
 
 const clients = new Map<string, { key: string; client: Promise<AuthenticatedClient> }>()
@@ -15,18 +15,18 @@ export function getSellerClient(seller: Seller): Promise<AuthenticatedClient> {
   const key = `${seller.walletAddressUrl}|${seller.keyId}|${seller.privateKeyPath}`
   const cached = clients.get(seller.id)
   if (cached?.key === key) return cached.client
-  const client = createAuthenticatedClient({
-    walletAddressUrl: seller.walletAddressUrl,
-    keyId: seller.keyId,
-    privateKey: loadPrivateKey(config.keysDir, seller.privateKeyPath),
-    useHttp: config.openPayments.useHttp,
-    requestTimeoutMs: config.openPayments.timeoutMs,
-    validateResponses: true,
-    logger: sdkLogger(),
-  }).then((created) => {
-    assertSdkGuarded()
-    return created
-  })
+  const privateKey = loadPrivateKey(config.keysDir, seller.privateKeyPath)
+  const client = createGuardedClient(() =>
+    createAuthenticatedClient({
+      walletAddressUrl: seller.walletAddressUrl,
+      keyId: seller.keyId,
+      privateKey,
+      useHttp: config.openPayments.useHttp,
+      requestTimeoutMs: config.openPayments.timeoutMs,
+      validateResponses: true,
+      logger: sdkLogger(),
+    }),
+  )
   client.catch(() => clients.delete(seller.id))
   clients.set(seller.id, { key, client })
   return client
@@ -39,13 +39,8 @@ export function forgetSellerClient(sellerId: string): void {
 let publicClient: Promise<UnauthenticatedClient> | undefined
 
 export function getPublicClient(): Promise<UnauthenticatedClient> {
-  publicClient ??= createUnauthenticatedClient({
-    useHttp: config.openPayments.useHttp,
-    requestTimeoutMs: config.openPayments.timeoutMs,
-    logger: sdkLogger(),
-  }).then((created) => {
-    assertSdkGuarded()
-    return created
-  })
+  publicClient ??= createGuardedClient(() =>
+    createUnauthenticatedClient({ useHttp: config.openPayments.useHttp, requestTimeoutMs: config.openPayments.timeoutMs, logger: sdkLogger() }),
+  )
   return publicClient
 }

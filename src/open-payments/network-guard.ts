@@ -11,8 +11,8 @@
 //
 // How it reaches the SDK: @interledger/open-payments 7.4.0 sends every request with a ky instance
 // built by `createHttpClient` in dist/client/requests.js, which takes no fetch or dispatcher
-// option. That function is wrapped once so that each client's ky instance sends through
-// `guardedFetch`; `assertSdkGuarded` fails closed if an SDK upgrade moves that seam.
+// option. That function is wrapped once so that the ky instance of each client the gateway creates
+// (createGuardedClient) sends through `guardedFetch`; creation fails if an SDK upgrade moves that seam.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import dns, { type LookupAddress } from 'node:dns'
 import { createRequire } from 'node:module'
@@ -21,11 +21,16 @@ import ipaddr from 'ipaddr.js'
 import { Agent, buildConnector } from 'undici'
 import { config } from '../config.js'
 
-/** True for a public unicast address; everything special-purpose (IANA registries) is false. */
+/** The only IPv6 block IANA allocates for global unicast; anything outside it is special (e.g. ::/96, IPv4-compatible). */
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3')
+
+/** True for a public unicast address; every special-purpose block (IANA registries, per ipaddr.js) is false. */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false
-  // process() turns IPv4-mapped and IPv4-compatible IPv6 into the IPv4 address they carry.
-  return ipaddr.process(address).range() === 'unicast'
+  // process() turns IPv4-mapped IPv6 into the IPv4 address it carries.
+  const parsed = ipaddr.process(address)
+  if (parsed.range() !== 'unicast') return false
+  return parsed.kind() === 'ipv4' || parsed.match(IPV6_GLOBAL_UNICAST)
 }
 
 export class ForbiddenAddressError extends Error {
@@ -35,7 +40,7 @@ export class ForbiddenAddressError extends Error {
   }
 }
 
-const checkAddresses = () => !config.openPayments.allowPrivateHosts
+const checkAddresses = () => config?.openPayments.allowPrivateHosts !== true
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
 
@@ -108,18 +113,31 @@ interface KyLike {
 const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as {
   createHttpClient: (args: unknown) => Promise<KyLike>
 }
-let guardedHttpClients = 0
-if (!(sdkRequests.createHttpClient as { guarded?: boolean }).guarded) {
-  const createHttpClient = sdkRequests.createHttpClient
-  const guarded = async (args: unknown) => {
-    const client = (await createHttpClient(args)).extend({ fetch: guardedFetch })
-    guardedHttpClients++
-    return client
-  }
-  sdkRequests.createHttpClient = Object.assign(guarded, { guarded: true })
-}
+/** Set while a gateway client is being created: only those clients are guarded (tests use the SDK directly too). */
+const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean }>()
+// Wraps the SDK's original function (kept on the wrapper: a module evaluated again, as test files
+// do, replaces the wrapper instead of wrapping it).
+const ORIGINAL = Symbol.for('payments-service.sdk-create-http-client')
+type CreateHttpClient = typeof sdkRequests.createHttpClient & { [ORIGINAL]?: typeof sdkRequests.createHttpClient }
+const createHttpClient = (sdkRequests.createHttpClient as CreateHttpClient)[ORIGINAL] ?? sdkRequests.createHttpClient
+sdkRequests.createHttpClient = Object.assign(
+  async (args: unknown) => {
+    const client = await createHttpClient(args)
+    const creating = creatingGuardedClient.getStore()
+    if (!creating) return client
+    creating.guarded = true
+    return client.extend({ fetch: guardedFetch })
+  },
+  { [ORIGINAL]: createHttpClient },
+)
 
-/** Throws unless the SDK builds its HTTP clients through the guard (call after creating a client). */
-export function assertSdkGuarded(): void {
-  if (guardedHttpClients === 0) throw new Error('The Open Payments SDK did not build its HTTP client through the network guard')
+/**
+ * Creates an SDK client whose every request goes through the guard; fails closed (throws) if the
+ * SDK did not build its HTTP client through the seam (an SDK upgrade that moved it).
+ */
+export async function createGuardedClient<T>(create: () => Promise<T>): Promise<T> {
+  const creating = { guarded: false }
+  const client = await creatingGuardedClient.run(creating, create)
+  if (!creating.guarded) throw new Error('The Open Payments SDK did not build its HTTP client through the network guard')
+  return client
 }
