@@ -50,6 +50,7 @@ const startRows: IdempotentRows<Payment> = {
 /** The wallet addresses of a checkout; the buyer's problems are reported first (they are the caller's to fix). */
 async function readWallets(client: AuthenticatedClient, sellerUrl: string, buyerUrl: string): Promise<{ seller: WalletAddress; buyer: WalletAddress }> {
   const seller = readWalletAddress(client, sellerUrl, 'seller walletAddressUrl')
+  seller.catch(() => {}) // awaited below, unless the buyer's problem is thrown first
   const buyer = await readWalletAddress(client, buyerUrl, 'buyerWalletAddressUrl')
   if (buyer.outcome !== 'found') throw buyer.error
   const found = await seller
@@ -76,20 +77,20 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
   const id = newPaymentId()
   const claim = await claimIdempotencyKey(input.idempotencyKey, print, startRows, () =>
     db.payment.create({
-        data: {
-          id,
-          offerId: input.offerId,
-          sellerId: seller.id,
-          buyerWalletAddressUrl: wallets.buyer.id,
-          amount: amount.toString(),
-          assetCode: wallets.seller.assetCode,
-          assetScale: wallets.seller.assetScale,
-          returnUrl: input.returnUrl,
-          idempotencyKey: input.idempotencyKey,
-          requestFingerprint: print,
-          buyerAuthServer: wallets.buyer.authServer,
-        },
-      }),
+      data: {
+        id,
+        offerId: input.offerId,
+        sellerId: seller.id,
+        buyerWalletAddressUrl: wallets.buyer.id,
+        amount: amount.toString(),
+        assetCode: wallets.seller.assetCode,
+        assetScale: wallets.seller.assetScale,
+        returnUrl: input.returnUrl,
+        idempotencyKey: input.idempotencyKey,
+        requestFingerprint: print,
+        buyerAuthServer: wallets.buyer.authServer,
+      },
+    }),
   )
   if (claim.outcome === 'replayed') return claim.row
 

@@ -61,12 +61,13 @@ describe('a guarded instance (production switches)', () => {
   })
 
   it('a name that resolves to a public address first and to loopback next (DNS rebinding) never reaches loopback', async () => {
-    // The first answer for the name is public, every later one is the canary on loopback.
+    // The attacker's DNS (TTL 0) answers a public address to the first lookups (what a check before
+    // the call would see) and the canary on loopback afterwards (what the call would connect to).
     const answers = new Map<string, number>()
     const answer = (host: string) => {
       const n = (answers.get(host) ?? 0) + 1
       answers.set(host, n)
-      return n === 1 ? { address: '93.184.216.34', family: 4 } : { address: '127.0.0.1', family: 4 }
+      return n <= 2 ? { address: '93.184.216.34', family: 4 } : { address: '127.0.0.1', family: 4 }
     }
     const realLookup = dns.lookup
     vi.spyOn(dns, 'lookup').mockImplementation(((host: string, options: any, callback: any) => {
