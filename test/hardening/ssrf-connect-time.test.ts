@@ -69,9 +69,9 @@ describe('a guarded instance (production switches)', () => {
       answers.set(host, n)
       return n <= 2 ? { address: '93.184.216.34', family: 4 } : { address: '127.0.0.1', family: 4 }
     }
-    const realLookup = dns.lookup
     vi.spyOn(dns, 'lookup').mockImplementation(((host: string, options: any, callback: any) => {
-      if (!host.endsWith('.rebind.test')) return (realLookup as any)(host, options, callback)
+      // Any other name (the seller's wallet.example) does not exist: no DNS server is asked.
+      if (!host.endsWith('.rebind.test')) return process.nextTick(() => callback(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND', hostname: host })))
       const a = answer(host)
       return options?.all ? callback(null, [a]) : callback(null, a.address, a.family)
     }) as typeof dns.lookup)
