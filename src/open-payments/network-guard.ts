@@ -18,7 +18,7 @@ import dns, { type LookupAddress } from 'node:dns'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { Agent, buildConnector } from 'undici'
+import type { Dispatcher, buildConnector } from 'undici'
 import { config } from '../config.js'
 
 /** The only IPv6 block IANA allocates for global unicast; anything outside it is special (e.g. ::/96, IPv4-compatible). */
@@ -54,18 +54,26 @@ function guardedLookup(hostname: string, options: dns.LookupOptions, callback: L
   })
 }
 
-const connectChecked = buildConnector({ lookup: guardedLookup } as buildConnector.BuildOptions)
-
-/** Every socket of a wallet call: IP literals are checked here (net.connect looks up names only). */
-const guardedConnector: buildConnector.connector = (options, callback) => {
-  if (checkAddresses() && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
-    callback(new ForbiddenAddressError(options.hostname), null)
-    return
-  }
-  connectChecked(options, callback)
+/**
+ * The dispatcher of every wallet call: IP literals are checked in its connector (net.connect
+ * looks up names only, through guardedLookup). undici is loaded on the first wallet call, not at
+ * start-up.
+ */
+let walletAgent: Promise<Dispatcher> | undefined
+function getWalletAgent(): Promise<Dispatcher> {
+  walletAgent ??= import('undici').then(({ Agent, buildConnector }) => {
+    const connectChecked = buildConnector({ lookup: guardedLookup } as buildConnector.BuildOptions)
+    const connect: buildConnector.connector = (options, callback) => {
+      if (checkAddresses() && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
+        callback(new ForbiddenAddressError(options.hostname), null)
+        return
+      }
+      connectChecked(options, callback)
+    }
+    return new Agent({ connect })
+  })
+  return walletAgent
 }
-
-const walletAgent = new Agent({ connect: guardedConnector })
 
 /** Why the last connection of a wallet call failed, when that is something a person can act on. */
 export type ConnectionProblem = { kind: 'forbiddenAddress'; host: string } | { kind: 'hostNotFound'; host: string }
@@ -83,7 +91,7 @@ function connectionProblemOf(error: unknown): ConnectionProblem | undefined {
 /** fetch for wallet calls: through the guarded agent, redirects answered as they are. */
 export const guardedFetch: typeof fetch = async (input, init) => {
   try {
-    return await fetch(input, { ...init, redirect: 'manual', dispatcher: walletAgent } as RequestInit)
+    return await fetch(input, { ...init, redirect: 'manual', dispatcher: await getWalletAgent() } as RequestInit)
   } catch (error) {
     const note = problems.getStore()
     if (note) note.problem = connectionProblemOf(error)
