@@ -7,6 +7,10 @@ export const errorStatus = {
   VALIDATION_FAILED: 400,
   INVALID_AMOUNT: 400,
   INVALID_WALLET_ADDRESS: 400,
+  /** The wallet host answered 404: there is no wallet address at that URL (the caller's to fix). */
+  WALLET_ADDRESS_NOT_FOUND: 400,
+  /** The wallet URL's host name does not resolve (the caller's to fix). */
+  WALLET_HOST_NOT_FOUND: 400,
   INVALID_KEY_PATH: 400,
   KEY_NOT_FOUND: 400,
   INVALID_KEY: 400,

@@ -1,10 +1,12 @@
-// One authenticated Open Payments client per seller, created on first use and cached. The
-// seller's wallet address is the client identity; its key signs every request.
-import { createAuthenticatedClient, type AuthenticatedClient } from '@interledger/open-payments'
+// Open Payments SDK clients. One authenticated client per seller, created on first use and cached:
+// the seller's wallet address is the client identity; its key signs every request. One public
+// client for unsigned reads. Every client sends through the network guard (network-guard.ts).
+import { createAuthenticatedClient, createUnauthenticatedClient, type AuthenticatedClient, type UnauthenticatedClient } from '@interledger/open-payments'
 import { config } from '../config.js'
 import type { Seller } from '../db.js'
-import { sdkLogger } from './sdk-logger.js'
 import { loadPrivateKey } from '../sellers/keys.js'
+import { createGuardedClient } from './network-guard.js'
+import { sdkLogger } from './sdk-logger.js'
 
 const clients = new Map<string, { key: string; client: Promise<AuthenticatedClient> }>()
 
@@ -13,15 +15,18 @@ export function getSellerClient(seller: Seller): Promise<AuthenticatedClient> {
   const key = `${seller.walletAddressUrl}|${seller.keyId}|${seller.privateKeyPath}`
   const cached = clients.get(seller.id)
   if (cached?.key === key) return cached.client
-  const client = createAuthenticatedClient({
-    walletAddressUrl: seller.walletAddressUrl,
-    keyId: seller.keyId,
-    privateKey: loadPrivateKey(config.keysDir, seller.privateKeyPath),
-    useHttp: config.openPayments.useHttp,
-    requestTimeoutMs: config.openPayments.timeoutMs,
-    validateResponses: true,
-    logger: sdkLogger(),
-  })
+  const privateKey = loadPrivateKey(config.keysDir, seller.privateKeyPath)
+  const client = createGuardedClient(() =>
+    createAuthenticatedClient({
+      walletAddressUrl: seller.walletAddressUrl,
+      keyId: seller.keyId,
+      privateKey,
+      useHttp: config.openPayments.useHttp,
+      requestTimeoutMs: config.openPayments.timeoutMs,
+      validateResponses: true,
+      logger: sdkLogger(),
+    }),
+  )
   client.catch(() => clients.delete(seller.id))
   clients.set(seller.id, { key, client })
   return client
@@ -29,4 +34,13 @@ export function getSellerClient(seller: Seller): Promise<AuthenticatedClient> {
 
 export function forgetSellerClient(sellerId: string): void {
   clients.delete(sellerId)
+}
+
+let publicClient: Promise<UnauthenticatedClient> | undefined
+
+export function getPublicClient(): Promise<UnauthenticatedClient> {
+  publicClient ??= createGuardedClient(() =>
+    createUnauthenticatedClient({ useHttp: config.openPayments.useHttp, requestTimeoutMs: config.openPayments.timeoutMs, logger: sdkLogger() }),
+  )
+  return publicClient
 }

@@ -1,65 +1,50 @@
 // Non-interactive grant tokens (incoming-payment at the seller's auth server, quote at the
-// buyer's) are cached per seller and auth server, rotated at their `manage` URL shortly before
-// they expire, and replaced by a new grant when rotation fails or a wallet answers 401.
+// buyer's) are cached per seller and auth server, kept fresh by access-tokens.ts, and replaced by a
+// new grant when rotation fails or a wallet answers 401.
 import { isFinalizedGrantWithAccessToken, type AuthenticatedClient, type GrantRequest } from '@interledger/open-payments'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
-import { toWalletError, walletAnswer } from './errors.js'
+import { accessTokenOf, freshAccessToken, isAboutToExpire, type AccessToken } from './access-tokens.js'
+import { callWallet, type Called, type WalletFailure } from './outcomes.js'
 
 type TokenType = 'incoming-payment' | 'quote'
 
-interface CachedToken {
-  value: string
-  manage: string
-  expiresAt: number
-}
-
-const ROTATE_BEFORE_EXPIRY_MS = 60_000
 type AccessItem = NonNullable<GrantRequest['access_token']>['access'][number]
 const accessFor: Record<TokenType, AccessItem> = {
   'incoming-payment': { type: 'incoming-payment', actions: ['create', 'read', 'complete'] },
   quote: { type: 'quote', actions: ['create', 'read'] },
 }
 
-const cache = new Map<string, Promise<CachedToken>>()
+type Obtained = { outcome: 'obtained'; token: AccessToken } | WalletFailure
+const cache = new Map<string, Promise<Obtained>>()
 
-async function requestToken(client: AuthenticatedClient, authServer: string, type: TokenType): Promise<CachedToken> {
-  let grant
-  try {
-    grant = await client.grant.request({ url: authServer }, { access_token: { access: [accessFor[type]] } })
-  } catch (error) {
-    throw toWalletError(error, `requesting a ${type} grant`)
+async function requestToken(client: AuthenticatedClient, authServer: string, type: TokenType): Promise<Obtained> {
+  const step = `requesting a ${type} grant`
+  const grant = await callWallet(step, () => client.grant.request({ url: authServer }, { access_token: { access: [accessFor[type]] } }))
+  if (grant.outcome !== 'answered') return grant
+  if (!isFinalizedGrantWithAccessToken(grant.value)) {
+    return { outcome: 'refused', error: new AppError('WALLET_REFUSED', `The wallet asked for interaction on a ${type} grant`, { step }) }
   }
-  if (!isFinalizedGrantWithAccessToken(grant)) {
-    throw new AppError('WALLET_REFUSED', `The wallet asked for interaction on a ${type} grant`, { step: `requesting a ${type} grant` })
-  }
-  return toCached(grant.access_token)
+  return { outcome: 'obtained', token: accessTokenOf(grant.value.access_token) }
 }
 
-function toCached(token: { value: string; manage: string; expires_in?: number }): CachedToken {
-  // No expires_in means the token does not expire; still refresh it daily.
-  return { value: token.value, manage: token.manage, expiresAt: Date.now() + (token.expires_in ?? 86_400) * 1000 }
-}
-
-async function refresh(client: AuthenticatedClient, authServer: string, type: TokenType, current?: CachedToken) {
+async function refresh(client: AuthenticatedClient, authServer: string, type: TokenType, current?: AccessToken): Promise<Obtained> {
   if (current) {
-    try {
-      return toCached((await client.token.rotate({ url: current.manage, accessToken: current.value })).access_token)
-    } catch (error) {
-      logger.info({ type, authServer, wallet: walletAnswer(error) }, 'token rotation failed; requesting a new grant')
-    }
+    const fresh = await freshAccessToken(client, current)
+    if (fresh.outcome === 'fresh' || fresh.outcome === 'rotated') return { outcome: 'obtained', token: fresh.token }
+    logger.info({ type, authServer, walletStatus: fresh.walletStatus }, 'token rotation failed; requesting a new grant')
   }
   return requestToken(client, authServer, type)
 }
 
-async function currentToken(client: AuthenticatedClient, key: string, authServer: string, type: TokenType): Promise<CachedToken> {
-  const cached = cache.get(key)
-  const token = cached ? await cached.catch(() => undefined) : undefined
-  if (token && token.expiresAt - Date.now() > ROTATE_BEFORE_EXPIRY_MS) return token
+async function currentToken(client: AuthenticatedClient, key: string, authServer: string, type: TokenType, forceNew: boolean): Promise<Obtained> {
+  const cached = forceNew ? undefined : await cache.get(key)
+  const token = cached?.outcome === 'obtained' ? cached.token : undefined
+  if (token && !isAboutToExpire(token)) return cached!
   // One refresh at a time per key: concurrent callers share the promise.
-  const next = refresh(client, authServer, type, token)
+  const next = refresh(client, authServer, type, forceNew ? undefined : token)
   cache.set(key, next)
-  next.catch(() => cache.get(key) === next && cache.delete(key))
+  next.then((result) => result.outcome !== 'obtained' && cache.get(key) === next && cache.delete(key))
   return next
 }
 
@@ -72,18 +57,16 @@ export async function withGrantToken<T>(
   sellerId: string,
   authServer: string,
   type: TokenType,
-  call: (accessToken: string) => Promise<T>,
-): Promise<T> {
+  call: (accessToken: string) => Promise<Called<T>>,
+): Promise<Called<T>> {
   const key = `${sellerId}|${authServer}|${type}`
-  const token = await currentToken(client, key, authServer, type)
-  try {
-    return await call(token.value)
-  } catch (error) {
-    if (walletAnswer(error).status !== 401) throw error
-    cache.delete(key)
-    const fresh = await currentToken(client, key, authServer, type)
-    return call(fresh.value)
-  }
+  const cached = await currentToken(client, key, authServer, type, false)
+  if (cached.outcome !== 'obtained') return cached
+  const result = await call(cached.token.value)
+  if (result.outcome !== 'refused' || result.walletStatus !== 401) return result
+  const fresh = await currentToken(client, key, authServer, type, true)
+  if (fresh.outcome !== 'obtained') return fresh
+  return call(fresh.token.value)
 }
 
 export function forgetGrantTokens(sellerId: string): void {

@@ -5,7 +5,7 @@ type SdkLogger = NonNullable<Parameters<typeof createAuthenticatedClient>[0]['lo
 
 /**
  * The SDK's own logger, silenced: its debug lines describe keys and requests, and every failure it
- * logs is mapped and logged once by this service (src/open-payments/errors.ts). The cast bridges
+ * logs is mapped once by this service (src/open-payments/outcomes.ts). The cast bridges
  * the SDK's pino 8 types and this service's pino 10; the runtime API is the same.
  */
 export function sdkLogger(): SdkLogger {

@@ -1,24 +1,22 @@
-// The buyer-side access token of a continued outgoing-payment grant: stored encrypted, rotated at
-// its manage URL shortly before it expires (tokens live 10 minutes at the reference wallet, while a
-// payment may need it much later: crash recovery, settlement checks).
+// A payment's outgoing-payment access token (from its continued grant), stored encrypted and kept
+// fresh by the one rotation mechanism (src/open-payments/access-tokens.ts); a rotated token is
+// stored before it is used.
 import type { AuthenticatedClient } from '@interledger/open-payments'
 import { db, type Payment } from '../db.js'
+import { freshAccessToken, type AccessToken } from '../open-payments/access-tokens.js'
+import type { WalletFailure } from '../open-payments/outcomes.js'
 import { decryptSecret, encryptSecret } from '../secrets.js'
 
-const ROTATE_BEFORE_EXPIRY_MS = 60_000
+/** The columns that store `token` on a payment. */
+export function storedToken(token: AccessToken) {
+  return { accessToken: encryptSecret(token.value), accessTokenManageUrl: token.manageUrl, accessTokenExpiresAt: token.expiresAt }
+}
 
-export async function outgoingAccessToken(client: AuthenticatedClient, payment: Payment): Promise<string> {
-  const token = decryptSecret(payment.accessToken!)
-  const expiresAt = payment.accessTokenExpiresAt?.getTime() ?? Infinity
-  if (expiresAt - Date.now() > ROTATE_BEFORE_EXPIRY_MS || !payment.accessTokenManageUrl) return token
-  const next = (await client.token.rotate({ url: payment.accessTokenManageUrl, accessToken: token })).access_token
-  await db.payment.update({
-    where: { id: payment.id },
-    data: {
-      accessToken: encryptSecret(next.value),
-      accessTokenManageUrl: next.manage,
-      accessTokenExpiresAt: new Date(Date.now() + (next.expires_in ?? 86_400) * 1000),
-    },
-  })
-  return next.value
+export async function outgoingAccessToken(client: AuthenticatedClient, payment: Payment): Promise<{ outcome: 'ready'; value: string } | WalletFailure> {
+  const value = decryptSecret(payment.accessToken!)
+  // A token stored without a manage URL or expiry cannot be rotated: use it as it is.
+  if (!payment.accessTokenManageUrl || !payment.accessTokenExpiresAt) return { outcome: 'ready', value }
+  const fresh = await freshAccessToken(client, { value, manageUrl: payment.accessTokenManageUrl, expiresAt: payment.accessTokenExpiresAt })
+  if (fresh.outcome === 'rotated') await db.payment.update({ where: { id: payment.id }, data: storedToken(fresh.token) })
+  return fresh.outcome === 'fresh' || fresh.outcome === 'rotated' ? { outcome: 'ready', value: fresh.token.value } : fresh
 }

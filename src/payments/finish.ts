@@ -2,7 +2,7 @@
 // (hash first), claim the payment with a compare-and-set (exactly one request or process
 // continues the grant), continue the grant once, then create the outgoing payment.
 // A claim that dies half-way is resumed by the settlement worker (resumeFinishing).
-import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
+import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
 import { config } from '../config.js'
 import { db, Prisma, type Payment } from '../db.js'
@@ -10,12 +10,13 @@ import { crashPoint } from '../crash-points.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { toWalletError, walletAnswer } from '../open-payments/errors.js'
 import { verifyFinishHash } from '../open-payments/finish-hash.js'
-import { createQuote } from '../open-payments/resources.js'
-import { decryptSecret, encryptSecret } from '../secrets.js'
-import { getWalletAddress } from '../open-payments/wallets.js'
-import { outgoingAccessToken } from './access-token.js'
+import { continueGrant } from '../open-payments/grants.js'
+import { createOutgoingPayment, findOutgoingPayment, type OutgoingPaymentCreation } from '../open-payments/outgoing-payments.js'
+import { createQuote } from '../open-payments/quotes.js'
+import { readWalletAddress } from '../open-payments/wallet-addresses.js'
+import { decryptSecret } from '../secrets.js'
+import { outgoingAccessToken, storedToken } from './access-token.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput } from '../validation.js'
 import { transitionPayment } from './transitions.js'
@@ -104,53 +105,33 @@ async function fail(payment: Payment, failureCode: string, failureMessage: strin
     failureCode,
     failureMessage,
     leaseUntil: null,
+    nextCheckAt: null,
     finishedAt: new Date(),
   }, also)
   if (failed) logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
   return failed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
-/** Continues the grant (once), waiting out the wallet's `wait` and answering `too_fast` with patience. */
-async function continueGrant(client: AuthenticatedClient, payment: Payment) {
-  const earliest = payment.grantRequestedAt!.getTime() + (payment.continueWaitSeconds ?? 0) * 1000
-  if (earliest > Date.now()) await sleep(earliest - Date.now())
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await client.grant.continue(
-        { url: payment.continueUri!, accessToken: decryptSecret(payment.continueToken!) },
-        { interact_ref: payment.interactRef! },
-      )
-    } catch (error) {
-      if (walletAnswer(error).code === 'too_fast' && attempt < 4) {
-        await sleep(1000 * attempt)
-        continue
-      }
-      throw error
-    }
-  }
-}
-
 /**
- * An outgoing payment this service already made under the payment's grant (crash recovery),
- * found by the pendingId in its metadata. `list` answers page by page: read them all.
+ * A wallet that failed while finishing: the payment stays FINISHING and is tried again on
+ * FINISH_RETRY_SCHEDULE (by the settlement worker), then given up as FAILED / WALLET_UNAVAILABLE.
+ * The wallet's error is thrown for the request that was waiting (502/504), unless this was the
+ * last try.
  */
-async function findOutgoingPayment(client: AuthenticatedClient, payment: Payment, accessToken: string, resourceServer: string) {
-  let cursor: string | undefined
-  for (let page = 0; page < 100; page++) {
-    const result = await client.outgoingPayment
-      .list(
-        { url: resourceServer, accessToken, walletAddress: payment.buyerWalletAddressUrl },
-        { first: 100, 'wallet-address': payment.buyerWalletAddressUrl, ...(cursor ? { cursor } : {}) },
-      )
-      .catch((error) => {
-        throw toWalletError(error, 'looking for an outgoing payment already made')
-      })
-    const found = result.result.find((op) => op.metadata?.pendingId === payment.id)
-    if (found) return found
-    if (!result.pagination.hasNextPage || !result.pagination.endCursor) return undefined
-    cursor = result.pagination.endCursor
+async function retryLater(payment: Payment, error: AppError): Promise<Payment> {
+  const schedule = config.settlement.finishRetryScheduleMs
+  if (payment.checkAttempts >= schedule.length) {
+    return fail(payment, 'WALLET_UNAVAILABLE', `The buyer wallet kept failing while the payment was being finished: ${error.message}`)
   }
-  throw new AppError('WALLET_REFUSED', 'The buyer wallet lists too many outgoing payments to search', { step: 'looking for an outgoing payment already made' })
+  const now = new Date()
+  await transitionPayment(payment.id, ['FINISHING'], {
+    checkAttempts: { increment: 1 },
+    lastCheckedAt: now,
+    nextCheckAt: new Date(now.getTime() + schedule[payment.checkAttempts]),
+    leaseUntil: null,
+  })
+  logger.warn({ pendingId: payment.id, code: error.code, attempt: payment.checkAttempts + 1 }, 'finishing failed at the wallet; will retry')
+  throw error
 }
 
 /**
@@ -180,30 +161,28 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
   const resumed = Boolean(payment.accessToken)
 
   if (!payment.accessToken) {
-    let grant
-    try {
-      grant = await continueGrant(client, payment)
-    } catch (error) {
-      const { status, code } = walletAnswer(error)
-      // invalid_client is this service's key or signature, not the grant: keep it continuable.
-      if (status && status >= 400 && status < 500 && code !== 'invalid_client') {
+    const continued = await continueGrant(client, {
+      continueUri: payment.continueUri!,
+      continueToken: decryptSecret(payment.continueToken!),
+      interactRef: payment.interactRef!,
+      notBefore: new Date(payment.grantRequestedAt!.getTime() + (payment.continueWaitSeconds ?? 0) * 1000),
+    })
+    switch (continued.outcome) {
+      case 'refused':
         // Continuation is single-use: a refusal can mean that another holder of this claim (a
         // request still alive when its lease ran out and the settlement worker resumed it) has
         // just continued. If it stored the token, it pays: failing here would mark FAILED a
         // payment that then goes through. Whichever of the two conditional updates comes first wins.
         return fail(payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant', { accessToken: null })
-      }
-      throw toWalletError(error, 'continuing the outgoing-payment grant') // stays FINISHING; resumed later
+      case 'unavailable':
+        return retryLater(payment, continued.error)
+      case 'notApproved':
+        return fail(payment, 'GRANT_NOT_APPROVED', 'The buyer wallet did not issue an access token for the payment')
     }
     crashPoint('after-grant-continued')
-    if (!('access_token' in grant) || !grant.access_token) {
-      return fail(payment, 'GRANT_NOT_APPROVED', 'The buyer wallet did not issue an access token for the payment')
-    }
     // Stored before the outgoing payment is created: continuation is single-use.
     const stored = await transitionPayment(payment.id, ['FINISHING'], {
-      accessToken: encryptSecret(grant.access_token.value),
-      accessTokenManageUrl: grant.access_token.manage,
-      accessTokenExpiresAt: new Date(Date.now() + (grant.access_token.expires_in ?? 86_400) * 1000),
+      ...storedToken(continued.accessToken),
       leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
     })
     if (!stored) return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
@@ -211,62 +190,60 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     payment = stored
   }
 
-  // A resumed finish may come long after the token was issued: rotate it when it is about to expire.
-  const accessToken = await outgoingAccessToken(client, payment).catch((error) => {
-    throw toWalletError(error, 'rotating the outgoing-payment access token')
-  })
-  const buyerWallet = await getWalletAddress(client, payment.buyerWalletAddressUrl, 'buyerWalletAddressUrl')
-  const resourceServer = buyerWallet.resourceServer
+  // A resumed finish may come long after the token was issued: it is rotated when about to expire.
+  const token = await outgoingAccessToken(client, payment)
+  if (token.outcome !== 'ready') return retryLater(payment, token.error)
+  const buyer = await readWalletAddress(client, payment.buyerWalletAddressUrl, 'buyerWalletAddressUrl')
+  if (buyer.outcome !== 'found') return retryLater(payment, buyer.error)
+  const onBuyerWallet = { resourceServer: buyer.wallet.resourceServer, accessToken: token.value, buyerWalletAddressUrl: payment.buyerWalletAddressUrl }
+  const findMade = () => findOutgoingPayment(client, { ...onBuyerWallet, pendingId: payment.id })
 
   let outgoing: OutgoingPayment | undefined
   if (resumed) {
-    outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer)
-  }
-  let quoteUpdate: Prisma.PaymentUpdateManyMutationInput = {}
-  const create = (quoteId: string) =>
-    client.outgoingPayment.create(
-      { url: resourceServer, accessToken },
-      { walletAddress: payment.buyerWalletAddressUrl, quoteId, metadata: { pendingId: payment.id, offerId: payment.offerId } },
-    )
-  // The buyer took longer than the quote lives: quote again for the same incoming payment, and
-  // pay only if the new price still fits what the buyer approved (the grant's debitAmount limit).
-  const createWithFreshQuote = async () => {
-    const quote = await createQuote(client, payment.sellerId, buyerWallet, payment.incomingPaymentId!)
-    if (BigInt(quote.debitAmount.value) > BigInt(payment.debitAmount!) || quote.debitAmount.assetCode !== payment.debitAssetCode || quote.debitAmount.assetScale !== payment.debitAssetScale) {
-      return undefined
-    }
-    quoteUpdate = {
-      quoteId: quote.id,
-      debitAmount: quote.debitAmount.value,
-      receiveAmount: quote.receiveAmount.value,
-      quoteExpiresAt: quote.expiresAt ? new Date(quote.expiresAt) : null,
-    }
-    return create(quote.id)
+    const found = await findMade()
+    if (found.outcome === 'found') outgoing = found.outgoingPayment
+    else if (found.outcome !== 'notFound') return retryLater(payment, found.error)
   }
 
+  let quoteUpdate: Prisma.PaymentUpdateManyMutationInput = {}
   if (!outgoing) {
-    try {
-      const expired = payment.quoteExpiresAt && payment.quoteExpiresAt.getTime() <= Date.now() + 1000
-      outgoing = expired ? await createWithFreshQuote() : await create(payment.quoteId!).catch(async (error) => {
-        // The wallet's clock decides: an expired quote is a 400; quote again once.
-        if (walletAnswer(error).status === 400) return createWithFreshQuote()
-        throw error
-      })
-      if (!outgoing) return fail(payment, 'QUOTE_EXPIRED', 'The quote expired and the new price exceeds what the buyer approved')
-    } catch (error) {
-      if (error instanceof AppError) throw error
-      const { status } = walletAnswer(error)
-      if (status === 400) return fail(payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
-      if (status === 403) {
-        // A spent grant may mean an earlier attempt created the payment and died before recording it.
-        // If that lookup fails it throws: stay FINISHING and look again later rather than fail a payment that may have gone through.
-        outgoing = await findOutgoingPayment(client, payment, accessToken, resourceServer)
-        if (!outgoing) return fail(payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
-      } else if (status && status >= 400 && status < 500) {
-        return fail(payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')
-      } else {
-        throw toWalletError(error, 'creating the outgoing payment') // stays FINISHING; resumed later
+    const pay = (quoteId: string) =>
+      createOutgoingPayment(client, { ...onBuyerWallet, quoteId, metadata: { pendingId: payment.id, offerId: payment.offerId } })
+    // The buyer took longer than the quote lives: quote again for the same incoming payment, and
+    // pay only if the new price still fits what the buyer approved (the grant's debitAmount limit).
+    const payWithFreshQuote = async (): Promise<OutgoingPaymentCreation | { outcome: 'tooDear' }> => {
+      const quote = await createQuote(client, payment.sellerId, buyer.wallet, payment.incomingPaymentId!)
+      if (quote.outcome !== 'created') return { outcome: 'unavailable', error: quote.error }
+      const { debitAmount, receiveAmount, expiresAt, id } = quote.quote
+      if (BigInt(debitAmount.value) > BigInt(payment.debitAmount!) || debitAmount.assetCode !== payment.debitAssetCode || debitAmount.assetScale !== payment.debitAssetScale) return { outcome: 'tooDear' }
+      quoteUpdate = { quoteId: id, debitAmount: debitAmount.value, receiveAmount: receiveAmount.value, quoteExpiresAt: expiresAt ? new Date(expiresAt) : null }
+      return pay(id)
+    }
+    const expiredHere = payment.quoteExpiresAt !== null && payment.quoteExpiresAt.getTime() <= Date.now() + 1000
+    let created = expiredHere ? await payWithFreshQuote() : await pay(payment.quoteId!)
+    // The wallet's clock decides: a quote it calls expired is quoted again, once.
+    if (!expiredHere && created.outcome === 'quoteExpired') created = await payWithFreshQuote()
+    switch (created.outcome) {
+      case 'created':
+        outgoing = created.outgoingPayment
+        break
+      case 'tooDear':
+        return fail(payment, 'QUOTE_EXPIRED', 'The quote expired and the new price exceeds what the buyer approved')
+      case 'quoteExpired':
+        return fail(payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
+      case 'grantSpent': {
+        // A spent grant may mean an earlier attempt created the payment and died before recording
+        // it. If that cannot be known now, stay FINISHING rather than fail a payment that may have gone through.
+        const found = await findMade()
+        if (found.outcome === 'notFound') return fail(payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
+        if (found.outcome !== 'found') return retryLater(payment, found.error)
+        outgoing = found.outgoingPayment
+        break
       }
+      case 'refused':
+        return fail(payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')
+      case 'unavailable':
+        return retryLater(payment, created.error)
     }
   }
 
@@ -278,17 +255,28 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     outgoingPaymentJson: JSON.stringify(outgoing),
     sentAmount: outgoing.sentAmount.value,
     leaseUntil: null,
+    // The settlement schedule starts afresh (the attempts counted so far were the finish's).
+    checkAttempts: 0,
     nextCheckAt: new Date(),
   })
   logger.info({ pendingId: payment.id, outgoingPaymentId: outgoing.id }, 'outgoing payment created')
   return processing ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
-/** Claims a finishing payment whose lease expired (its process died) and completes it. */
-export async function resumeFinishing(id: string): Promise<Payment | null> {
+/**
+ * Claims a finishing payment whose lease expired (its process died, or it waits for its next try)
+ * and completes it. `dueOnly`: only once its retry time has come (the worker); recheckPayment
+ * asks now.
+ */
+export async function resumeFinishing(id: string, { dueOnly = true } = {}): Promise<Payment | null> {
   const now = new Date()
   const { count } = await db.payment.updateMany({
-    where: { id, state: 'FINISHING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    where: {
+      id,
+      state: 'FINISHING',
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+      ...(dueOnly ? { AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }] } : {}),
+    },
     data: { leaseUntil: new Date(now.getTime() + config.settlement.finishLeaseMs) },
   })
   if (count === 0) return null

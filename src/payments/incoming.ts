@@ -1,17 +1,17 @@
 // POST /api/payments/incoming: an incoming payment on a seller's wallet outside a checkout
 // (the marketplace's pre-approved escrow funding), and the wallet profile lookup.
-import crypto from 'node:crypto'
 import { ulid } from 'ulid'
 import { z } from 'zod'
 import { config } from '../config.js'
-import { db, Prisma } from '../db.js'
-import { AppError } from '../errors.js'
+import { db } from '../db.js'
+import type { IncomingPayment as IncomingPaymentRecord } from '../generated/prisma/client.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { createIncomingPayment as createSellerIncomingPayment } from '../open-payments/resources.js'
-import { getWalletAddress } from '../open-payments/wallets.js'
+import { createIncomingPayment as createSellerIncomingPayment } from '../open-payments/incoming-payments.js'
+import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { requireSeller } from '../sellers/service.js'
 import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
+import { claimIdempotencyKey, findReplay, fingerprintOf, type IdempotentRows } from './idempotency.js'
 
 export const CreateIncomingPaymentInput = z.object({
   amount: z.unknown(),
@@ -21,33 +21,35 @@ export const CreateIncomingPaymentInput = z.object({
 })
 export type CreateIncomingPaymentInput = z.input<typeof CreateIncomingPaymentInput>
 
-export async function createIncomingPayment(rawInput: unknown) {
+/** An IncomingPayment row is the idempotency record of its request; the wallet's id marks it done. */
+const incomingRows: IdempotentRows<IncomingPaymentRecord> = {
+  find: (key) => db.incomingPayment.findUnique({ where: { idempotencyKey: key } }),
+  isDone: (row) => row.incomingPaymentId !== null,
+  fingerprintOf: (row) => row.requestFingerprint,
+  forgetUnfinished: (key, before) => db.incomingPayment.deleteMany({ where: { idempotencyKey: key, incomingPaymentId: null, createdAt: { lt: before } } }),
+}
+
+export async function createIncomingPayment(rawInput: unknown): Promise<IncomingPaymentRecord & { incomingPaymentId: string }> {
   const input = parseInput(CreateIncomingPaymentInput, rawInput)
   const amount = parseAmount(input.amount)
   const seller = await requireSeller(input.sellerId ?? config.sellerId)
-  const print = crypto.createHash('sha256').update(JSON.stringify([seller.id, amount.toString(), input.description ?? null])).digest('hex')
-  const replay = async () => {
-    const existing = await db.incomingPayment.findUnique({ where: { idempotencyKey: input.idempotencyKey! } })
-    if (existing && existing.requestFingerprint !== print) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request', { idempotencyKey: input.idempotencyKey })
-    }
-    return existing
-  }
-  if (input.idempotencyKey) {
-    const existing = await replay()
-    if (existing) return existing
-  }
+  const print = fingerprintOf([seller.id, amount.toString(), input.description ?? null])
+  const done = (row: IncomingPaymentRecord) => row as IncomingPaymentRecord & { incomingPaymentId: string }
+  const replay = input.idempotencyKey && (await findReplay(input.idempotencyKey, print, incomingRows))
+  if (replay) return done(replay)
 
   const client = await getSellerClient(seller)
-  const wallet = await getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+  const read = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+  if (read.outcome !== 'found') throw read.error
+  const { wallet } = read
+  // The row (and its idempotency key) comes first: a concurrent retry waits for this request
+  // instead of creating a second incoming payment at the wallet.
   const id = ulid()
-  const incoming = await createSellerIncomingPayment(client, seller.id, wallet, amount, { description: input.description ?? null, externalRef: id })
-  try {
-    return await db.incomingPayment.create({
+  const claim = await claimIdempotencyKey(input.idempotencyKey, print, incomingRows, () =>
+    db.incomingPayment.create({
       data: {
         id,
         sellerId: seller.id,
-        incomingPaymentId: incoming.id,
         walletAddress: wallet.id,
         amount: amount.toString(),
         assetCode: wallet.assetCode,
@@ -56,12 +58,16 @@ export async function createIncomingPayment(rawInput: unknown) {
         idempotencyKey: input.idempotencyKey,
         requestFingerprint: print,
       },
-    })
-  } catch (error) {
-    // Two concurrent requests with one key: the first one recorded wins.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return (await replay())!
-    throw error
+    }),
+  )
+  if (claim.outcome === 'replayed') return done(claim.row)
+
+  const created = await createSellerIncomingPayment(client, seller.id, wallet, amount, { description: input.description ?? null, externalRef: id })
+  if (created.outcome !== 'created') {
+    await db.incomingPayment.delete({ where: { id } })
+    throw created.error
   }
+  return done(await db.incomingPayment.update({ where: { id }, data: { incomingPaymentId: created.incomingPayment.id } }))
 }
 
 export const WalletProfileInput = z.object({ walletAddressUrl: z.string().min(1).max(2048) })
@@ -70,6 +76,8 @@ export const WalletProfileInput = z.object({ walletAddressUrl: z.string().min(1)
 export async function getWalletProfile(rawInput: unknown) {
   const input = parseInput(WalletProfileInput, rawInput)
   const seller = await requireSeller(config.sellerId)
-  const wallet = await getWalletAddress(await getSellerClient(seller), input.walletAddressUrl, 'walletAddressUrl')
+  const read = await readWalletAddress(await getSellerClient(seller), input.walletAddressUrl, 'walletAddressUrl')
+  if (read.outcome !== 'found') throw read.error
+  const { wallet } = read
   return { id: wallet.id, assetCode: wallet.assetCode, assetScale: wallet.assetScale, authServer: wallet.authServer, resourceServer: wallet.resourceServer }
 }

@@ -2,17 +2,20 @@
 // in the payments table) checks what the wallets report until the money has arrived or cannot:
 //  - PROCESSING: read the seller's incoming payment and the buyer's outgoing payment with backoff;
 //    received in full -> COMPLETED; outgoing failed or incoming expired short -> FAILED.
-//  - FINISHING whose claim expired (its process died): resume it (src/payments/finish.ts).
+//  - FINISHING whose claim expired (its process died) or whose retry time came: resume it
+//    (src/payments/finish.ts: bounded by FINISH_RETRY_SCHEDULE, then FAILED).
 //  - AWAITING_APPROVAL past the consent lifetime: cancel the grant, EXPIRED.
 // Claims are leases taken with conditional updates, so several processes can run the worker.
+import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
 import { config } from '../config.js'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { toWalletError, walletAnswer } from '../open-payments/errors.js'
-import { withGrantToken } from '../open-payments/grant-tokens.js'
-import { getWalletAddress } from '../open-payments/wallets.js'
+import { cancelGrant } from '../open-payments/grants.js'
+import { readIncomingPayment } from '../open-payments/incoming-payments.js'
+import { readOutgoingPayment } from '../open-payments/outgoing-payments.js'
+import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { outgoingAccessToken } from './access-token.js'
@@ -43,16 +46,12 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
   try {
     const seller = await requireSeller(payment.sellerId)
     const client = await getSellerClient(seller)
-    const sellerWallet = await getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
-    const incoming = await withGrantToken(client, seller.id, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
-      client.incomingPayment.get({ url: payment.incomingPaymentId!, accessToken }),
-    )
-    const outgoing = await outgoingAccessToken(client, payment)
-      .then((accessToken) => client.outgoingPayment.get({ url: payment.outgoingPaymentId!, accessToken }))
-      .catch((error) => {
-        log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not read the outgoing payment; deciding from the incoming payment')
-        return undefined
-      })
+    const sellerWallet = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    if (sellerWallet.outcome !== 'found') throw sellerWallet.error
+    const incomingRead = await readIncomingPayment(client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
+    if (incomingRead.outcome !== 'read') throw incomingRead.error
+    const incoming = incomingRead.incomingPayment
+    const outgoing = await readOutgoingBestEffort(client, payment)
     const receivedAmount = incoming.receivedAmount.value
     const amounts = { receivedAmount, lastCheckedAt: now, ...(outgoing ? { sentAmount: outgoing.sentAmount.value } : {}) }
     const done = { ...amounts, leaseUntil: null, nextCheckAt: null, finishedAt: now }
@@ -79,8 +78,8 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
     }
     return settled ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
   } catch (error) {
-    const mapped = toWalletError(error, 'checking whether the money arrived')
-    log().warn({ pendingId: payment.id, code: mapped.code, wallet: walletAnswer(error) }, 'settlement check failed; will retry')
+    const code = error instanceof AppError ? error.code : 'INTERNAL'
+    log().warn({ pendingId: payment.id, code, details: error instanceof AppError ? error.details : undefined, err: error instanceof AppError ? undefined : error }, 'settlement check failed; will retry')
     await db.payment.updateMany({
       where: { id: payment.id, state: 'PROCESSING' },
       data: {
@@ -92,6 +91,15 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
     })
     return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
   }
+}
+
+/** The buyer's outgoing payment, best effort: undefined when its wallet does not answer. */
+async function readOutgoingBestEffort(client: AuthenticatedClient, payment: Payment): Promise<OutgoingPayment | undefined> {
+  const token = await outgoingAccessToken(client, payment)
+  const read = token.outcome === 'ready' ? await readOutgoingPayment(client, { url: payment.outgoingPaymentId!, accessToken: token.value }) : token
+  if (read.outcome === 'read') return read.outgoingPayment
+  log().info({ pendingId: payment.id, wallet: read.error.details }, 'could not read the outgoing payment; deciding from the incoming payment')
+  return undefined
 }
 
 /**
@@ -106,11 +114,10 @@ async function expireAbandoned(payment: Payment): Promise<void> {
     finishedAt: new Date(),
   })
   if (!expired) return
-  try {
-    const client = await getSellerClient(await requireSeller(payment.sellerId))
-    await client.grant.cancel({ url: payment.continueUri!, accessToken: decryptSecret(payment.continueToken!) })
-  } catch (error) {
-    log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not cancel the abandoned grant (it may be gone already)')
+  const client = await getSellerClient(await requireSeller(payment.sellerId))
+  const cancelled = await cancelGrant(client, { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) })
+  if (cancelled.outcome !== 'cancelled') {
+    log().info({ pendingId: payment.id, wallet: cancelled.error.details }, 'could not cancel the abandoned grant (it may be gone already)')
   }
 }
 
@@ -144,7 +151,11 @@ export async function runSettlementOnce(now = new Date()): Promise<number> {
   }
 
   const stalled = await db.payment.findMany({
-    where: { state: 'FINISHING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    where: {
+      state: 'FINISHING',
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+      AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }],
+    },
     select: { id: true },
     take: BATCH,
   })
@@ -204,7 +215,7 @@ export function startSettlementWorker(): { stop(): Promise<void> } {
 /** GraphQL `recheckPayment`: check a payment's settlement now instead of at its next scheduled time. */
 export async function recheckPayment(pendingId: string): Promise<Payment> {
   const payment = await requirePayment(pendingId)
-  if (payment.state === 'FINISHING') return (await resumeFinishing(payment.id)) ?? payment
+  if (payment.state === 'FINISHING') return (await resumeFinishing(payment.id, { dueOnly: false })) ?? payment
   if (payment.state !== 'PROCESSING') return payment
   const claimed = await claimCheck(payment.id, new Date())
   if (!claimed) throw new AppError('PAYMENT_NOT_FINISHABLE', 'This payment is being checked right now; try again shortly', { pendingId })

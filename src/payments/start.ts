@@ -2,22 +2,24 @@
 // seller's wallet, a quote on the buyer's wallet and an interactive outgoing-payment grant, and
 // returns the wallet URL the buyer must visit to approve.
 import crypto from 'node:crypto'
-import { isPendingGrant } from '@interledger/open-payments'
+import type { AuthenticatedClient, WalletAddress } from '@interledger/open-payments'
 import { monotonicFactory } from 'ulid'
 import { z } from 'zod'
 import { config } from '../config.js'
-import { db, Prisma, type Payment } from '../db.js'
+import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { toWalletError } from '../open-payments/errors.js'
-import { createIncomingPayment, createQuote } from '../open-payments/resources.js'
+import { requestOutgoingPaymentGrant } from '../open-payments/grants.js'
+import { createIncomingPayment } from '../open-payments/incoming-payments.js'
+import { createQuote } from '../open-payments/quotes.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
-import { getWalletAddress } from '../open-payments/wallets.js'
+import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { encryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
+import { claimIdempotencyKey, findReplay, fingerprintOf, type IdempotentRows } from './idempotency.js'
 import { transitionPayment } from './transitions.js'
 
 export const newPaymentId = monotonicFactory()
@@ -34,31 +36,26 @@ export type StartCheckoutInput = z.input<typeof StartCheckoutInput>
 
 function fingerprint(input: Omit<z.output<typeof StartCheckoutInput>, 'idempotencyKey'>): string {
   const { offerId, sellerId, buyerWalletAddressUrl, amount, returnUrl } = input
-  return crypto.createHash('sha256').update(JSON.stringify([offerId, sellerId, buyerWalletAddressUrl, amount, returnUrl ?? null])).digest('hex')
+  return fingerprintOf([offerId, sellerId, buyerWalletAddressUrl, amount, returnUrl ?? null])
 }
 
-/** A retried start with the same idempotency key: the same payment, or 422 if the parameters differ. */
-async function replayIdempotentStart(key: string, print: string): Promise<Payment> {
-  const existing = await db.payment.findUnique({ where: { idempotencyKey: key } })
-  if (!existing) throw new AppError('INTERNAL', 'Idempotency record vanished')
-  if (existing.requestFingerprint !== print) {
-    throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request', { idempotencyKey: key })
-  }
-  if (!existing.redirectUrl) {
-    throw new AppError('PAYMENT_NOT_FINISHABLE', 'The first request with this Idempotency-Key is still being processed; retry shortly', {
-      pendingId: existing.id,
-    })
-  }
-  return existing
+/** A payment row is the idempotency record of a start; its redirectUrl marks it done. */
+const startRows: IdempotentRows<Payment> = {
+  find: (key) => db.payment.findUnique({ where: { idempotencyKey: key } }),
+  isDone: (payment) => payment.redirectUrl !== null,
+  fingerprintOf: (payment) => payment.requestFingerprint,
+  forgetUnfinished: (key, before) => db.payment.deleteMany({ where: { idempotencyKey: key, redirectUrl: null, createdAt: { lt: before } } }),
 }
 
-/** A start that died half-way (its process crashed) must not hold its idempotency key forever. */
-const ABANDONED_START_MS = 2 * 60_000
-
-async function forgetAbandonedStart(key: string): Promise<void> {
-  await db.payment.deleteMany({
-    where: { idempotencyKey: key, redirectUrl: null, createdAt: { lt: new Date(Date.now() - ABANDONED_START_MS) } },
-  })
+/** The wallet addresses of a checkout; the buyer's problems are reported first (they are the caller's to fix). */
+async function readWallets(client: AuthenticatedClient, sellerUrl: string, buyerUrl: string): Promise<{ seller: WalletAddress; buyer: WalletAddress }> {
+  const seller = readWalletAddress(client, sellerUrl, 'seller walletAddressUrl')
+  seller.catch(() => {}) // awaited below, unless the buyer's problem is thrown first
+  const buyer = await readWalletAddress(client, buyerUrl, 'buyerWalletAddressUrl')
+  if (buyer.outcome !== 'found') throw buyer.error
+  const found = await seller
+  if (found.outcome !== 'found') throw found.error
+  return { seller: found.wallet, buyer: buyer.wallet }
 }
 
 export async function startCheckout(rawInput: unknown): Promise<Payment> {
@@ -66,103 +63,75 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
   const amount = parseAmount(input.amount)
   const print = fingerprint({ ...input, amount: amount.toString() })
   const seller = await requireSeller(input.sellerId)
-  // Refuse a bad buyer wallet before doing any work (and before any request leaves the service).
-  await checkWalletAddressUrl(input.buyerWalletAddressUrl, config.openPayments, 'buyerWalletAddressUrl')
-  if (input.idempotencyKey) {
-    await forgetAbandonedStart(input.idempotencyKey)
-    const existing = await db.payment.findUnique({ where: { idempotencyKey: input.idempotencyKey }, select: { id: true } })
-    if (existing) return replayIdempotentStart(input.idempotencyKey, print)
-  }
+  // Refuse a malformed buyer wallet URL before doing any work.
+  checkWalletAddressUrl(input.buyerWalletAddressUrl, config.openPayments, 'buyerWalletAddressUrl')
+  // A retry of a finished start is answered before any wallet is asked anything.
+  const replay = input.idempotencyKey && (await findReplay(input.idempotencyKey, print, startRows))
+  if (replay) return replay
 
   const client = await getSellerClient(seller)
-  const [sellerWallet, buyerWallet] = await Promise.all([
-    getWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl'),
-    getWalletAddress(client, input.buyerWalletAddressUrl, 'buyerWalletAddressUrl'),
-  ])
+  const wallets = await readWallets(client, seller.walletAddressUrl, input.buyerWalletAddressUrl)
 
   // The row comes first: its unique idempotency key makes a concurrent retry wait for this one
   // instead of creating a second incoming payment, quote and grant.
   const id = newPaymentId()
-  let payment: Payment
-  try {
-    payment = await db.payment.create({
+  const claim = await claimIdempotencyKey(input.idempotencyKey, print, startRows, () =>
+    db.payment.create({
       data: {
         id,
         offerId: input.offerId,
         sellerId: seller.id,
-        buyerWalletAddressUrl: buyerWallet.id,
+        buyerWalletAddressUrl: wallets.buyer.id,
         amount: amount.toString(),
-        assetCode: sellerWallet.assetCode,
-        assetScale: sellerWallet.assetScale,
+        assetCode: wallets.seller.assetCode,
+        assetScale: wallets.seller.assetScale,
         returnUrl: input.returnUrl,
         idempotencyKey: input.idempotencyKey,
         requestFingerprint: print,
-        buyerAuthServer: buyerWallet.authServer,
+        buyerAuthServer: wallets.buyer.authServer,
       },
-    })
-  } catch (error) {
-    if (input.idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') {
-      return replayIdempotentStart(input.idempotencyKey, print)
-    }
-    throw error
-  }
+    }),
+  )
+  if (claim.outcome === 'replayed') return claim.row
 
   try {
-    const incoming = await createIncomingPayment(client, seller.id, sellerWallet, amount, { offerId: input.offerId, pendingId: id })
-    const quote = await createQuote(client, seller.id, buyerWallet, incoming.id)
+    const incoming = await createIncomingPayment(client, seller.id, wallets.seller, amount, { offerId: input.offerId, pendingId: id })
+    if (incoming.outcome !== 'created') throw incoming.error
+    const receiver = incoming.incomingPayment.id
+    const quote = await createQuote(client, seller.id, wallets.buyer, receiver)
+    if (quote.outcome !== 'created') throw quote.error
 
     // The client nonce proves the finish redirect came from the wallet: random, never the pendingId.
     const clientNonce = crypto.randomBytes(32).toString('hex')
     const grantRequestedAt = new Date()
-    const grant = await client.grant
-      .request(
-        { url: buyerWallet.authServer },
-        {
-          access_token: {
-            access: [
-              {
-                type: 'outgoing-payment',
-                // `list` lets crash recovery find an outgoing payment already made under this grant.
-                actions: ['create', 'read', 'list'],
-                identifier: buyerWallet.id,
-                limits: { debitAmount: quote.debitAmount, receiver: incoming.id },
-              },
-            ],
-          },
-          interact: {
-            start: ['redirect'],
-            finish: { method: 'redirect', uri: `${config.baseUrl}/payments/finish?pendingId=${id}`, nonce: clientNonce },
-          },
-        },
-      )
-      .catch((error) => {
-        throw toWalletError(error, 'requesting the outgoing-payment grant from the buyer wallet')
-      })
-    if (isPendingGrant(grant)) await checkWalletAddressUrl(grant.continue.uri, config.openPayments, 'the grant continue uri')
-    if (!isPendingGrant(grant)) {
-      throw new AppError('WALLET_REFUSED', 'The buyer wallet granted an outgoing payment without asking the buyer', {
-        step: 'requesting the outgoing-payment grant',
-      })
-    }
+    const requested = await requestOutgoingPaymentGrant(client, {
+      buyerWallet: wallets.buyer,
+      quote: quote.quote,
+      receiver,
+      finishUri: `${config.baseUrl}/payments/finish?pendingId=${id}`,
+      clientNonce,
+    })
+    if (requested.outcome !== 'pending') throw requested.error
+    const { grant } = requested
 
     const ready = await transitionPayment(id, ['AWAITING_APPROVAL'], {
       // Setting the same state again records the `payment.created` event with the complete row.
       state: 'AWAITING_APPROVAL',
-      incomingPaymentId: incoming.id,
-      incomingPaymentExpiresAt: new Date(incoming.expiresAt ?? Date.now() + config.openPayments.incomingPaymentLifetimeMs),
-      quoteId: quote.id,
-      debitAmount: quote.debitAmount.value,
-      debitAssetCode: quote.debitAmount.assetCode,
-      debitAssetScale: quote.debitAmount.assetScale,
-      receiveAmount: quote.receiveAmount.value,
-      quoteExpiresAt: quote.expiresAt ? new Date(quote.expiresAt) : null,
-      redirectUrl: grant.interact.redirect,
-      continueUri: grant.continue.uri,
-      continueToken: encryptSecret(grant.continue.access_token.value),
-      continueWaitSeconds: grant.continue.wait ?? 0,
+      incomingPaymentId: receiver,
+      incomingPaymentExpiresAt: new Date(incoming.incomingPayment.expiresAt ?? Date.now() + config.openPayments.incomingPaymentLifetimeMs),
+      quoteId: quote.quote.id,
+      debitAmount: quote.quote.debitAmount.value,
+      debitAssetCode: quote.quote.debitAmount.assetCode,
+      debitAssetScale: quote.quote.debitAmount.assetScale,
+      receiveAmount: quote.quote.receiveAmount.value,
+      quoteExpiresAt: quote.quote.expiresAt ? new Date(quote.quote.expiresAt) : null,
+      redirectUrl: grant.redirectUrl,
+      continueUri: grant.continueUri,
+      continueToken: encryptSecret(grant.continueToken),
+      continueWaitSeconds: grant.continueWaitSeconds,
       grantRequestedAt,
       clientNonce: encryptSecret(clientNonce),
-      finishNonce: grant.interact.finish,
+      finishNonce: grant.finishNonce,
     })
     if (!ready) throw new AppError('INTERNAL', 'The payment changed while it was being started')
     logger.info({ pendingId: id, offerId: input.offerId, sellerId: seller.id }, 'checkout started')

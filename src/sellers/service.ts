@@ -1,17 +1,15 @@
 // Sellers: the Open Payments client identities. Registration validates the key file (inside
 // KEYS_DIR, Ed25519) and, unless VERIFY_SELLER_WALLET=false, that the seller's wallet publishes the
 // key under keyId.
-import { createUnauthenticatedClient } from '@interledger/open-payments'
 import { z } from 'zod'
 import { config } from '../config.js'
 import { db, type Seller } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
-import { sdkLogger } from '../open-payments/sdk-logger.js'
 import { forgetSellerClient } from '../open-payments/clients.js'
 import { forgetGrantTokens } from '../open-payments/grant-tokens.js'
-import { toWalletError } from '../open-payments/errors.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
+import { readWalletKeys } from '../open-payments/wallet-addresses.js'
 import { Identifier, parseInput } from '../validation.js'
 import { loadPrivateKey, publicKeyX } from './keys.js'
 
@@ -24,21 +22,14 @@ export const SellerInput = z.object({
 export type SellerInput = z.infer<typeof SellerInput>
 
 async function verifySellerWallet(walletAddressUrl: string, keyId: string, publicX: string): Promise<void> {
-  const client = await createUnauthenticatedClient({
-    useHttp: config.openPayments.useHttp,
-    requestTimeoutMs: config.openPayments.timeoutMs,
-    logger: sdkLogger(),
-  })
-  let keys
-  try {
-    keys = await client.walletAddress.getKeys({ url: walletAddressUrl })
-  } catch (error) {
-    const mapped = toWalletError(error, 'fetching the seller wallet keys (jwks.json)')
-    throw new AppError('SELLER_WALLET_UNREACHABLE', `Could not read the seller wallet's keys: ${mapped.message}`, {
+  const read = await readWalletKeys(walletAddressUrl, 'walletAddressUrl')
+  if (read.outcome !== 'found') {
+    throw new AppError('SELLER_WALLET_UNREACHABLE', `Could not read the seller wallet's keys: ${read.error.message}`, {
+      ...read.error.details,
       field: 'walletAddressUrl',
-      ...mapped.details,
     })
   }
+  const keys = read
   const published = keys.keys.find((k) => k.kid === keyId)
   if (!published) {
     throw new AppError('SELLER_KEY_MISMATCH', `The seller wallet does not publish a key with keyId "${keyId}"`, {
@@ -54,7 +45,7 @@ async function verifySellerWallet(walletAddressUrl: string, keyId: string, publi
 
 export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller; created: boolean }> {
   const input = parseInput(SellerInput, rawInput)
-  const walletAddressUrl = await checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl', !config.verifySellerWallet)
+  const walletAddressUrl = checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
   const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
   if (config.verifySellerWallet) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
 

@@ -1,0 +1,111 @@
+// The buyer's interactive outgoing-payment grant (GNAP): request it, continue it once the buyer
+// approved, cancel it when the buyer never answered.
+import { isPendingGrant, type AuthenticatedClient, type Quote, type WalletAddress } from '@interledger/open-payments'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+import { accessTokenOf, type AccessToken } from './access-tokens.js'
+import { callWallet, type WalletFailure } from './outcomes.js'
+import { checkWalletAddressUrl } from './wallet-address-url.js'
+
+export interface PendingGrant {
+  /** Where the buyer approves (interact.redirect). */
+  redirectUrl: string
+  continueUri: string
+  continueToken: string
+  continueWaitSeconds: number
+  /** The wallet's interact.finish nonce, for the finish hash. */
+  finishNonce: string
+}
+
+export type GrantRequested = { outcome: 'pending'; grant: PendingGrant } | WalletFailure
+
+/**
+ * Asks the buyer's wallet for an interactive grant to pay `quote.debitAmount` to `receiver` (least
+ * privilege: that receiver, that amount), finishing by a redirect to `finishUri` with `clientNonce`.
+ */
+export async function requestOutgoingPaymentGrant(
+  client: AuthenticatedClient,
+  args: { buyerWallet: WalletAddress; quote: Quote; receiver: string; finishUri: string; clientNonce: string },
+): Promise<GrantRequested> {
+  const step = 'requesting the outgoing-payment grant from the buyer wallet'
+  const requested = await callWallet(step, () =>
+    client.grant.request(
+      { url: args.buyerWallet.authServer },
+      {
+        access_token: {
+          access: [
+            {
+              type: 'outgoing-payment',
+              // `list` lets crash recovery find an outgoing payment already made under this grant.
+              actions: ['create', 'read', 'list'],
+              identifier: args.buyerWallet.id,
+              limits: { debitAmount: args.quote.debitAmount, receiver: args.receiver },
+            },
+          ],
+        },
+        interact: { start: ['redirect'], finish: { method: 'redirect', uri: args.finishUri, nonce: args.clientNonce } },
+      },
+    ),
+  )
+  if (requested.outcome !== 'answered') return requested
+  const grant = requested.value
+  if (!isPendingGrant(grant)) {
+    return { outcome: 'refused', error: new AppError('WALLET_REFUSED', 'The buyer wallet granted an outgoing payment without asking the buyer', { step }) }
+  }
+  try {
+    checkWalletAddressUrl(grant.continue.uri, config.openPayments, 'the grant continue uri')
+  } catch (error) {
+    if (error instanceof AppError) return { outcome: 'refused', error }
+    throw error
+  }
+  return {
+    outcome: 'pending',
+    grant: {
+      redirectUrl: grant.interact.redirect,
+      continueUri: grant.continue.uri,
+      continueToken: grant.continue.access_token.value,
+      continueWaitSeconds: grant.continue.wait ?? 0,
+      finishNonce: grant.interact.finish,
+    },
+  }
+}
+
+export type GrantContinued = { outcome: 'continued'; accessToken: AccessToken } | { outcome: 'notApproved' } | WalletFailure
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const TOO_FAST_RETRIES = 3
+
+/**
+ * Continues an approved grant with the buyer's `interactRef`, once: continuation is single use.
+ * Waits out the wallet's `wait` (from `notBefore`) and answers `too_fast` with patience. A refusal
+ * of the service's own signature (`invalid_client`) is not the grant's fault: unavailable, not refused.
+ */
+export async function continueGrant(
+  client: AuthenticatedClient,
+  args: { continueUri: string; continueToken: string; interactRef: string; notBefore: Date },
+): Promise<GrantContinued> {
+  if (args.notBefore.getTime() > Date.now()) await sleep(args.notBefore.getTime() - Date.now())
+  const step = 'continuing the outgoing-payment grant'
+  for (let attempt = 1; ; attempt++) {
+    const continued = await callWallet(step, () =>
+      client.grant.continue({ url: args.continueUri, accessToken: args.continueToken }, { interact_ref: args.interactRef }),
+    )
+    if (continued.outcome === 'refused' && continued.walletCode === 'too_fast' && attempt <= TOO_FAST_RETRIES) {
+      await sleep(1000 * attempt)
+      continue
+    }
+    if (continued.outcome === 'refused' && continued.walletCode === 'invalid_client') return { ...continued, outcome: 'unavailable' }
+    if (continued.outcome !== 'answered') return continued
+    const grant = continued.value
+    if (!('access_token' in grant) || !grant.access_token) return { outcome: 'notApproved' }
+    return { outcome: 'continued', accessToken: accessTokenOf(grant.access_token) }
+  }
+}
+
+export type GrantCancelled = { outcome: 'cancelled' } | WalletFailure
+
+/** Revokes a grant that is no longer wanted (e.g. the buyer never answered). */
+export async function cancelGrant(client: AuthenticatedClient, args: { continueUri: string; continueToken: string }): Promise<GrantCancelled> {
+  const cancelled = await callWallet('cancelling the grant', () => client.grant.cancel({ url: args.continueUri, accessToken: args.continueToken }))
+  return cancelled.outcome === 'answered' ? { outcome: 'cancelled' } : cancelled
+}

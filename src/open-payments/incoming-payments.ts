@@ -1,0 +1,42 @@
+// Incoming payments on a seller's wallet, with the seller's cached incoming-payment grant token.
+import type { AuthenticatedClient, IncomingPaymentWithPaymentMethods, WalletAddress } from '@interledger/open-payments'
+import { config } from '../config.js'
+import { withGrantToken } from './grant-tokens.js'
+import { callWallet, type WalletFailure } from './outcomes.js'
+
+export type IncomingPaymentCreation = { outcome: 'created'; incomingPayment: IncomingPaymentWithPaymentMethods } | WalletFailure
+
+/** An incoming payment of `amount` minor units in the seller wallet's own asset, expiring per config. */
+export async function createIncomingPayment(
+  client: AuthenticatedClient,
+  sellerId: string,
+  sellerWallet: WalletAddress,
+  amount: bigint,
+  metadata: Record<string, unknown>,
+): Promise<IncomingPaymentCreation> {
+  const expiresAt = new Date(Date.now() + config.openPayments.incomingPaymentLifetimeMs).toISOString()
+  const created = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet('creating the incoming payment on the seller wallet', () =>
+      client.incomingPayment.create(
+        { url: sellerWallet.resourceServer, accessToken },
+        {
+          walletAddress: sellerWallet.id,
+          incomingAmount: { value: amount.toString(), assetCode: sellerWallet.assetCode, assetScale: sellerWallet.assetScale },
+          expiresAt,
+          metadata,
+        },
+      ),
+    ),
+  )
+  return created.outcome === 'answered' ? { outcome: 'created', incomingPayment: created.value } : created
+}
+
+export type IncomingPaymentRead = { outcome: 'read'; incomingPayment: IncomingPaymentWithPaymentMethods } | WalletFailure
+
+/** The seller's incoming payment at `url`, as the seller's wallet reports it now. */
+export async function readIncomingPayment(client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentRead> {
+  const read = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet('reading the incoming payment on the seller wallet', () => client.incomingPayment.get({ url, accessToken })),
+  )
+  return read.outcome === 'answered' ? { outcome: 'read', incomingPayment: read.value } : read
+}

@@ -1,0 +1,151 @@
+// The one place that decides where wallet calls may connect (server-side request forgery).
+//
+// Wallet URLs are chosen by outsiders (a buyer's wallet address, and the auth and resource servers
+// its wallet names), so every connection the Open Payments SDK opens is checked when it is opened:
+// the host name is resolved once, every address it resolves to must be public unicast (ipaddr.js
+// classifies: loopback, private, link-local, CGNAT, IPv4-mapped/-compatible, NAT64, 6to4, Teredo,
+// multicast, reserved… are refused), and the socket connects to exactly the addresses checked,
+// so DNS rebinding between a check and the call cannot happen. Redirects are never followed: a
+// 3xx reaches the caller as a wallet answer. OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS (refused in
+// production) turns the address check off for local wallets such as the sandbox.
+//
+// How it reaches the SDK: @interledger/open-payments 7.4.0 sends every request with a ky instance
+// built by `createHttpClient` in dist/client/requests.js, which takes no fetch or dispatcher
+// option. That function is wrapped once so that the ky instance of each client the gateway creates
+// (createGuardedClient) sends through `guardedFetch`; creation fails if an SDK upgrade moves that seam.
+import { AsyncLocalStorage } from 'node:async_hooks'
+import dns, { type LookupAddress } from 'node:dns'
+import { createRequire } from 'node:module'
+import net from 'node:net'
+import ipaddr from 'ipaddr.js'
+import type { Dispatcher, buildConnector } from 'undici'
+import { config } from '../config.js'
+
+/** The only IPv6 block IANA allocates for global unicast; anything outside it is special (e.g. ::/96, IPv4-compatible). */
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3')
+
+/** True for a public unicast address; every special-purpose block (IANA registries, per ipaddr.js) is false. */
+export function isPublicAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false
+  // process() turns IPv4-mapped IPv6 into the IPv4 address it carries.
+  const parsed = ipaddr.process(address)
+  if (parsed.range() !== 'unicast') return false
+  return parsed.kind() === 'ipv4' || parsed.match(IPV6_GLOBAL_UNICAST)
+}
+
+export class ForbiddenAddressError extends Error {
+  constructor(readonly host: string) {
+    super(`${host} is a loopback, link-local, private or otherwise non-public address`)
+    this.name = 'ForbiddenAddressError'
+  }
+}
+
+const checkAddresses = () => config?.openPayments.allowPrivateHosts !== true
+
+type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
+
+/** net.connect's `lookup`: resolves once, refuses the host if any address is not public. */
+function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, [])
+    if (checkAddresses() && addresses.some((a) => !isPublicAddress(a.address))) return callback(new ForbiddenAddressError(hostname), [])
+    if (options.all) return callback(null, addresses)
+    callback(null, addresses[0].address, addresses[0].family)
+  })
+}
+
+/**
+ * The dispatcher of every wallet call: IP literals are checked in its connector (net.connect
+ * looks up names only, through guardedLookup). undici is loaded on the first wallet call, not at
+ * start-up.
+ */
+let walletAgent: Promise<Dispatcher> | undefined
+function getWalletAgent(): Promise<Dispatcher> {
+  walletAgent ??= import('undici').then(({ Agent, buildConnector }) => {
+    const connectChecked = buildConnector({ lookup: guardedLookup } as buildConnector.BuildOptions)
+    const connect: buildConnector.connector = (options, callback) => {
+      if (checkAddresses() && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
+        callback(new ForbiddenAddressError(options.hostname), null)
+        return
+      }
+      connectChecked(options, callback)
+    }
+    return new Agent({ connect })
+  })
+  return walletAgent
+}
+
+/** Why the last connection of a wallet call failed, when that is something a person can act on. */
+export type ConnectionProblem = { kind: 'forbiddenAddress'; host: string } | { kind: 'hostNotFound'; host: string }
+
+const problems = new AsyncLocalStorage<{ problem?: ConnectionProblem }>()
+
+function connectionProblemOf(error: unknown): ConnectionProblem | undefined {
+  for (let cause = error as { cause?: unknown; code?: string; hostname?: string } | undefined, depth = 0; cause && depth < 5; cause = cause.cause as typeof cause, depth++) {
+    if (cause instanceof ForbiddenAddressError) return { kind: 'forbiddenAddress', host: cause.host }
+    if (cause.code === 'ENOTFOUND' && cause.hostname) return { kind: 'hostNotFound', host: cause.hostname }
+  }
+  return undefined
+}
+
+/** fetch for wallet calls: through the guarded agent, redirects answered as they are. */
+export const guardedFetch: typeof fetch = async (input, init) => {
+  try {
+    return await fetch(input, { ...init, redirect: 'manual', dispatcher: await getWalletAgent() } as RequestInit)
+  } catch (error) {
+    const note = problems.getStore()
+    if (note) note.problem = connectionProblemOf(error)
+    throw error
+  }
+}
+
+/**
+ * Runs one wallet call and reports the connection problem behind its failure, if any (the SDK
+ * wraps network errors into its own error without their cause).
+ */
+export async function withConnectionDiagnosis<T>(call: () => Promise<T>): Promise<{ value: T } | { error: unknown; problem?: ConnectionProblem }> {
+  const note: { problem?: ConnectionProblem } = {}
+  return problems.run(note, async () => {
+    try {
+      return { value: await call() }
+    } catch (error) {
+      return { error, problem: note.problem }
+    }
+  })
+}
+
+// --- the SDK seam -------------------------------------------------------------------------------
+interface KyLike {
+  extend(options: { fetch: typeof fetch }): KyLike
+}
+const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as {
+  createHttpClient: (args: unknown) => Promise<KyLike>
+}
+/** Set while a gateway client is being created: only those clients are guarded (tests use the SDK directly too). */
+const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean }>()
+// Wraps the SDK's original function (kept on the wrapper: a module evaluated again, as test files
+// do, replaces the wrapper instead of wrapping it).
+const ORIGINAL = Symbol.for('payments-service.sdk-create-http-client')
+type CreateHttpClient = typeof sdkRequests.createHttpClient & { [ORIGINAL]?: typeof sdkRequests.createHttpClient }
+const createHttpClient = (sdkRequests.createHttpClient as CreateHttpClient)[ORIGINAL] ?? sdkRequests.createHttpClient
+sdkRequests.createHttpClient = Object.assign(
+  async (args: unknown) => {
+    const client = await createHttpClient(args)
+    const creating = creatingGuardedClient.getStore()
+    if (!creating) return client
+    creating.guarded = true
+    return client.extend({ fetch: guardedFetch })
+  },
+  { [ORIGINAL]: createHttpClient },
+)
+
+/**
+ * Creates an SDK client whose every request goes through the guard; fails closed (throws) if the
+ * SDK did not build its HTTP client through the seam (an SDK upgrade that moved it).
+ */
+export async function createGuardedClient<T>(create: () => Promise<T>): Promise<T> {
+  const creating = { guarded: false }
+  const client = await creatingGuardedClient.run(creating, create)
+  if (!creating.guarded) throw new Error('The Open Payments SDK did not build its HTTP client through the network guard')
+  return client
+}

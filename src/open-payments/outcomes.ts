@@ -1,0 +1,65 @@
+// What a wallet call can come to, for the state machine in src/payments/. Every gateway function
+// in src/open-payments/ returns its own success outcomes (`created`, `continued`, …), the outcomes
+// its operation names (`quoteExpired`, `grantSpent`, `notFound`, …), or one of these failures:
+//  - refused: the wallet said no (a 3xx or 4xx answer, or an address the service must not call);
+//    asking again will not help.
+//  - unavailable: the wallet failed (5xx), timed out, could not be reached or answered nonsense;
+//    asking again later may work.
+// Each failure carries the AppError a caller answers with (codes in src/errors.ts); raw SDK
+// messages never reach a caller.
+import { OpenPaymentsClientError } from '@interledger/open-payments'
+import { AppError } from '../errors.js'
+import { withConnectionDiagnosis } from './network-guard.js'
+
+export interface Refused {
+  outcome: 'refused'
+  error: AppError
+  /** The wallet's HTTP status and GNAP error code, when the wallet answered. */
+  walletStatus?: number
+  walletCode?: string
+}
+export interface Unavailable {
+  outcome: 'unavailable'
+  error: AppError
+  walletStatus?: number
+}
+export type WalletFailure = Refused | Unavailable
+
+export type Called<T> = { outcome: 'answered'; value: T } | WalletFailure
+
+function isTimeout(error: unknown): boolean {
+  const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''} ${(error as { description?: string })?.description ?? ''}`
+  return /timeout|timed out|TimeoutError|aborted/i.test(text)
+}
+
+/**
+ * Runs one SDK call. `step` says what the service was doing, e.g. "creating the quote"; it is
+ * the end of every error message ("The wallet refused creating the quote").
+ */
+export async function callWallet<T>(step: string, call: () => Promise<T>): Promise<Called<T>> {
+  const result = await withConnectionDiagnosis(call)
+  if ('value' in result) return { outcome: 'answered', value: result.value }
+  const { error, problem } = result
+  if (problem?.kind === 'forbiddenAddress') {
+    return {
+      outcome: 'refused',
+      error: new AppError('INVALID_WALLET_ADDRESS', `The wallet host ${problem.host} resolves to a loopback, link-local or private address (${step})`, { step, host: problem.host }),
+    }
+  }
+  if (problem?.kind === 'hostNotFound') {
+    return { outcome: 'unavailable', error: new AppError('WALLET_HOST_NOT_FOUND', `The wallet host ${problem.host} does not resolve (${step})`, { step, host: problem.host }) }
+  }
+  if (error instanceof OpenPaymentsClientError && error.validationErrors?.length) {
+    return { outcome: 'unavailable', error: new AppError('WALLET_REFUSED', `The wallet answered ${step} with an invalid response`, { step }) }
+  }
+  if (error instanceof OpenPaymentsClientError && typeof error.status === 'number') {
+    const walletStatus = error.status
+    const walletCode = error.code
+    const details = { step, walletStatus, walletCode }
+    if (walletStatus >= 500) return { outcome: 'unavailable', walletStatus, error: new AppError('WALLET_REFUSED', `The wallet failed ${step}`, details) }
+    const message = walletStatus < 400 ? `The wallet answered ${step} with a redirect, which the service does not follow` : `The wallet refused ${step}`
+    return { outcome: 'refused', walletStatus, walletCode, error: new AppError('WALLET_REFUSED', message, details) }
+  }
+  if (isTimeout(error)) return { outcome: 'unavailable', error: new AppError('WALLET_TIMEOUT', `The wallet did not answer in time while ${step}`, { step }) }
+  return { outcome: 'unavailable', error: new AppError('WALLET_UNREACHABLE', `The wallet could not be reached while ${step}`, { step }) }
+}

@@ -1,0 +1,65 @@
+// Reading wallet addresses (public documents: no token) and their keys. The URLs a wallet names
+// (its id, auth server and resource server) are called later, so they are checked like the
+// address itself; every connection is checked again when it is opened (network-guard.ts).
+import type { AuthenticatedClient, JWK, WalletAddress } from '@interledger/open-payments'
+import { config } from '../config.js'
+import { AppError } from '../errors.js'
+import { getPublicClient } from './clients.js'
+import { callWallet, type WalletFailure } from './outcomes.js'
+import { checkWalletAddressUrl } from './wallet-address-url.js'
+
+const CACHE_MS = 5 * 60_000
+const cache = new Map<string, { wallet: WalletAddress; until: number }>()
+
+export type WalletAddressRead = { outcome: 'found'; wallet: WalletAddress } | { outcome: 'notFound'; error: AppError } | WalletFailure
+
+/** Checks `url` (named `field` in errors), or a refused outcome saying what is wrong with it. */
+function checkUrl(url: string, field: string): { url: string } | WalletFailure {
+  try {
+    return { url: checkWalletAddressUrl(url, config.openPayments, field) }
+  } catch (error) {
+    if (error instanceof AppError) return { outcome: 'refused', error }
+    throw error
+  }
+}
+
+/** Failures name the field the caller gave, so that a person knows which URL to fix. */
+function naming(failure: WalletFailure, field: string): WalletFailure {
+  const { code, message, details } = failure.error
+  return { ...failure, error: new AppError(code, message, { ...details, field }) }
+}
+
+/** A wallet address document, checked, and cached for a few minutes (they rarely change). */
+export async function readWalletAddress(client: AuthenticatedClient, url: string, field: string): Promise<WalletAddressRead> {
+  const cached = cache.get(url)
+  if (cached && cached.until > Date.now()) return { outcome: 'found', wallet: cached.wallet }
+  const checked = checkUrl(url, field)
+  if ('outcome' in checked) return checked
+  const read = await callWallet(`reading the wallet address ${field}`, () => client.walletAddress.get({ url: checked.url }))
+  if (read.outcome === 'refused' && read.walletStatus === 404) {
+    return { outcome: 'notFound', error: new AppError('WALLET_ADDRESS_NOT_FOUND', `There is no wallet address at ${checked.url} (${field})`, { field }) }
+  }
+  if (read.outcome !== 'answered') return naming(read, field)
+  const wallet = read.value
+  for (const [name, named] of [['id', wallet.id], ['authServer', wallet.authServer], ['resourceServer', wallet.resourceServer]] as const) {
+    const ok = checkUrl(named, `${field} ${name}`)
+    if ('outcome' in ok) return naming(ok, field)
+  }
+  cache.set(url, { wallet, until: Date.now() + CACHE_MS })
+  return { outcome: 'found', wallet }
+}
+
+export type WalletKeysRead = { outcome: 'found'; keys: JWK[] } | { outcome: 'notFound'; error: AppError } | WalletFailure
+
+/** The public keys a wallet address publishes (its jwks.json), read without signing. */
+export async function readWalletKeys(url: string, field: string): Promise<WalletKeysRead> {
+  const checked = checkUrl(url, field)
+  if ('outcome' in checked) return checked
+  const client = await getPublicClient()
+  const read = await callWallet(`reading the wallet keys (jwks.json) of ${field}`, () => client.walletAddress.getKeys({ url: checked.url }))
+  if (read.outcome === 'refused' && read.walletStatus === 404) {
+    return { outcome: 'notFound', error: new AppError('WALLET_ADDRESS_NOT_FOUND', `There is no wallet address at ${checked.url} (${field})`, { field }) }
+  }
+  if (read.outcome !== 'answered') return naming(read, field)
+  return { outcome: 'found', keys: read.value.keys }
+}
