@@ -89,6 +89,7 @@ const EnvSchema = z
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
     SETTLEMENT_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
     FINISH_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
+    CLEANUP_RETRY_SCHEDULE: durationList.prefault(['5s', '30s', '2m', '10m', '30m', '1h', '2h', '4h', '8h', '8h'].join(',')),
     TEST_CRASH_AT: z.enum(['after-grant-continued', 'after-token-stored', 'after-outgoing-payment-created']).optional(),
   })
   .superRefine((env, ctx) => {
@@ -167,6 +168,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
     settlement: {
       pollIntervalMs: e.SETTLEMENT_POLL_INTERVAL_MS,
       finishLeaseMs: e.FINISH_LEASE_SECONDS * 1000,
+    },
+    cleanup: {
+      retryScheduleMs: e.CLEANUP_RETRY_SCHEDULE,
     },
     testCrashAt: e.TEST_CRASH_AT,
   }

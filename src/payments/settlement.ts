@@ -3,7 +3,8 @@
 //  - PROCESSING: read the seller's incoming payment and the buyer's outgoing payment with backoff;
 //    received in full -> COMPLETED; outgoing failed or incoming expired short -> FAILED.
 //  - FINISHING whose claim expired (its process died): resume it (src/payments/finish.ts).
-//  - AWAITING_APPROVAL past the consent lifetime: cancel the grant, EXPIRED.
+//  - AWAITING_APPROVAL past the consent lifetime: EXPIRED.
+//  - wallet clean-up of payments that ended unpaid (src/payments/cleanup.ts).
 // Claims are leases taken with conditional updates, so several processes can run the worker.
 import { config } from '../config.js'
 import { db, type Payment } from '../db.js'
@@ -13,9 +14,9 @@ import { getSellerClient } from '../open-payments/clients.js'
 import { toWalletError, walletAnswer } from '../open-payments/errors.js'
 import { withGrantToken } from '../open-payments/grant-tokens.js'
 import { getWalletAddress } from '../open-payments/wallets.js'
-import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { outgoingAccessToken } from './access-token.js'
+import { runCleanupOnce } from './cleanup.js'
 import { resumeFinishing } from './finish.js'
 import { requirePayment } from './queries.js'
 import { transitionPayment } from './transitions.js'
@@ -95,23 +96,16 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
 }
 
 /**
- * Abandoned consent: EXPIRED first (a compare-and-set, so a finish that claimed the payment
- * meanwhile wins), then the grant is cancelled where the wallet allows.
+ * Abandoned consent: EXPIRED, a compare-and-set, so a finish that claimed the payment meanwhile
+ * wins. The transition queues the grant cancel and the incoming payment close (src/payments/cleanup.ts).
  */
 async function expireAbandoned(payment: Payment): Promise<void> {
-  const expired = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
+  await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
     state: 'EXPIRED',
     failureCode: 'CONSENT_EXPIRED',
     failureMessage: 'The buyer did not approve in time',
     finishedAt: new Date(),
   })
-  if (!expired) return
-  try {
-    const client = await getSellerClient(await requireSeller(payment.sellerId))
-    await client.grant.cancel({ url: payment.continueUri!, accessToken: decryptSecret(payment.continueToken!) })
-  } catch (error) {
-    log().info({ pendingId: payment.id, wallet: walletAnswer(error) }, 'could not cancel the abandoned grant (it may be gone already)')
-  }
 }
 
 async function claimCheck(id: string, now: Date): Promise<Payment | null> {
@@ -167,6 +161,8 @@ export async function runSettlementOnce(now = new Date()): Promise<number> {
     worked++
     await expireAbandoned(payment)
   }
+
+  worked += await runCleanupOnce(now)
   return worked
 }
 
