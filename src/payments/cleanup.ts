@@ -117,19 +117,22 @@ export async function runCleanupOnce(now = new Date()): Promise<number> {
     orderBy: { nextAttemptAt: 'asc' },
     take: BATCH,
   })
-  let worked = 0
+  const claimed: Array<{ task: WalletCleanup; payment: Payment; leaseUntil: Date }> = []
   for (const { payment, ...task } of due) {
-    // Claimed one at a time, each with its own lease, so a slow wallet cannot outlive the claims behind it.
     const leaseUntil = new Date(Date.now() + LEASE_MS)
     const { count } = await db.walletCleanup.updateMany({
       where: { id: task.id, status: 'PENDING', attempts: task.attempts, ...stale },
       data: { leaseUntil },
     })
-    if (count === 0) continue
-    worked++
-    await attemptStep(task, payment, leaseUntil)
+    if (count === 1) claimed.push({ task, payment, leaseUntil })
   }
-  return worked
+  // Side by side: the settlement checks share this loop, and a wallet that times out must not hold
+  // them back for a whole batch of its clean-ups.
+  const results = await Promise.allSettled(claimed.map(({ task, payment, leaseUntil }) => attemptStep(task, payment, leaseUntil)))
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') log().error({ pendingId: claimed[i].payment.id, err: result.reason }, 'recording a wallet clean-up step failed; retried after its lease')
+  })
+  return claimed.length
 }
 
 /** GraphQL `retryWalletCleanup`: an operator re-arms the steps that gave up (after fixing the wallet side). */

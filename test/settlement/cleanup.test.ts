@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { decryptSecret } from '../../src/secrets.js'
 import { startCheckoutWorld, type CheckoutWorld } from '../checkout/world.js'
 
-// Five attempts in all (the first and four retries), 200 ms apart: the give-up comes within seconds.
-const RETRIES = 4
+// Seven attempts in all (the first and six retries), 200 ms apart: the give-up comes within seconds.
+const RETRIES = 6
 let world: CheckoutWorld
 beforeAll(async () => {
   world = await startCheckoutWorld({ env: { CONSENT_TIMEOUT_SECONDS: '2', CLEANUP_RETRY_SCHEDULE: Array(RETRIES).fill('200ms').join(',') } })
@@ -62,8 +62,8 @@ describe('a checkout that ends unpaid leaves the wallets clean', () => {
       grantCancelled: true,
       incomingPaymentClosed: true,
       gaveUp: false,
-      grant: { status: 'DONE', outcome: 'CANCELLED', attempts: 1, lastError: null, nextAttemptAt: null },
-      incomingPayment: { status: 'DONE', outcome: 'CLOSED', attempts: 1 },
+      grant: { status: 'DONE', outcome: 'CANCELLED', lastError: null, nextAttemptAt: null },
+      incomingPayment: { status: 'DONE', outcome: 'CLOSED' },
     })
     // A late approval changes nothing: the wallet refuses it.
     expect(new URL(await world.approve(redirectUrl)).searchParams.get('result')).toBe('unknown_interaction')
@@ -126,25 +126,22 @@ describe('retries and give-up', () => {
     const wallet = await atWallet(pendingId)
     expect(wallet.grant.finalizationReason).toBe('REVOKED')
     expect(wallet.incoming.completed).toBe(true)
+    // Three refusals each, then done. (A loaded machine may add a timeout: it is one more attempt, logged the same way.)
+    const failures = logLines(pendingId, 'wallet clean-up step failed; will retry')
+    const refusals = (step: string) => failures.filter((l) => l.step === step && l.reason === 'wallet answered 503 internal_server_error')
+    expect(refusals('cancel grant').map((l) => l.level)).toEqual([30, 30, 30])
+    expect(refusals('close incoming payment').map((l) => l.level)).toEqual([30, 30, 30])
+    const attemptsOf = (step: string) => failures.filter((l) => l.step === step).length + 1
     expect(await cleanupOf(pendingId)).toMatchObject({
       grantCancelled: true,
       incomingPaymentClosed: true,
       gaveUp: false,
-      grant: { status: 'DONE', outcome: 'CANCELLED', attempts: 4 },
-      incomingPayment: { status: 'DONE', outcome: 'CLOSED', attempts: 4 },
+      grant: { status: 'DONE', outcome: 'CANCELLED', attempts: attemptsOf('cancel grant'), lastError: null },
+      incomingPayment: { status: 'DONE', outcome: 'CLOSED', attempts: attemptsOf('close incoming payment') },
     })
-    const retries = logLines(pendingId, 'wallet clean-up step failed; will retry')
-    expect(retries.map((l) => [l.step, l.attempt, l.reason, l.level])).toEqual(
-      expect.arrayContaining([
-        ['cancel grant', 1, 'wallet answered 503 internal_server_error', 30],
-        ['cancel grant', 3, 'wallet answered 503 internal_server_error', 30],
-        ['close incoming payment', 3, 'wallet answered 503 internal_server_error', 30],
-      ]),
-    )
-    expect(retries).toHaveLength(6)
     expect(logLines(pendingId, 'wallet clean-up step done').map((l) => [l.step, l.attempt, l.outcome]).sort()).toEqual([
-      ['cancel grant', 4, 'CANCELLED'],
-      ['close incoming payment', 4, 'CLOSED'],
+      ['cancel grant', attemptsOf('cancel grant'), 'CANCELLED'],
+      ['close incoming payment', attemptsOf('close incoming payment'), 'CLOSED'],
     ])
   })
 
