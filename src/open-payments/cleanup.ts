@@ -3,7 +3,7 @@
 // callers never read HTTP statuses:
 //  - done:        the wallet did it now (grant cancelled, incoming payment completed);
 //  - alreadyGone: the wallet says there is nothing left to end (grant unknown or already revoked:
-//                 404; incoming payment already completed or expired: 409 "wrong state", or deleted
+//                 404 or invalid_continuation; incoming payment already completed or expired: 409 "wrong state", or deleted
 //                 after expiring empty: 404, as Rafiki does);
 //  - failed:      anything else (5xx, timeout, unreachable, refused token); `reason` is safe to log
 //                 and show: the wallet's status and GNAP code, never its message or a token.
@@ -39,7 +39,11 @@ export async function cancelGrant(seller: Seller, grant: { continueUri: string; 
     await client.grant.cancel({ url: grant.continueUri, accessToken: grant.continueToken })
     return { outcome: 'cancelled' }
   } catch (error) {
-    if (statusOf(error) === 404) return { outcome: 'alreadyGone' }
+    // 404: no such grant (already revoked, or never continued past a rejection). invalid_continuation:
+    // the wallet no longer takes this continuation, so there is nothing left to cancel with it.
+    if (statusOf(error) === 404 || (error instanceof OpenPaymentsClientError && error.code === 'invalid_continuation')) {
+      return { outcome: 'alreadyGone' }
+    }
     return { outcome: 'failed', reason: failureReason(error) }
   }
 }

@@ -2,7 +2,10 @@
 // wallet and (when nothing was paid into it) its incoming payment closed at the seller's, retried
 // until the wallet confirms, with a visible give-up. Every state change is one log line.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { cancelGrant, closeIncomingPayment } from '../../src/open-payments/cleanup.js'
 import { decryptSecret } from '../../src/secrets.js'
+import { requireSeller } from '../../src/sellers/service.js'
+import { SELLER_ID } from '../checkout/world.js'
 import { startCheckoutWorld, type CheckoutWorld } from '../checkout/world.js'
 
 // Seven attempts in all (the first and six retries), 200 ms apart: the give-up comes within seconds.
@@ -205,5 +208,25 @@ describe('state change log lines', () => {
     const secrets = [decryptSecret(payment.continueToken!), decryptSecret(payment.accessToken!), decryptSecret(payment.clientNonce!), payment.interactRef!]
     const mine = world.service.logs.filter((line) => line.includes(pendingId)).join('\n')
     for (const secret of secrets) expect(mine).not.toContain(secret)
+  })
+})
+
+describe('the wallet calls answer domain outcomes', () => {
+  it('failed with a safe reason while the wallet refuses; alreadyGone for what the wallet already ended', async () => {
+    // The worker has cancelled and closed this checkout's grant and incoming payment (CANCELLED, CLOSED above).
+    const pendingId = await rejectCheckout('gateway')
+    await settled(pendingId).toBe(true)
+    const payment = await row(pendingId)
+    const seller = await requireSeller(SELLER_ID)
+    const grant = { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) }
+
+    world.sandbox.faults.add({ method: 'DELETE', path: '/auth/continue/*', status: 503, times: 3 })
+    world.sandbox.faults.add({ method: 'POST', path: /\/complete$/, status: 502, times: 1 })
+    expect(await cancelGrant(seller, grant)).toEqual({ outcome: 'failed', reason: 'wallet answered 503 internal_server_error' })
+    expect(await closeIncomingPayment(seller, payment.incomingPaymentId!)).toEqual({ outcome: 'failed', reason: 'wallet answered 502 internal_server_error' })
+
+    expect(await cancelGrant(seller, grant)).toEqual({ outcome: 'alreadyGone' }) // 404: revoked already
+    expect(await closeIncomingPayment(seller, payment.incomingPaymentId!)).toEqual({ outcome: 'alreadyGone' }) // 409 wrong state
+    expect(await closeIncomingPayment(seller, `${payment.incomingPaymentId}0`)).toEqual({ outcome: 'alreadyGone' }) // 404
   })
 })
