@@ -106,6 +106,7 @@ const EnvSchema = z
     SETTLEMENT_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
     FINISH_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
     FINISH_RETRY_SCHEDULE: durationList.prefault(['5s', '30s', '2m', '10m', '30m', '1h', '2h', '4h', '8h', '8h'].join(',')),
+    CLEANUP_RETRY_SCHEDULE: durationList.prefault(['5s', '30s', '2m', '10m', '30m', '1h', '2h', '4h', '8h', '8h'].join(',')),
     TEST_CRASH_AT: z.enum(['after-grant-continued', 'after-token-stored', 'after-outgoing-payment-created']).optional(),
   })
   .superRefine((env, ctx) => {
@@ -189,6 +190,9 @@ export function parseConfig(env: Record<string, string | undefined>) {
       pollIntervalMs: e.SETTLEMENT_POLL_INTERVAL_MS,
       finishLeaseMs: e.FINISH_LEASE_SECONDS * 1000,
       finishRetryScheduleMs: e.FINISH_RETRY_SCHEDULE,
+    },
+    cleanup: {
+      retryScheduleMs: e.CLEANUP_RETRY_SCHEDULE,
     },
     testCrashAt: e.TEST_CRASH_AT,
   }

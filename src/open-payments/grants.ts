@@ -102,10 +102,16 @@ export async function continueGrant(
   }
 }
 
-export type GrantCancelled = { outcome: 'cancelled' } | WalletFailure
+export type GrantCancelled = { outcome: 'cancelled' } | { outcome: 'alreadyGone' } | WalletFailure
 
-/** Revokes a grant that is no longer wanted (e.g. the buyer never answered). */
+/**
+ * Revokes a grant that is no longer wanted (GNAP: DELETE the continue URI). `alreadyGone`: the
+ * wallet has nothing left to cancel (404, already revoked; or invalid_continuation, it no longer
+ * takes this continuation).
+ */
 export async function cancelGrant(client: AuthenticatedClient, args: { continueUri: string; continueToken: string }): Promise<GrantCancelled> {
   const cancelled = await callWallet('cancelling the grant', () => client.grant.cancel({ url: args.continueUri, accessToken: args.continueToken }))
-  return cancelled.outcome === 'answered' ? { outcome: 'cancelled' } : cancelled
+  if (cancelled.outcome === 'answered') return { outcome: 'cancelled' }
+  if (cancelled.outcome === 'refused' && (cancelled.walletStatus === 404 || cancelled.walletCode === 'invalid_continuation')) return { outcome: 'alreadyGone' }
+  return cancelled
 }

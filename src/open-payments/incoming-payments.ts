@@ -1,6 +1,7 @@
 // Incoming payments on a seller's wallet, with the seller's cached incoming-payment grant token.
 import type { AuthenticatedClient, IncomingPaymentWithPaymentMethods, WalletAddress } from '@interledger/open-payments'
 import { config } from '../config.js'
+import { AppError } from '../errors.js'
 import { withGrantToken } from './grant-tokens.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
 
@@ -39,4 +40,23 @@ export async function readIncomingPayment(client: AuthenticatedClient, sellerId:
     callWallet('reading the incoming payment on the seller wallet', () => client.incomingPayment.get({ url, accessToken })),
   )
   return read.outcome === 'answered' ? { outcome: 'read', incomingPayment: read.value } : read
+}
+
+export type IncomingPaymentClosed = { outcome: 'closed' } | { outcome: 'alreadyGone' } | WalletFailure
+
+/**
+ * Completes the seller's incoming payment (POST <id>/complete): the wallet stops accepting money
+ * for it and stops listing it as open. `alreadyGone`: already completed or expired (409 wrong
+ * state), or deleted after expiring empty (404), as Rafiki answers.
+ */
+export async function closeIncomingPayment(client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentClosed> {
+  const closed = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet('closing the incoming payment on the seller wallet', () => client.incomingPayment.complete({ url, accessToken })),
+  )
+  if (closed.outcome === 'answered') {
+    if (closed.value.completed) return { outcome: 'closed' }
+    return { outcome: 'unavailable', error: new AppError('WALLET_REFUSED', 'The wallet answered closing the incoming payment with completed: false') }
+  }
+  if (closed.outcome === 'refused' && (closed.walletStatus === 404 || closed.walletStatus === 409)) return { outcome: 'alreadyGone' }
+  return closed
 }

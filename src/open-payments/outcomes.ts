@@ -22,6 +22,7 @@ export interface Unavailable {
   outcome: 'unavailable'
   error: AppError
   walletStatus?: number
+  walletCode?: string
 }
 export type WalletFailure = Refused | Unavailable
 
@@ -56,10 +57,20 @@ export async function callWallet<T>(step: string, call: () => Promise<T>): Promi
     const walletStatus = error.status
     const walletCode = error.code
     const details = { step, walletStatus, walletCode }
-    if (walletStatus >= 500) return { outcome: 'unavailable', walletStatus, error: new AppError('WALLET_REFUSED', `The wallet failed ${step}`, details) }
+    if (walletStatus >= 500) return { outcome: 'unavailable', walletStatus, walletCode, error: new AppError('WALLET_REFUSED', `The wallet failed ${step}`, details) }
     const message = walletStatus < 400 ? `The wallet answered ${step} with a redirect, which the service does not follow` : `The wallet refused ${step}`
     return { outcome: 'refused', walletStatus, walletCode, error: new AppError('WALLET_REFUSED', message, details) }
   }
   if (isTimeout(error)) return { outcome: 'unavailable', error: new AppError('WALLET_TIMEOUT', `The wallet did not answer in time while ${step}`, { step }) }
   return { outcome: 'unavailable', error: new AppError('WALLET_UNREACHABLE', `The wallet could not be reached while ${step}`, { step }) }
+}
+
+/**
+ * A short, secret-free line saying why a wallet call failed, for logs and GraphQL: the wallet's
+ * status and GNAP code when it answered ("wallet answered 503 internal_server_error"), else what
+ * went wrong; never a token or the wallet's own message.
+ */
+export function describeWalletFailure(failure: WalletFailure): string {
+  if (failure.walletStatus) return `wallet answered ${failure.walletStatus}${failure.walletCode ? ` ${failure.walletCode}` : ''}`
+  return failure.error.message
 }

@@ -61,7 +61,6 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
     const outcome = outcomeOfResult(input.result, input.message)
     if (!outcome) throw new AppError('INVALID_FINISH', `Unknown result "${input.result}"`, { field: 'result' })
     const changed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], { ...outcome, finishedAt: new Date() })
-    if (changed) logger.info({ pendingId: payment.id, result: input.result }, 'checkout ended by the wallet')
     return changed ?? payment
   }
 

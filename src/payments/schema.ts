@@ -1,7 +1,9 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
 import { db, type Payment } from '../db.js'
+import type { WalletCleanup } from '../generated/prisma/client.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
+import { retryWalletCleanup } from './cleanup.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
 import { paymentWhere } from './queries.js'
@@ -59,6 +61,63 @@ const SettlementRef = builder.objectRef<Payment>('PaymentSettlement').implement(
   }),
 })
 
+const WalletCleanupStatusEnum = builder.enumType('WalletCleanupStatus', {
+  values: {
+    PENDING: { description: 'Not confirmed by the wallet yet; the worker tries again at nextAttemptAt.' },
+    DONE: { description: 'The wallet confirmed (see outcome).' },
+    GAVE_UP: {
+      description: 'CLEANUP_RETRY_SCHEDULE ran out without the wallet confirming: the wallet may still hold it. Fix the wallet side and call retryWalletCleanup, or end it in the wallet by hand.',
+    },
+  } as const,
+})
+
+const WalletCleanupOutcomeEnum = builder.enumType('WalletCleanupOutcome', {
+  values: {
+    CANCELLED: { description: 'The buyer wallet cancelled the grant.' },
+    CLOSED: { description: "The seller wallet completed the incoming payment: it accepts no more money for it." },
+    ALREADY_GONE: { description: 'The wallet had already ended it (grant unknown or revoked; incoming payment completed, expired or deleted).' },
+  } as const,
+})
+
+const WalletCleanupStepRef = builder.objectRef<WalletCleanup>('WalletCleanupStep').implement({
+  description: 'One thing the service ends at a wallet, retried until the wallet confirms.',
+  fields: (t) => ({
+    status: t.field({ type: WalletCleanupStatusEnum, resolve: (step) => step.status }),
+    outcome: t.field({ type: WalletCleanupOutcomeEnum, nullable: true, resolve: (step) => step.outcome as 'CANCELLED' | 'CLOSED' | 'ALREADY_GONE' | null }),
+    attempts: t.exposeInt('attempts'),
+    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (step) => (step.status === 'PENDING' ? step.nextAttemptAt : null) }),
+    lastError: t.exposeString('lastError', { nullable: true, description: "The wallet's status and code on the last failed attempt." }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+})
+
+const PaymentCleanupRef = builder.objectRef<WalletCleanup[]>('PaymentCleanup').implement({
+  description:
+    "What the service ends at the wallets after a checkout ended unpaid: the buyer's grant is cancelled, and the seller's incoming payment is closed when nothing was received and no outgoing payment could still pay it.",
+  fields: (t) => {
+    const find = (steps: WalletCleanup[], kind: WalletCleanup['step']) => steps.find((s) => s.step === kind) ?? null
+    return {
+      grantCancelled: t.boolean({
+        description: 'The buyer wallet confirmed the grant is cancelled (or was already gone).',
+        resolve: (steps) => find(steps, 'CANCEL_GRANT')?.status === 'DONE',
+      }),
+      incomingPaymentClosed: t.boolean({
+        description: 'The seller wallet confirmed the incoming payment is closed (or had ended already).',
+        resolve: (steps) => find(steps, 'CLOSE_INCOMING_PAYMENT')?.status === 'DONE',
+      }),
+      gaveUp: t.boolean({ description: 'A step ran out of retries (see WalletCleanupStatus.GAVE_UP).', resolve: (steps) => steps.some((s) => s.status === 'GAVE_UP') }),
+      grant: t.field({ type: WalletCleanupStepRef, nullable: true, description: 'Null: no grant was requested.', resolve: (steps) => find(steps, 'CANCEL_GRANT') }),
+      incomingPayment: t.field({
+        type: WalletCleanupStepRef,
+        nullable: true,
+        description:
+          'Null: the incoming payment is kept as it is: part of the money arrived (it stays open until it expires, so the seller wallet records what was received), an outgoing payment could still pay it, or the wallet ended it already.',
+        resolve: (steps) => find(steps, 'CLOSE_INCOMING_PAYMENT'),
+      }),
+    }
+  },
+})
+
 export const PaymentRef = builder.prismaNode('Payment', {
   id: { field: 'id' },
   nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
@@ -82,6 +141,13 @@ export const PaymentRef = builder.prismaNode('Payment', {
     }),
     failure: t.field({ type: FailureRef, nullable: true, resolve: (p) => (p.failureCode ? p : null) }),
     settlement: t.field({ type: SettlementRef, resolve: (p) => p }),
+    cleanup: t.field({
+      type: PaymentCleanupRef,
+      nullable: true,
+      description: 'Wallet clean-up; null unless the payment ended unpaid (FAILED, REJECTED, EXPIRED).',
+      select: { walletCleanups: { orderBy: { id: 'asc' } } },
+      resolve: (p) => (restStatusOf[p.state] === 'failed' ? p.walletCleanups : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
@@ -212,6 +278,13 @@ builder.mutationFields((t) => ({
     args: { pendingId: t.arg.string({ required: true }) },
     errors: {},
     resolve: (_root, args) => recheckPayment(requireIdentifier('pendingId', args.pendingId)),
+  }),
+  retryWalletCleanup: t.field({
+    type: PaymentRef,
+    description: 'Re-arm the wallet clean-up steps of a payment that gave up (after the wallet side is fixed); the worker tries them again at once.',
+    args: { pendingId: t.arg.string({ required: true }) },
+    errors: {},
+    resolve: (_root, args) => retryWalletCleanup(args.pendingId),
   }),
   createIncomingPayment: t.field({
     type: CreateIncomingPaymentPayload,

@@ -4,7 +4,8 @@
 //    received in full -> COMPLETED; outgoing failed or incoming expired short -> FAILED.
 //  - FINISHING whose claim expired (its process died) or whose retry time came: resume it
 //    (src/payments/finish.ts: bounded by FINISH_RETRY_SCHEDULE, then FAILED).
-//  - AWAITING_APPROVAL past the consent lifetime: cancel the grant, EXPIRED.
+//  - AWAITING_APPROVAL past the consent lifetime: EXPIRED.
+//  - wallet clean-up of payments that ended unpaid (src/payments/cleanup.ts).
 // Claims are leases taken with conditional updates, so several processes can run the worker.
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
 import { config } from '../config.js'
@@ -12,13 +13,12 @@ import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
-import { cancelGrant } from '../open-payments/grants.js'
 import { readIncomingPayment } from '../open-payments/incoming-payments.js'
 import { readOutgoingPayment } from '../open-payments/outgoing-payments.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
-import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { outgoingAccessToken } from './access-token.js'
+import { runCleanupOnce } from './cleanup.js'
 import { resumeFinishing } from './finish.js'
 import { requirePayment } from './queries.js'
 import { transitionPayment } from './transitions.js'
@@ -103,22 +103,16 @@ async function readOutgoingBestEffort(client: AuthenticatedClient, payment: Paym
 }
 
 /**
- * Abandoned consent: EXPIRED first (a compare-and-set, so a finish that claimed the payment
- * meanwhile wins), then the grant is cancelled where the wallet allows.
+ * Abandoned consent: EXPIRED, a compare-and-set, so a finish that claimed the payment meanwhile
+ * wins. The transition queues the grant cancel and the incoming payment close (src/payments/cleanup.ts).
  */
 async function expireAbandoned(payment: Payment): Promise<void> {
-  const expired = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
+  await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
     state: 'EXPIRED',
     failureCode: 'CONSENT_EXPIRED',
     failureMessage: 'The buyer did not approve in time',
     finishedAt: new Date(),
   })
-  if (!expired) return
-  const client = await getSellerClient(await requireSeller(payment.sellerId))
-  const cancelled = await cancelGrant(client, { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) })
-  if (cancelled.outcome !== 'cancelled') {
-    log().info({ pendingId: payment.id, wallet: cancelled.error.details }, 'could not cancel the abandoned grant (it may be gone already)')
-  }
 }
 
 async function claimCheck(id: string, now: Date): Promise<Payment | null> {
@@ -178,6 +172,8 @@ export async function runSettlementOnce(now = new Date()): Promise<number> {
     worked++
     await expireAbandoned(payment)
   }
+
+  worked += await runCleanupOnce(now)
   return worked
 }
 

@@ -1,8 +1,11 @@
 // Every payment state change goes through here: a compare-and-set update (only from the states
 // the caller expects, so two processes racing on one database cannot both win) and, in the same
-// transaction, the webhook event that announces it (transactional outbox).
+// transaction, the webhook event that announces it (transactional outbox) and the wallet clean-up
+// it calls for (src/payments/cleanup.ts). Each committed change writes one info log line.
 import { db, Prisma, type Payment, type PaymentState } from '../db.js'
+import { logger } from '../logger.js'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
+import { enqueueWalletCleanup } from './cleanup.js'
 
 /**
  * Moves payment `id` from one of `from` to `data.state` (or updates it in place when `data` has
@@ -17,12 +20,31 @@ export async function transitionPayment(
 ): Promise<Payment | null> {
   const changesState = typeof data.state === 'string'
   const updated = await db.$transaction(async (tx) => {
+    // With several allowed states, read which one the row is in (the update below still decides).
+    const previous = from.length === 1 ? from[0] : (await tx.payment.findUnique({ where: { id }, select: { state: true } }))?.state
     const { count } = await tx.payment.updateMany({ where: { ...also, id, state: { in: [...from] } }, data })
     if (count === 0) return null
     const payment = await tx.payment.findUniqueOrThrow({ where: { id } })
-    if (changesState) await enqueuePaymentEvent(tx, payment)
-    return payment
+    if (!changesState) return { payment }
+    await enqueuePaymentEvent(tx, payment)
+    const cleanup = await enqueueWalletCleanup(tx, payment)
+    return { payment, change: { previous, cleanup } }
   })
-  if (updated && changesState) wakeWebhookDispatcher()
-  return updated
+  if (!updated) return null
+  if (updated.change) {
+    const { payment, change: { previous, cleanup } } = updated
+    wakeWebhookDispatcher()
+    // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
+    logger.info(
+      {
+        pendingId: payment.id,
+        from: previous === payment.state ? null : previous,
+        to: payment.state,
+        ...(payment.failureCode ? { failureCode: payment.failureCode } : {}),
+        ...(cleanup.length > 0 ? { walletCleanup: cleanup } : {}),
+      },
+      'payment state changed',
+    )
+  }
+  return updated.payment
 }

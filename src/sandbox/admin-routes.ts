@@ -7,6 +7,8 @@ import { addClientKey, addWallet, getWallet, setBalance } from './wallets.js'
 import { decideInteraction } from './consent.js'
 import { settleOutgoingPayment } from './funding.js'
 import { parseRateTable } from './rates.js'
+import { describeGrantStatus } from './auth-routes.js'
+import { describeIncomingPayment } from './resource-routes.js'
 
 const minorUnits = z.string().regex(/^\d{1,20}$/).transform((v) => BigInt(v))
 
@@ -78,6 +80,11 @@ export function createAdminRoutes(ctx: SandboxContext): Hono {
       settleOutgoingPayment(ctx, payment, receiveAmount)
       return { state: payment.state, sentAmount: payment.sent.toString(), failed: payment.failed }
     }),
+  )
+  // What the wallet holds, for tests and people checking that a client cleaned up after itself.
+  app.get('/grants', (c) => c.json({ grants: [...ctx.state.grants.values()].map((grant) => describeGrantStatus(ctx, grant)) }))
+  app.get('/incoming-payments', (c) =>
+    c.json({ incomingPayments: [...ctx.state.incomingPayments.values()].map((payment) => describeIncomingPayment(ctx, payment, false)) }),
   )
   for (const decision of ['approve', 'reject'] as const) {
     app.post(`/interactions/:id/${decision}`, (c) => {

@@ -202,6 +202,21 @@ async function cancelGrant(ctx: SandboxContext, c: Context): Promise<Response> {
   return c.body(null, 204)
 }
 
+const finalizationReasonOf: Partial<Record<Grant['state'], string>> = { finalized: 'ISSUED', rejected: 'REJECTED', revoked: 'REVOKED' }
+
+/** A grant as the wallet's back office sees it: finalized (Rafiki's word) once issued, rejected or revoked. */
+export function describeGrantStatus(ctx: SandboxContext, grant: Grant) {
+  const finalizationReason = finalizationReasonOf[grant.state] ?? null
+  return {
+    id: grant.id,
+    continueUri: `${ctx.urls.authServer}/continue/${grant.continueId}`,
+    access: grant.access.map((item) => item.type),
+    state: grant.state,
+    finalized: finalizationReason !== null,
+    finalizationReason,
+  }
+}
+
 /** Finds a token by its manage URI and value; expired tokens still rotate (that is what manage is for). */
 async function authorizeManagement(ctx: SandboxContext, c: Context) {
   const token = ctx.state.tokensByManageId.get(c.req.param('id') ?? '')

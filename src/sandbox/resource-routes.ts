@@ -74,6 +74,8 @@ export function createResourceRoutes(ctx: SandboxContext): Hono {
       const payment = ctx.state.incomingPayments.get(`${rs}/incoming-payments/${c.req.param('id')}`)
       const auth = await authorize(ctx, c, 'incoming-payment', 'complete', payment?.wallet)
       if (!payment || !canSee(auth, payment.clientKey)) throw notFound()
+      // Rafiki completes only a pending or processing payment; completed or expired is "wrong state".
+      if (payment.completed || isExpired(ctx, payment)) throw new SandboxError(409, '409', 'wrong state')
       payment.completed = true
       return c.json(describeIncomingPayment(ctx, payment, false))
     }),
@@ -378,8 +380,12 @@ function receivedAmountOf(ctx: SandboxContext, payment: IncomingPayment) {
   return toAmount(payment.received, payment.incomingAmount ?? wallet ?? { assetCode: 'USD', assetScale: 2 })
 }
 
-function describeIncomingPayment(ctx: SandboxContext, payment: IncomingPayment, withMethods: boolean) {
-  const payable = !payment.completed && !(payment.expiresAt && payment.expiresAt <= ctx.config.now())
+function isExpired(ctx: SandboxContext, payment: IncomingPayment): boolean {
+  return Boolean(payment.expiresAt && payment.expiresAt <= ctx.config.now())
+}
+
+export function describeIncomingPayment(ctx: SandboxContext, payment: IncomingPayment, withMethods: boolean) {
+  const payable = !payment.completed && !isExpired(ctx, payment)
   return {
     id: payment.id,
     walletAddress: payment.wallet,

@@ -5,9 +5,9 @@ import pino from 'pino'
 import type { JWK } from '@interledger/http-signature-utils'
 import { createState, createUrls, type AccessItem, type Fault, type SandboxContext } from './context.js'
 import { NO_RATES, parseRateTable, type RateTable, type RateTableInput } from './rates.js'
-import { createAuthRoutes } from './auth-routes.js'
+import { createAuthRoutes, describeGrantStatus } from './auth-routes.js'
 import { createConsentRoutes, decideInteraction, parseInteractRedirect } from './consent.js'
-import { createResourceRoutes } from './resource-routes.js'
+import { createResourceRoutes, describeIncomingPayment } from './resource-routes.js'
 import { createAdminRoutes } from './admin-routes.js'
 import { createFaultMiddleware, validateFault } from './faults.js'
 import { addClientKey, addWallet, createWalletRoutes, getWallet, setBalance } from './wallets.js'
@@ -69,6 +69,10 @@ export interface Sandbox {
     failed: boolean
     sentAmount: string
   }>
+  /** Every grant, with whether the wallet has finalized it (issued, rejected or revoked). */
+  grants(): ReturnType<typeof describeGrantStatus>[]
+  /** Every incoming payment as its owner would read it (completed, receivedAmount, metadata …). */
+  incomingPayments(): ReturnType<typeof describeIncomingPayment>[]
   close(): Promise<void>
 }
 
@@ -166,6 +170,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         failed: p.failed,
         sentAmount: p.sent.toString(),
       })),
+    grants: () => [...ctx.state.grants.values()].map((grant) => describeGrantStatus(ctx, grant)),
+    incomingPayments: () => [...ctx.state.incomingPayments.values()].map((payment) => describeIncomingPayment(ctx, payment, false)),
     close: async () => {
       for (const timer of ctx.state.timers) clearTimeout(timer)
       ctx.state.timers.clear()

@@ -1,0 +1,155 @@
+// Wallet clean-up: what the service still owes the wallets after a checkout ended without being
+// paid. Two steps, each persisted as a WalletCleanup row in the same transaction as the state
+// change that calls for it (src/payments/transitions.ts), then done by the settlement worker's loop
+// (runCleanupOnce, claimed with a lease like settlement checks) until the wallet confirms:
+//  - CANCEL_GRANT: the buyer's outgoing-payment grant is cancelled at their auth server, so their
+//    wallet no longer shows it as approvable (pending) or spendable (a continued grant's token).
+//  - CLOSE_INCOMING_PAYMENT: the seller's incoming payment is completed, so the seller's wallet
+//    stops listing an open payment that will never be paid.
+// A failed attempt is retried on CLEANUP_RETRY_SCHEDULE; when it runs out the step is GAVE_UP (a
+// warn log line, GraphQL `cleanup.gaveUp`) until an operator re-arms it (retryWalletCleanup).
+import { monotonicFactory } from 'ulid'
+import { config } from '../config.js'
+import { db, type Payment, type Prisma } from '../db.js'
+import type { WalletCleanup, WalletCleanupStep } from '../generated/prisma/client.js'
+import { logger } from '../logger.js'
+import { getSellerClient } from '../open-payments/clients.js'
+import { cancelGrant } from '../open-payments/grants.js'
+import { closeIncomingPayment } from '../open-payments/incoming-payments.js'
+import { describeWalletFailure, type WalletFailure } from '../open-payments/outcomes.js'
+import { readWalletAddress } from '../open-payments/wallet-addresses.js'
+import { decryptSecret } from '../secrets.js'
+import { requireSeller } from '../sellers/service.js'
+import { computeNextAttemptAt } from '../webhooks/dispatcher.js'
+import { requirePayment } from './queries.js'
+
+const LEASE_MS = 60_000
+const BATCH = 20
+const nextCleanupId = monotonicFactory()
+const log = () => logger.child({ component: 'cleanup' })
+
+/** How a step reads in log lines. */
+const stepName: Record<WalletCleanupStep, string> = {
+  CANCEL_GRANT: 'cancel grant',
+  CLOSE_INCOMING_PAYMENT: 'close incoming payment',
+}
+
+/**
+ * The clean-up a payment needs now that it is in its current state; none unless it ended unpaid.
+ * - The grant is cancelled whenever one was requested: abandoned, rejected, failed. Even after
+ *   `result=grant_rejected` (a redirect anyone can forge; it carries no hash) the wallet may still
+ *   hold the grant as pending; cancelling a grant the wallet already finalized is harmless.
+ * - The incoming payment is closed only if nothing was received and no outgoing payment could
+ *   still pay into it (none was created, or the buyer's wallet reported it failed). A payment that
+ *   received part of its amount keeps its incoming payment as it is: completing it would tell the
+ *   seller's wallet the payment is finished when the seller holds money the marketplace must still
+ *   settle (refund or collect the rest); left open, the wallet ends it at expiresAt with the true
+ *   received amount. After INCOMING_PAYMENT_EXPIRED or _CLOSED the wallet has ended it already.
+ */
+export function walletCleanupStepsFor(payment: Payment): WalletCleanupStep[] {
+  if (payment.state !== 'EXPIRED' && payment.state !== 'REJECTED' && payment.state !== 'FAILED') return []
+  const steps: WalletCleanupStep[] = []
+  if (payment.continueUri && payment.continueToken) steps.push('CANCEL_GRANT')
+  const nothingReceived = !payment.receivedAmount || BigInt(payment.receivedAmount) === 0n
+  const outgoingCouldStillSend = payment.outgoingPaymentId !== null && payment.failureCode !== 'FUNDING_FAILED'
+  if (payment.incomingPaymentId && nothingReceived && !outgoingCouldStillSend) steps.push('CLOSE_INCOMING_PAYMENT')
+  return steps
+}
+
+/** Records the clean-up `payment` needs. Call it inside the transaction that changed its state. */
+export async function enqueueWalletCleanup(tx: Prisma.TransactionClient, payment: Payment): Promise<WalletCleanupStep[]> {
+  const steps = walletCleanupStepsFor(payment)
+  if (steps.length > 0) {
+    const now = new Date()
+    await tx.walletCleanup.createMany({ data: steps.map((step) => ({ id: nextCleanupId(), paymentId: payment.id, step, nextAttemptAt: now })) })
+  }
+  return steps
+}
+
+type StepResult = { outcome: 'CANCELLED' | 'CLOSED' | 'ALREADY_GONE' } | { outcome: 'FAILED'; reason: string }
+
+async function performStep(task: WalletCleanup, payment: Payment): Promise<StepResult> {
+  const failed = (failure: WalletFailure): StepResult => ({ outcome: 'FAILED', reason: describeWalletFailure(failure) })
+  try {
+    const seller = await requireSeller(payment.sellerId)
+    const client = await getSellerClient(seller)
+    if (task.step === 'CANCEL_GRANT') {
+      const result = await cancelGrant(client, { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) })
+      if (result.outcome === 'cancelled') return { outcome: 'CANCELLED' }
+      return result.outcome === 'alreadyGone' ? { outcome: 'ALREADY_GONE' } : failed(result)
+    }
+    const sellerWallet = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    if (sellerWallet.outcome !== 'found') return { outcome: 'FAILED', reason: sellerWallet.error.message }
+    const result = await closeIncomingPayment(client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
+    if (result.outcome === 'closed') return { outcome: 'CLOSED' }
+    return result.outcome === 'alreadyGone' ? { outcome: 'ALREADY_GONE' } : failed(result)
+  } catch (error) {
+    log().error({ pendingId: payment.id, step: stepName[task.step], err: error }, 'wallet clean-up step crashed')
+    return { outcome: 'FAILED', reason: 'internal error' }
+  }
+}
+
+/** Runs one claimed step and records its result, fenced by the lease it was claimed with. */
+async function attemptStep(task: WalletCleanup, payment: Payment, leaseUntil: Date): Promise<void> {
+  const result = await performStep(task, payment)
+  const attempts = task.attempts + 1
+  const at = new Date()
+  const fields = { pendingId: payment.id, step: stepName[task.step], attempt: attempts }
+  let data: Prisma.WalletCleanupUpdateManyMutationInput
+  let report: () => void
+  if (result.outcome !== 'FAILED') {
+    data = { status: 'DONE', outcome: result.outcome, attempts, leaseUntil: null, lastError: null, finishedAt: at }
+    report = () => log().info({ ...fields, outcome: result.outcome }, 'wallet clean-up step done')
+  } else {
+    const nextAttemptAt = computeNextAttemptAt(attempts, config.cleanup.retryScheduleMs, at)
+    if (nextAttemptAt) {
+      data = { attempts, leaseUntil: null, lastError: result.reason, nextAttemptAt }
+      report = () => log().info({ ...fields, reason: result.reason, nextAttemptAt }, 'wallet clean-up step failed; will retry')
+    } else {
+      data = { status: 'GAVE_UP', attempts, leaseUntil: null, lastError: result.reason, finishedAt: at }
+      report = () =>
+        log().warn({ ...fields, reason: result.reason }, 'wallet clean-up gave up; the wallet still holds it (README "Wallet clean-up")')
+    }
+  }
+  const { count } = await db.walletCleanup.updateMany({ where: { id: task.id, leaseUntil }, data })
+  if (count === 1) report()
+  else log().warn(fields, 'wallet clean-up lease expired before the result was recorded; another worker owns the step now')
+}
+
+/** One pass over the clean-up steps due at `now`; returns how many it attempted. */
+export async function runCleanupOnce(now = new Date()): Promise<number> {
+  const stale = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
+  const due = await db.walletCleanup.findMany({
+    where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...stale },
+    include: { payment: true },
+    orderBy: { nextAttemptAt: 'asc' },
+    take: BATCH,
+  })
+  const claimed: Array<{ task: WalletCleanup; payment: Payment; leaseUntil: Date }> = []
+  for (const { payment, ...task } of due) {
+    const leaseUntil = new Date(Date.now() + LEASE_MS)
+    const { count } = await db.walletCleanup.updateMany({
+      where: { id: task.id, status: 'PENDING', attempts: task.attempts, ...stale },
+      data: { leaseUntil },
+    })
+    if (count === 1) claimed.push({ task, payment, leaseUntil })
+  }
+  // Side by side: the settlement checks share this loop, and a wallet that times out must not hold
+  // them back for a whole batch of its clean-ups.
+  const results = await Promise.allSettled(claimed.map(({ task, payment, leaseUntil }) => attemptStep(task, payment, leaseUntil)))
+  results.forEach((result, i) => {
+    if (result.status === 'rejected') log().error({ pendingId: claimed[i].payment.id, err: result.reason }, 'recording a wallet clean-up step failed; retried after its lease')
+  })
+  return claimed.length
+}
+
+/** GraphQL `retryWalletCleanup`: an operator re-arms the steps that gave up (after fixing the wallet side). */
+export async function retryWalletCleanup(pendingId: string): Promise<Payment> {
+  const payment = await requirePayment(pendingId)
+  const { count } = await db.walletCleanup.updateMany({
+    where: { paymentId: payment.id, status: 'GAVE_UP' },
+    data: { status: 'PENDING', attempts: 0, nextAttemptAt: new Date(), finishedAt: null },
+  })
+  if (count > 0) log().info({ pendingId: payment.id, steps: count }, 'wallet clean-up re-armed')
+  return payment
+}
