@@ -6,7 +6,9 @@ import { config } from './config.js'
 import { db } from './db.js'
 import { AppError } from './errors.js'
 import { createGraphQLServer } from './graphql/yoga.js'
+import { graphiqlAssetRoutes } from './graphql/graphiql.js'
 import { requireApiToken } from './http/auth.js'
+import { faviconRoutes } from './http/favicon.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
@@ -51,6 +53,8 @@ export function createApp(options: AppOptions = {}): Hono {
   app.on(['GET', 'POST'], '/graphql', (c) => yoga.fetch(c.req.raw))
 
   app.route('/', finishRoutes)
+  app.route('/', faviconRoutes)
+  if (config.graphiql) app.route('/', graphiqlAssetRoutes)
 
   app.use(requireToken)
   app.route('/', sellerRoutes)

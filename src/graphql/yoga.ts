@@ -6,13 +6,15 @@ import { createYoga } from 'graphql-yoga'
 import { config } from '../config.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
+import { renderGraphiQLPage } from './graphiql.js'
 import { schema } from './schema.js'
 
 export function createGraphQLServer() {
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    graphiql: config.graphiql ? { title: 'Payments service', defaultEditorToolsVisibility: 'headers' } : false,
+    graphiql: config.graphiql,
+    renderGraphiQL: () => renderGraphiQLPage(),
     landingPage: false,
     logging: false,
     // Bounds on what one operation may ask for (depth, aliases, cost, size), so that a single
