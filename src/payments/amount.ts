@@ -15,11 +15,3 @@ export function parseAmount(raw: unknown, field = 'amount'): bigint {
   if (value > MAX_UINT64) throw new AppError('INVALID_AMOUNT', `${field} must not exceed 2^64-1`, { field })
   return value
 }
-
-/** "1999" at scale 2 -> "19.99", exactly (BigInt, no floats). */
-export function formatAmount(value: string, assetScale: number): string {
-  const minor = BigInt(value)
-  if (assetScale === 0) return minor.toString()
-  const unit = 10n ** BigInt(assetScale)
-  return `${minor / unit}.${(minor % unit).toString().padStart(assetScale, '0')}`
-}

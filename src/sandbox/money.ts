@@ -1,3 +1,4 @@
+import { formatMoney } from '../payments/money-format.js'
 import type { Amount, SandboxConfig, Wallet } from './context.js'
 
 export function toAmount(value: bigint, asset: { assetCode: string; assetScale: number }): Amount {
@@ -18,13 +19,9 @@ export function parseMinorUnits(value: unknown): bigint | undefined {
   return BigInt(value)
 }
 
-/** "100" at scale 2 in USD -> "1.00 USD", for people reading the consent page. */
+/** "123456" at scale 2 in USD -> "1,234.56 USD", for people reading the consent page. */
 export function formatAmount(amount: Amount): string {
-  const scale = amount.assetScale
-  const digits = amount.value.padStart(scale + 1, '0')
-  const whole = digits.slice(0, digits.length - scale)
-  const fraction = scale > 0 ? `.${digits.slice(digits.length - scale)}` : ''
-  return `${whole}${fraction} ${amount.assetCode}`
+  return formatMoney(amount.value, amount.assetCode, amount.assetScale)
 }
 
 // Same-asset quotes only: the fee is added on top of what the receiver gets. BigInt throughout,

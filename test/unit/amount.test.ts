@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { formatAmount, parseAmount } from '../../src/payments/amount.js'
+import { parseAmount } from '../../src/payments/amount.js'
+import { formatMoney } from '../../src/payments/money-format.js'
 
 describe('amounts', () => {
   it('parses positive integers in minor units exactly, up to 2^64-1', () => {
@@ -9,10 +10,17 @@ describe('amounts', () => {
     expect(() => parseAmount(100)).toThrow()
   })
 
-  it('formats without floating point', () => {
-    expect(formatAmount('1999', 2)).toBe('19.99')
-    expect(formatAmount('5', 2)).toBe('0.05')
-    expect(formatAmount('18446744073709551615', 2)).toBe('184467440737095516.15')
-    expect(formatAmount('42', 0)).toBe('42')
+  it('formats for people: exact digits (no floating point), the asset scale, thousands separators, the code', () => {
+    expect(formatMoney('1999', 'USD', 2)).toBe('19.99 USD')
+    expect(formatMoney('5', 'EUR', 2)).toBe('0.05 EUR')
+    expect(formatMoney('0', 'USD', 2)).toBe('0.00 USD')
+    expect(formatMoney('123456789', 'USD', 2)).toBe('1,234,567.89 USD')
+    expect(formatMoney('99999999999', 'USD', 2)).toBe('999,999,999.99 USD')
+    expect(formatMoney('18446744073709551615', 'USD', 2)).toBe('184,467,440,737,095,516.15 USD')
+    expect(formatMoney(1000n, 'JPY', 0)).toBe('1,000 JPY')
+    expect(formatMoney('100', 'JPY', 0)).toBe('100 JPY')
+    expect(formatMoney('123456789', 'BTC', 9)).toBe('0.123456789 BTC')
+    expect(formatMoney('1234567890123', 'XRP', 9)).toBe('1,234.567890123 XRP')
+    expect(formatMoney(-150n, 'USD', 2)).toBe('-1.50 USD')
   })
 })
