@@ -1,6 +1,7 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
 import { db, type Payment } from '../db.js'
+import { followPayment } from './live-updates.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
@@ -217,5 +218,16 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateIncomingPaymentInput, required: true }) },
     errors: {},
     resolve: (_root, { input }) => createIncomingPayment(withoutNulls(input)),
+  }),
+}))
+
+builder.subscriptionFields((t) => ({
+  paymentUpdated: t.field({
+    type: PaymentRef,
+    description:
+      'The payment as it is now, then every state it enters, in order, until a final one (COMPLETED, FAILED, REJECTED, EXPIRED). Over server-sent events: POST /graphql with Accept: text/event-stream.',
+    args: { pendingId: t.arg.string({ required: true }) },
+    subscribe: (_root, args) => followPayment(args.pendingId),
+    resolve: (payment) => payment,
   }),
 }))

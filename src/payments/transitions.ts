@@ -3,6 +3,7 @@
 // transaction, the webhook event that announces it (transactional outbox).
 import { db, Prisma, type Payment, type PaymentState } from '../db.js'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
+import { publishPaymentUpdate } from './live-updates.js'
 
 /**
  * Moves payment `id` from one of `from` to `data.state` (or updates it in place when `data` has
@@ -23,6 +24,9 @@ export async function transitionPayment(
     if (changesState) await enqueuePaymentEvent(tx, payment)
     return payment
   })
-  if (updated && changesState) wakeWebhookDispatcher()
+  if (updated && changesState) {
+    wakeWebhookDispatcher()
+    publishPaymentUpdate(updated) // after the commit: subscribers never see a state that rolled back
+  }
   return updated
 }
