@@ -2,6 +2,7 @@
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
 import { db, type Payment } from '../db.js'
 import { followPayment } from './live-updates.js'
+import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
@@ -225,7 +226,7 @@ builder.subscriptionFields((t) => ({
   paymentUpdated: t.field({
     type: PaymentRef,
     description:
-      'The payment as it is now, then every state it enters, in order, until a final one (COMPLETED, FAILED, REJECTED, EXPIRED). Over server-sent events: POST /graphql with Accept: text/event-stream.',
+      `The payment as it is now, then every state it enters (the moments the webhook events announce), in order, until a final one: ${describeEventTypes((e) => e.final)}. Over server-sent events: POST /graphql with Accept: text/event-stream.`,
     args: { pendingId: t.arg.string({ required: true }) },
     subscribe: (_root, args) => followPayment(args.pendingId),
     resolve: (payment) => payment,

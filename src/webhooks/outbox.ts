@@ -3,7 +3,8 @@
 // later; nothing here touches the network.
 import { monotonicFactory } from 'ulid'
 import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
-import { eventTypeOf, restStatusOf, type RestStatus } from '../payments/state.js'
+import { restStatusOf, type RestStatus } from '../payments/state.js'
+import { eventTypeOf } from './event-types.js'
 
 /** The JSON body the marketplace receives: the contract's fields plus the event id and details. */
 export interface PaymentEventBody {

@@ -2,6 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay'
 import { builder } from '../graphql/builder.js'
 import { db, type Prisma, type WebhookEvent } from '../db.js'
 import { AppError } from '../errors.js'
+import { describeEventTypes } from './event-types.js'
 import { requeueWebhookEvent, wakeWebhookDispatcher } from './outbox.js'
 
 const WebhookEventStatusEnum = builder.enumType('WebhookEventStatus', {
@@ -40,7 +41,7 @@ const WebhookEventFilter = builder.inputType('WebhookEventFilter', {
     paymentId: t.string({ description: 'The payment (its pendingId).' }),
     pendingId: t.string({ description: 'Same as paymentId, in the REST contract\'s words.' }),
     status: t.field({ type: WebhookEventStatusEnum }),
-    type: t.string({ description: 'For example payment.completed.' }),
+    type: t.string({ description: `One of: ${describeEventTypes()}.` }),
   }),
 })
 
