@@ -18,7 +18,7 @@ export const WebhookEventRef = builder.prismaNode('WebhookEvent', {
   description: 'A webhook notification to the marketplace, from the transactional outbox.',
   fields: (t) => ({
     eventId: t.exposeString('id', { description: 'The event id: the body\'s `id` and the `webhook-id` header.' }),
-    pendingId: t.exposeString('paymentId', { description: 'The payment this event reports.' }),
+    pendingId: t.exposeString('paymentId', { nullable: true, description: 'The payment this event reports; null for an event about something else.' }),
     type: t.exposeString('type'),
     status: t.field({ type: WebhookEventStatusEnum, resolve: (event) => event.status }),
     payload: t.field({ type: 'JSON', description: 'The JSON body sent.', resolve: (event) => JSON.parse(event.payload) }),
