@@ -199,3 +199,17 @@ export function renderFinishPage(payment: Payment): string {
 <script>${SCRIPT}</script>
 </body></html>`
 }
+
+/** A finish link that cannot be used (unknown payment, forged or broken redirect), said plainly. */
+export function renderFinishProblemPage(message: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Payment link problem</title>
+<link rel="icon" href="/favicon.ico">
+<style>${STYLE}</style></head>
+<body><main data-tone="stopped">
+<div class="icon">${icons.stopped}</div>
+<h1>This payment link does not work</h1>
+<p class="message">${escape(message)} If you were paying a shop, go back to it and start the payment again.</p>
+</main></body></html>`
+}

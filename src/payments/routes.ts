@@ -7,7 +7,7 @@ import { AppError } from '../errors.js'
 import { errorBody, readJsonBody } from '../http/errors.js'
 import { PageQuery, parseInput } from '../validation.js'
 import { finishCheckout } from './finish.js'
-import { describeProgress, renderFinishPage, returnUrlFor } from './finish-page.js'
+import { describeProgress, renderFinishPage, renderFinishProblemPage, returnUrlFor } from './finish-page.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
 import { listPayments, requirePaymentSummary, type PaymentSummary } from './queries.js'
 import { startCheckout } from './start.js'
@@ -56,7 +56,7 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
     payment = await finishCheckout(c.req.query())
   } catch (error) {
     if (!wantsHtml || !(error instanceof AppError)) throw error
-    return c.html(`<!doctype html><title>Payment link problem</title><h1>Payment link problem</h1><p>${errorBody(error).error.replace(/[&<>"']/g, '')}</p>`, error.status as 400)
+    return c.html(renderFinishProblemPage(errorBody(error).error), error.status as 400)
   }
   if (wantsHtml) {
     const target = returnUrlFor(payment)

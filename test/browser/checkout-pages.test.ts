@@ -148,4 +148,19 @@ describe('checkout in the browser', () => {
     expect(favicon.status).toBe(200)
     expect(favicon.headers.get('content-type')).toBe('image/x-icon')
   }, 60_000)
+
+  it('a forged finish link gets a plain page that says so, at phone width', async () => {
+    const { pendingId } = await startCheckout({}, 'job-forged')
+    const { page, close } = await openOfflinePage(browser, { viewport: PHONE, isMobile: true })
+    try {
+      const res = await page.goto(`${world.service.url}/payments/finish?pendingId=${pendingId}&hash=forged&interact_ref=x`)
+      expect(res!.status()).toBe(400)
+      expect(await page.locator('h1').innerText()).toBe('This payment link does not work')
+      expect(await page.locator('.message').innerText()).toContain('this redirect did not come from the wallet')
+      expect(await scrollsSideways(page)).toBe(false)
+      await saveScreenshot(page, 'finish-link-problem-phone')
+    } finally {
+      await close()
+    }
+  }, 60_000)
 })
