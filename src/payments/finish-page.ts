@@ -210,6 +210,6 @@ export function renderFinishProblemPage(message: string): string {
 <body><main data-tone="stopped">
 <div class="icon">${icons.stopped}</div>
 <h1>This payment link does not work</h1>
-<p class="message">${escape(message)} If you were paying a shop, go back to it and start the payment again.</p>
+<p class="message">${escape(/[.!?]$/.test(message) ? message : `${message}.`)} If you were paying a shop, go back to it and start the payment again.</p>
 </main></body></html>`
 }

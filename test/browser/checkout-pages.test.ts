@@ -156,7 +156,7 @@ describe('checkout in the browser', () => {
       const res = await page.goto(`${world.service.url}/payments/finish?pendingId=${pendingId}&hash=forged&interact_ref=x`)
       expect(res!.status()).toBe(400)
       expect(await page.locator('h1').innerText()).toBe('This payment link does not work')
-      expect(await page.locator('.message').innerText()).toContain('this redirect did not come from the wallet')
+      expect(await page.locator('.message').innerText()).toContain('this redirect did not come from the wallet. If you were paying a shop')
       expect(await scrollsSideways(page)).toBe(false)
       await saveScreenshot(page, 'finish-link-problem-phone')
     } finally {
