@@ -5,12 +5,13 @@ import { Hono } from 'hono'
 import { config } from './config.js'
 import { db } from './db.js'
 import { AppError } from './errors.js'
-import { renderGraphiQLPage } from './graphql/graphiql.js'
+import { graphiqlAssetRoutes, renderGraphiQLPage } from './graphql/graphiql.js'
 import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
 import { limitBodySize } from './http/body-limit.js'
 import { requireJsonBody } from './http/content-type.js'
 import { allowCrossOrigin } from './http/cors.js'
+import { faviconRoutes } from './http/favicon.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
 import { closeWhenBodyUnread } from './http/unread-body.js'
@@ -60,6 +61,8 @@ export function createApp(options: AppOptions = {}): Hono {
     app.get('/graphql', (c, next) => (prefersHtml(c.req.raw) ? c.html(renderGraphiQLPage()) : next()))
   }
   app.route('/', finishRoutes)
+  app.route('/', faviconRoutes)
+  if (config.graphiql) app.route('/', graphiqlAssetRoutes)
 
   // Everything below needs the token, and is authenticated before its body is read.
   app.use(requireApiToken())

@@ -4,13 +4,45 @@ import { z } from 'zod'
 import { AppError } from './errors.js'
 
 export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input)
+  const result = schema.safeParse(input, { error: describeIssue })
   if (result.success) return result.data
   const fields = Object.fromEntries(result.error.issues.map((issue) => [issue.path.join('.') || '(body)', issue.message]))
   const summary = Object.entries(fields)
-    .map(([field, message]) => `${field}: ${message}`)
+    .map(([field, message]) => `${field} ${message}`)
     .join('; ')
-  throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}`, { fields })
+  throw new AppError('VALIDATION_FAILED', `Invalid input: ${summary}.`, { fields })
+}
+
+const kindOf = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value)
+const article = (word: string) => (/^[aeiou]/.test(word) ? `an ${word}` : `a ${word}`)
+
+/**
+ * Says what is wrong with one field, in words a client developer reads once and fixes:
+ * "is required", "must be a string (got number)", "must be at most 100 characters".
+ * Messages written on a schema (e.g. "must be a pendingId (ULID)") win over these.
+ */
+function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required'
+      return `must be ${article(issue.expected === 'nonoptional' ? 'value' : issue.expected)} (got ${kindOf(issue.input)})`
+    case 'too_small':
+      if (issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'must not be empty' : `must be at least ${issue.minimum} characters`
+      if (issue.origin === 'array') return `must have at least ${issue.minimum} items`
+      return `must be at least ${issue.minimum}`
+    case 'too_big':
+      if (issue.origin === 'string') return `must be at most ${issue.maximum} characters`
+      if (issue.origin === 'array') return `must have at most ${issue.maximum} items`
+      return `must be at most ${issue.maximum}`
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+    case 'invalid_format':
+      return issue.format === 'url' ? 'must be a valid URL' : issue.format === 'regex' ? 'has the wrong format' : `must be a valid ${issue.format}`
+    case 'unrecognized_keys':
+      return `has unknown fields: ${issue.keys.join(', ')}`
+    default:
+      return undefined
+  }
 }
 
 /**

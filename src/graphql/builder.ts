@@ -34,6 +34,7 @@ export const builder = new SchemaBuilder<{
 
 builder.queryType({})
 builder.mutationType({})
+builder.subscriptionType({})
 
 builder.scalarType('DateTime', {
   serialize: (value) => value.toISOString(),

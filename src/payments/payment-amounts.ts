@@ -33,6 +33,12 @@ export function receiveAmountOf(payment: PaymentAmounts): Money | null {
 
 const format = (money: Money) => formatMoney(money.value, money.assetCode, money.assetScale)
 
+/** What the buyer pays, for people: the debit in the buyer's own currency when it differs from the seller's, else the amount. */
+export function formatBuyerPrice(payment: PaymentAmounts): string {
+  const debit = debitAmountOf(payment)
+  return format(debit && debit.assetCode !== payment.assetCode ? debit : sellerAmountOf(payment))
+}
+
 /**
  * The price in words for the buyer: one amount when both wallets hold the same currency, else
  * both sides, e.g. "You paid 9.10 EUR · the seller receives 10.00 USD" (tense by state: nothing

@@ -2,12 +2,12 @@
 // (../shared/contract/payments-service-api.md) plus the extra fields the original answered.
 import { Hono, type Context } from 'hono'
 import { z } from 'zod'
-import type { Payment } from '../db.js'
+import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { errorBody, readJsonBody } from '../http/errors.js'
 import { PageQuery, parseInput, requireIdentifier } from '../validation.js'
 import { finishCheckout } from './finish.js'
-import { renderFinishPage, returnUrlFor } from './finish-page.js'
+import { describeProgress, renderFinishPage, renderFinishProblemPage, returnUrlFor } from './finish-page.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
 import { debitAmountOf, receiveAmountOf } from './payment-amounts.js'
 import { listPayments, requirePaymentSummary, type PaymentSummary } from './queries.js'
@@ -57,7 +57,7 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
     payment = await finishCheckout(c.req.query())
   } catch (error) {
     if (!wantsHtml || !(error instanceof AppError)) throw error
-    return c.html(`<!doctype html><title>Payment link problem</title><h1>Payment link problem</h1><p>${errorBody(error).error.replace(/[&<>"']/g, '')}</p>`, error.status as 400)
+    return c.html(renderFinishProblemPage(errorBody(error).error), error.status as 400)
   }
   if (wantsHtml) {
     const target = returnUrlFor(payment)
@@ -65,6 +65,21 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
   }
   return c.json(finishJson(payment, c.req.query('result') === undefined), payment.state === 'FINISHING' ? 202 : 200)
 })
+  // The buyer's page after the finish redirect (its clean URL, where it refreshes without scripts),
+  // and the progress it polls. Public like the redirect: the pendingId is the buyer's reference,
+  // and both answer only what the page shows.
+  .get('/payments/finish/:pendingId', async (c) => c.html(renderFinishPage(await requireCheckout(c.req.param('pendingId')))))
+  .get('/payments/finish/:pendingId/progress', async (c) => {
+    c.header('cache-control', 'no-store')
+    return c.json(describeProgress(await requireCheckout(c.req.param('pendingId'))))
+  })
+
+/** A checkout that reached the wallet (the only ones a buyer can come back from). */
+async function requireCheckout(pendingId: string): Promise<Payment> {
+  const payment = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(pendingId) ? await db.payment.findUnique({ where: { id: pendingId } }) : null
+  if (!payment?.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+  return payment
+}
 
 export const paymentRoutes = new Hono()
   .post('/offers/:offerId/quotes/start', async (c) => {

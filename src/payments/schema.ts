@@ -2,6 +2,8 @@
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
 import { db, type Payment } from '../db.js'
 import type { WalletCleanup } from '../generated/prisma/client.js'
+import { followPayment } from './live-updates.js'
+import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
 import { retryWalletCleanup } from './cleanup.js'
 import { finishCheckout } from './finish.js'
@@ -291,5 +293,16 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateIncomingPaymentInput, required: true }) },
     errors: {},
     resolve: (_root, { input }) => createIncomingPayment(withoutNulls(input)),
+  }),
+}))
+
+builder.subscriptionFields((t) => ({
+  paymentUpdated: t.field({
+    type: PaymentRef,
+    description:
+      `The payment as it is now, then every state it enters (the moments the webhook events announce), in order, until a final one: ${describeEventTypes((e) => e.final)}. Over server-sent events: POST /graphql with Accept: text/event-stream.`,
+    args: { pendingId: t.arg.string({ required: true }) },
+    subscribe: (_root, args) => followPayment(args.pendingId),
+    resolve: (payment) => payment,
   }),
 }))

@@ -17,14 +17,3 @@ export const restStatusOf: Record<PaymentState, RestStatus> = {
   REJECTED: 'failed',
   EXPIRED: 'failed',
 }
-
-/** The webhook event type announcing that a payment entered `state`. */
-export const eventTypeOf: Record<PaymentState, string> = {
-  AWAITING_APPROVAL: 'payment.created',
-  FINISHING: 'payment.approved',
-  PROCESSING: 'payment.processing',
-  COMPLETED: 'payment.completed',
-  FAILED: 'payment.failed',
-  REJECTED: 'payment.rejected',
-  EXPIRED: 'payment.expired',
-}

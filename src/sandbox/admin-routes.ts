@@ -28,6 +28,22 @@ const fundingModeSchema = z.object({ mode: z.enum(['auto', 'manual', 'fail']) })
 // The shape a rates service answers: {"base": "USD", "rates": {"EUR": 0.91}} (strings welcome).
 const ratesSchema = z.object({ base: z.string(), rates: z.record(z.string(), z.union([z.string(), z.number()])) })
 
+/** Every admin route, for the index at /sandbox/ and the README. */
+export const adminRouteIndex = [
+  { method: 'POST', path: '/wallets', body: '{ name, publicName?, assetCode?, assetScale?, balance? }', does: 'adds a wallet address' },
+  { method: 'POST', path: '/wallets/:name/keys', body: '{ jwk }', does: "publishes a client's Ed25519 public key in the wallet's jwks.json" },
+  { method: 'PUT', path: '/wallets/:name/balance', body: '{ balance }', does: 'sets the balance (minor units)' },
+  { method: 'GET', path: '/wallets/:name/balance', does: 'reads the balance' },
+  { method: 'PUT', path: '/funding-mode', body: "{ mode: 'auto' | 'manual' | 'fail' }", does: 'how outgoing payments get funded' },
+  { method: 'POST', path: '/outgoing-payments/fund', body: '{ id, receiveAmount? }', does: 'funds an outgoing payment now (manual mode)' },
+  { method: 'POST', path: '/interactions/:id/approve', does: "approves a consent as the buyer; answers the client's finishUrl" },
+  { method: 'POST', path: '/interactions/:id/reject', does: "rejects a consent as the buyer; answers the client's finishUrl" },
+  { method: 'GET', path: '/rates', does: 'reads the exchange rate table ({ base, rates })' },
+  { method: 'PUT', path: '/rates', body: '{ base, rates: { CODE: rate } }', does: 'replaces the exchange rate table (later quotes use it)' },
+  { method: 'GET', path: '/grants', does: "each grant's finalized state and reason" },
+  { method: 'GET', path: '/incoming-payments', does: "each incoming payment's completed flag and amounts" },
+] as const
+
 /**
  * The sandbox's own JSON API under /sandbox/: what a person or another process needs to set up a
  * demo over HTTP (wallets, client keys, balances) and to act as the buyer (approve, fund).
@@ -35,6 +51,15 @@ const ratesSchema = z.object({ base: z.string(), rates: z.record(z.string(), z.u
  */
 export function createAdminRoutes(ctx: SandboxContext): Hono {
   const app = new Hono()
+
+  // The index: what the printed admin URL answers (the same list is in the README).
+  const index = (c: Context) =>
+    c.json({
+      sandbox: 'Open Payments sandbox wallet (test money, in memory)',
+      wallets: Object.fromEntries([...ctx.state.wallets.keys()].map((name) => [name, ctx.urls.walletAddress(name)])),
+      routes: adminRouteIndex.map((r) => ({ ...r, url: `${ctx.urls.origin}/sandbox${r.path}` })),
+    })
+  app.get('/', index)
 
   app.post('/wallets', (c) =>
     act(c, walletSchema, (input) => {

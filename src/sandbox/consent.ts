@@ -132,14 +132,6 @@ function describeReceiveAmount(ctx: SandboxContext, item: AccessItem | undefined
   return formatAmount(receive)
 }
 
-function describePayee(ctx: SandboxContext, receiver: string | undefined): string {
-  if (!receiver) return 'any receiver'
-  const incoming = ctx.state.incomingPayments.get(receiver)
-  const walletName = incoming ? ctx.urls.walletNameOf(incoming.wallet) : undefined
-  const wallet = walletName ? ctx.state.wallets.get(walletName) : undefined
-  return wallet ? `${wallet.publicName} (${incoming!.wallet})` : receiver
-}
-
 export function escapeHtml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
@@ -157,27 +149,78 @@ function renderConsentPage(ctx: SandboxContext, grant: Grant): string {
   const payer = payerName ? ctx.state.wallets.get(payerName) : undefined
   const limit = item?.limits?.debitAmount ?? item?.limits?.receiveAmount
   // The debit, in the payer's own asset: what leaves this wallet.
-  const amount = limit ? formatAmount(limit) : 'no amount limit'
+  const amount = limit ? formatAmount(limit) : 'No amount limit'
   const receiveAmount = describeReceiveAmount(ctx, item)
+  const amountNote = item?.limits?.debitAmount ? 'at most, fees included' : limit ? 'for the receiver' : ''
   const action = `/interact/${encodeURIComponent(interaction.id)}/${encodeURIComponent(interaction.nonce)}/finish`
   const e = escapeHtml
+  return renderWalletPage(
+    'Approve payment',
+    `<p class="eyebrow">Payment request</p>
+<h1 id="client"><span class="who">${e(client.name)}</span> asks to send money from your wallet</h1>
+<p class="origin">${e(client.uri)}</p>
+<div class="amount-box"><span class="label">Amount</span><strong id="amount">${e(amount)}</strong>${amountNote ? `<span class="label">${amountNote}</span>` : ''}</div>
+<dl>
+<dt>From your wallet</dt><dd id="payer"><strong>${e(payer?.publicName ?? 'Your wallet')}</strong><span>${e(item?.identifier ?? '')}</span></dd>
+<dt>To</dt><dd id="payee">${describePayeeHtml(ctx, item?.limits?.receiver)}</dd>
+${receiveAmount ? `<dt>They receive</dt><dd id="receive-amount"><strong>${e(receiveAmount)}</strong></dd>\n` : ''}</dl>
+<form method="post" action="${e(action)}" class="decision">
+<button type="submit" name="accept" value="false" class="reject">Reject</button>
+<button type="submit" name="accept" value="true" class="approve">Approve</button>
+</form>
+<p class="fine">Approving lets ${e(client.name)} take this amount once. Nothing moves if you reject.</p>`,
+  )
+}
+
+function describePayeeHtml(ctx: SandboxContext, receiver: string | undefined): string {
+  if (!receiver) return '<strong>Any receiver</strong>'
+  const incoming = ctx.state.incomingPayments.get(receiver)
+  const walletName = incoming ? ctx.urls.walletNameOf(incoming.wallet) : undefined
+  const wallet = walletName ? ctx.state.wallets.get(walletName) : undefined
+  return wallet ? `<strong>${escapeHtml(wallet.publicName)}</strong><span>${escapeHtml(incoming!.wallet)}</span>` : `<span>${escapeHtml(receiver)}</span>`
+}
+
+const WALLET_STYLE = `
+*{box-sizing:border-box}
+html{-webkit-text-size-adjust:100%}
+body{margin:0;min-height:100vh;background:#eef2ff;color:#111827;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+header{background:#312e81;color:#fff;padding:.875rem 1.25rem;display:flex;align-items:center;gap:.5rem;font-weight:600}
+header .logo{width:1.75rem;height:1.75rem;border-radius:8px;background:#818cf8;display:inline-flex;align-items:center;justify-content:center;font-size:.875rem}
+header .tag{margin-left:auto;font-size:.75rem;font-weight:500;background:rgba(255,255,255,.15);padding:.125rem .5rem;border-radius:999px}
+main{max-width:28rem;margin:2rem auto;background:#fff;border-radius:16px;box-shadow:0 1px 3px rgba(0,0,0,.08),0 8px 24px rgba(49,46,129,.08);padding:1.75rem 1.5rem}
+@media (max-width:480px){main{margin:0;border-radius:0;box-shadow:none;min-height:calc(100vh - 3.5rem)}}
+.eyebrow{margin:0;color:#4f46e5;font-size:.8125rem;font-weight:600;text-transform:uppercase;letter-spacing:.04em}
+h1{font-size:1.375rem;line-height:1.3;margin:.25rem 0 .25rem}
+.origin{margin:0 0 1.25rem;color:#6b7280;font-size:.875rem;overflow-wrap:anywhere}
+.amount-box{background:#f5f3ff;border-radius:12px;padding:1rem;text-align:center;margin-bottom:1.25rem;display:flex;flex-direction:column}
+.amount-box strong{font-size:1.75rem;line-height:1.2;overflow-wrap:anywhere;font-variant-numeric:tabular-nums}
+.label{color:#6b7280;font-size:.8125rem}
+dl{margin:0 0 1.5rem;display:grid;gap:.75rem}
+dt{color:#6b7280;font-size:.8125rem}
+dd{margin:-.5rem 0 0;display:flex;flex-direction:column;overflow-wrap:anywhere}
+dd span{color:#6b7280;font-size:.8125rem}
+.decision{display:flex;gap:.75rem}
+.decision button{flex:1;min-height:3rem;border-radius:10px;font:600 1rem system-ui,sans-serif;cursor:pointer}
+.approve{background:#4f46e5;color:#fff;border:0}
+.approve:hover{background:#4338ca}
+.reject{background:#fff;color:#b91c1c;border:1.5px solid #fca5a5}
+.reject:hover{background:#fef2f2}
+.decision button:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}
+.fine{margin:1rem 0 0;color:#6b7280;font-size:.8125rem;text-align:center}
+`
+
+/** The sandbox wallet's page frame: its own look, phone-ready. */
+function renderWalletPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Approve payment - Sandbox wallet</title></head>
-<body>
-<h1>Approve a payment</h1>
-<p id="client"><strong>${e(client.name)}</strong> (${e(client.uri)}) asks to send money from your wallet.</p>
-<dl>
-<dt>From (your wallet)</dt><dd id="payer">${e(payer?.publicName ?? '')} (${e(item?.identifier ?? '')})</dd>
-<dt>To</dt><dd id="payee">${e(describePayee(ctx, item?.limits?.receiver))}</dd>
-<dt>Amount</dt><dd id="amount">${e(amount)}</dd>
-${receiveAmount ? `<dt>They receive</dt><dd id="receive-amount">${e(receiveAmount)}</dd>\n` : ''}</dl>
-<form method="post" action="${e(action)}"><input type="hidden" name="accept" value="true"><button type="submit">Approve</button></form>
-<form method="post" action="${e(action)}"><input type="hidden" name="accept" value="false"><button type="submit">Reject</button></form>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · Sandbox wallet</title>
+<link rel="icon" href="data:,"><style>${WALLET_STYLE}</style></head>
+<body><header><span class="logo" aria-hidden="true">SW</span>Sandbox wallet<span class="tag">test money</span></header>
+<main>${body}</main>
 </body>
 </html>`
 }
 
 function renderMessagePage(title: string, message: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p></body></html>`
+  return renderWalletPage(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`)
 }

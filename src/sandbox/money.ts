@@ -1,5 +1,5 @@
-import type { Amount, SandboxConfig, Wallet } from './context.js'
 import { formatMoney } from '../payments/money-format.js'
+import type { Amount, SandboxConfig, Wallet } from './context.js'
 import { convertAmount, type Asset, type RateTable } from './rates.js'
 
 export function toAmount(value: bigint, asset: { assetCode: string; assetScale: number }): Amount {

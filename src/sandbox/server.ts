@@ -112,6 +112,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   app.route('/auth', createAuthRoutes(ctx))
   app.route('/rs', createResourceRoutes(ctx))
   app.route('/interact', createConsentRoutes(ctx))
+  app.get('/sandbox/', (c) => c.redirect('/sandbox', 301))
   app.route('/sandbox', createAdminRoutes(ctx))
   app.route('/', createWalletRoutes(ctx))
   ctx.config.logger.info({ origin: ctx.urls.origin }, 'sandbox wallet listening')

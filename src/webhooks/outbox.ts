@@ -4,7 +4,8 @@
 import { monotonicFactory } from 'ulid'
 import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
 import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
-import { eventTypeOf, restStatusOf, type RestStatus } from '../payments/state.js'
+import { restStatusOf, type RestStatus } from '../payments/state.js'
+import { eventTypeOf } from './event-types.js'
 
 /**
  * The JSON body the marketplace receives: the contract's fields plus the event id and details.
@@ -58,11 +59,23 @@ export async function enqueuePaymentEvent(
   payment: Payment,
   type: string = eventTypeOf[payment.state],
 ): Promise<WebhookEvent> {
+  return enqueueWebhookEvent(tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id)
+}
+
+/**
+ * Writes any event (declare its type in src/webhooks/event-types.ts). Events of one payment are
+ * delivered in order; events without a payment form one queue of their own, also in order.
+ */
+export async function enqueueWebhookEvent(
+  tx: Prisma.TransactionClient,
+  type: string,
+  buildBody: (id: string, at: Date) => { id: string; type: string },
+  paymentId: string | null = null,
+): Promise<WebhookEvent> {
   const at = new Date()
   const id = nextEventId(at.getTime())
-  const body = buildPaymentEventBody(id, payment, type, at)
   return tx.webhookEvent.create({
-    data: { id, paymentId: payment.id, type, payload: JSON.stringify(body), nextAttemptAt: at, createdAt: at },
+    data: { id, paymentId, type, payload: JSON.stringify(buildBody(id, at)), nextAttemptAt: at, createdAt: at },
   })
 }
 

@@ -2,6 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay'
 import { builder } from '../graphql/builder.js'
 import { db, type Prisma, type WebhookEvent } from '../db.js'
 import { AppError } from '../errors.js'
+import { describeEventTypes } from './event-types.js'
 import { requeueWebhookEvent, wakeWebhookDispatcher } from './outbox.js'
 
 const WebhookEventStatusEnum = builder.enumType('WebhookEventStatus', {
@@ -18,7 +19,7 @@ export const WebhookEventRef = builder.prismaNode('WebhookEvent', {
   description: 'A webhook notification to the marketplace, from the transactional outbox.',
   fields: (t) => ({
     eventId: t.exposeString('id', { description: 'The event id: the body\'s `id` and the `webhook-id` header.' }),
-    pendingId: t.exposeString('paymentId', { description: 'The payment this event reports.' }),
+    pendingId: t.exposeString('paymentId', { nullable: true, description: 'The payment this event reports; null for an event about something else.' }),
     type: t.exposeString('type'),
     status: t.field({ type: WebhookEventStatusEnum, resolve: (event) => event.status }),
     payload: t.field({ type: 'JSON', description: 'The JSON body sent.', resolve: (event) => JSON.parse(event.payload) }),
@@ -41,7 +42,7 @@ const WebhookEventFilter = builder.inputType('WebhookEventFilter', {
     paymentId: t.string({ description: 'The payment (its pendingId).' }),
     pendingId: t.string({ description: 'Same as paymentId, in the REST contract\'s words.' }),
     status: t.field({ type: WebhookEventStatusEnum }),
-    type: t.string({ description: 'For example payment.completed.' }),
+    type: t.string({ description: `One of: ${describeEventTypes()}.` }),
   }),
 })
 

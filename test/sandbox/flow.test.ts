@@ -178,10 +178,11 @@ describe('consent page', () => {
     expect(html).toContain(t.sandbox.walletAddressUrl('seller'))
     expect(html).toContain(t.sandbox.walletAddressUrl('buyer'))
     expect(html).toContain('123.45 USD')
-    expect(html).toMatch(/<button type="submit">Approve<\/button>/)
-    expect(html).toMatch(/<button type="submit">Reject<\/button>/)
+    expect(html).toMatch(/<button type="submit" name="accept" value="true"[^>]*>Approve<\/button>/)
+    expect(html).toMatch(/<button type="submit" name="accept" value="false"[^>]*>Reject<\/button>/)
+    expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">')
 
-    const action = /<form method="post" action="([^"]+)">/.exec(html)![1]
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1]
     const answer = await fetch(new URL(action.replaceAll('&amp;', '&'), t.sandbox.origin), {
       method: 'POST',
       body: new URLSearchParams({ accept: 'false' }),

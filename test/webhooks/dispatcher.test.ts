@@ -1,6 +1,7 @@
 // The dispatcher on a test clock: retries over about three days, Retry-After, dead-letter, the
 // per-payment order, leases between two dispatchers, and a dispatcher that dies holding a lease.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { enqueueWebhookEvent } from '../../src/webhooks/outbox.js'
 import { computeNextAttemptAt, parseRetryAfter, startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
 import { startTestService, type TestService, waitFor } from '../harness.js'
 import {
@@ -221,5 +222,27 @@ describe('several dispatchers on one database', () => {
     expect(await eventRow(event.id)).toMatchObject({ status: 'DELIVERED', lastStatusCode: 200, lastError: null })
     await waitFor(() => service.logs.some((line) => line.includes('lease expired before the outcome was recorded')))
     expect(receiver.received).toHaveLength(2)
+  })
+})
+
+describe('events without a payment', () => {
+  it('are written, signed and delivered in order like payment events, and never wait for a payment queue', async () => {
+    const dispatcher = startTestDispatcher()
+    const payment = await createTestPayment(service)
+    const stuck = await changePaymentState(service, payment, 'PROCESSING')
+    const write = (n: number) =>
+      service.db.$transaction((tx) => enqueueWebhookEvent(tx, 'test.announcement', (id, at) => ({ id, type: 'test.announcement', n, timestamp: at.toISOString() })))
+    const first = await write(1)
+    const second = await write(2)
+    expect(first.paymentId).toBeNull()
+
+    receiver.respond = (delivery) => (delivery.json.pendingId ? { status: 503 } : { status: 200 })
+    await dispatcher.runOnce()
+    await dispatcher.runOnce()
+    const announcements = receiver.received.filter((d) => d.json.type === 'test.announcement')
+    expect(announcements.map((d) => d.json.n)).toEqual([1, 2])
+    expectSignedWith(announcements[0], secrets)
+    expect((await eventRow(second.id)).status).toBe('DELIVERED')
+    expect((await eventRow(stuck.id)).status).toBe('PENDING')
   })
 })
