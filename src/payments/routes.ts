@@ -75,7 +75,8 @@ export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
   })
 
 /** A checkout that reached the wallet (the only ones a buyer can come back from). */
-async function requireCheckout(pendingId: string): Promise<Payment> {
+async function requireCheckout(rawPendingId: string): Promise<Payment> {
+  const pendingId = requireIdentifier('pendingId', rawPendingId)
   const payment = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(pendingId) ? await db.payment.findUnique({ where: { id: pendingId } }) : null
   if (!payment?.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   return payment

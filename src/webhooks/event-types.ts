@@ -20,7 +20,7 @@ export const eventTypeOf = Object.fromEntries(paymentEventTypes.map((e) => [e.st
 
 /** The fields of every payment event body, in the order they are sent (see buildPaymentEventBody). */
 export const paymentEventFields = [
-  'id', 'type', 'pendingId', 'offerId', 'status', 'state', 'outgoingPaymentId', 'amount', 'assetCode', 'assetScale', 'failureCode?', 'failureMessage?', 'timestamp',
+  'id', 'type', 'pendingId', 'offerId', 'status', 'state', 'outgoingPaymentId', 'amount', 'assetCode', 'assetScale', 'debitAmount', 'failureCode?', 'failureMessage?', 'timestamp',
 ] as const
 
 /** One line per type, for descriptions: "payment.completed: the seller's wallet received …". */

@@ -38,7 +38,8 @@ describe('npm run sandbox', () => {
       const res = await fetch(url)
       expect(res.status, url).toBe(200)
       const index = await res.json()
-      expect(index.wallets).toEqual({ seller: ready.seller, buyer: ready.buyer })
+      expect(index.wallets).toMatchObject({ seller: ready.seller, buyer: ready.buyer })
+      expect(Object.keys(index.wallets).sort()).toEqual(['buyer', 'buyer-eur', 'seller'])
       expect(index.routes.map((r: { method: string; path: string }) => `${r.method} ${r.path}`)).toContain('POST /interactions/:id/approve')
     }
     // The index lists routes that exist.

@@ -131,8 +131,8 @@ describe('cross-currency payment', () => {
 
     // The consent page speaks the buyer's currency, and says what the seller gets.
     const html = await (await fetch(checkout.grant.interact.redirect)).text()
-    expect(html).toContain('<dd id="amount">9.10 EUR</dd>')
-    expect(html).toContain('<dd id="receive-amount">10.00 USD</dd>')
+    expect(html).toContain('<strong id="amount">9.10 EUR</strong>')
+    expect(html).toContain('<dd id="receive-amount"><strong>10.00 USD</strong></dd>')
 
     const token = await approveAndContinue(t, checkout)
     const outgoing = await createOutgoing(checkout, token.value)
