@@ -2,10 +2,16 @@
 // schema engine through. Only the CLI uses this file; the app builds its own in src/db.ts.
 import fs from 'node:fs'
 import path from 'node:path'
+import Database from 'better-sqlite3'
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 
 type Factory = PrismaBetterSQLite3
 type Adapter = Awaited<ReturnType<Factory['connect']>>
+
+/** As long as the service waits for a lock (src/db.ts): a migration waits its turn like any writer. */
+const BUSY_TIMEOUT_MS = 10_000
+/** How long a migrating process waits for another one to finish its migrations. */
+const MIGRATION_LOCK_WAIT_MS = 5 * 60_000
 
 export function sqliteFilename(databaseUrl: string): string {
   if (!databaseUrl.startsWith('file:')) {
@@ -14,10 +20,50 @@ export function sqliteFilename(databaseUrl: string): string {
   return databaseUrl.slice('file:'.length)
 }
 
+let migrationLock: Database.Database | undefined
+
+/**
+ * Workaround (Prisma 6.19.3 schema engine on SQLite): the engine starts with
+ * `PRAGMA main.locking_mode=EXCLUSIVE` to keep other migrators out. On a WAL database (the service
+ * runs in WAL mode) that lock needs every other connection to the file closed: a serving process, or
+ * even an idle sqlite3 shell, makes the engine wait the busy timeout and fail with SQLITE_BUSY, which
+ * the WASM engine reports as `unknown variant 'SocketTimeout'`. So the pragma is skipped: each
+ * statement takes SQLite's normal locks and waits its turn, as the serving processes do. Migrators
+ * are kept apart instead by an exclusive lock on a sidecar file (`<db>.migrate-lock`), held until
+ * this CLI process exits; the operating system releases it if the process dies.
+ */
+function holdMigrationLock(filename: string): void {
+  if (migrationLock) return
+  const lockFile = `${path.resolve(filename)}.migrate-lock`
+  const lock = new Database(lockFile, { timeout: 0 })
+  try {
+    lock.exec('BEGIN EXCLUSIVE')
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error
+    process.stderr.write(`Another process is applying migrations to ${filename}; waiting for it (${lockFile}).\n`)
+    lock.pragma(`busy_timeout = ${MIGRATION_LOCK_WAIT_MS}`)
+    lock.exec('BEGIN EXCLUSIVE')
+  }
+  migrationLock = lock
+}
+
+function skipExclusiveLockingMode(factory: Factory): void {
+  const connect = factory.connect.bind(factory)
+  factory.connect = async () => {
+    const adapter = await connect()
+    const executeRaw = adapter.executeRaw.bind(adapter)
+    adapter.executeRaw = async (query) => (/^PRAGMA\s+main\.locking_mode\s*=\s*EXCLUSIVE$/i.test(query.sql.trim()) ? 0 : executeRaw(query))
+    return adapter
+  }
+}
+
 export function createMigrationAdapter(databaseUrl: string): Factory {
+  const filename = sqliteFilename(databaseUrl)
   // better-sqlite3 creates the file but not its folder (./data/ is absent in a fresh clone).
-  fs.mkdirSync(path.dirname(path.resolve(sqliteFilename(databaseUrl))), { recursive: true })
-  const factory = new PrismaBetterSQLite3({ url: databaseUrl, timeout: 5000 })
+  fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true })
+  holdMigrationLock(filename)
+  const factory = new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS })
+  skipExclusiveLockingMode(factory)
   const connectToShadowDb = factory.connectToShadowDb.bind(factory)
   // Workaround (Prisma 6.19.3, P3006 in `migrate dev` and `migrate diff --from-migrations`):
   // the WASM engine replays each old migration into the shadow database as ONE multi-statement
