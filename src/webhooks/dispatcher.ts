@@ -41,7 +41,7 @@ const JITTER = 0.2
 /** A Retry-After longer than this is treated as this long: a day's silence is already a long outage. */
 const MAX_RETRY_AFTER_MS = 24 * 3600_000
 const ERROR_SNIPPET_CHARS = 200
-// The SQLite adapter's transaction mutex can be held by a checkout for a moment; wait rather than fail the round.
+// A transaction may wait for a connection (or the SQLite adapter's mutex) for a moment; wait rather than fail the round.
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 }
 
 /** Seconds or an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */
@@ -136,7 +136,7 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
       const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { id: true } })
       const headIds = heads.flatMap((head) => (head._min.id ? [head._min.id] : [])).sort()
       const due: WebhookEvent[] = []
-      // In chunks: SQLite caps the number of bound parameters in one query.
+      // In chunks: databases cap the number of bound parameters in one query.
       for (let i = 0; i < headIds.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
         due.push(
           ...(await tx.webhookEvent.findMany({
