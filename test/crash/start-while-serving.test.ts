@@ -1,12 +1,28 @@
 // A service process started with the defaults (MIGRATE_ON_START=true) while others use the same
-// SQLite file: a rolling restart, a second replica, an operator's sqlite3 shell left open. It must
-// come up and serve, and processes starting at once on an empty file must apply each migration once.
+// database: a rolling restart, a second replica, an operator's shell left open. It must come up and
+// serve, and processes starting at once on an empty database must apply each migration once.
 import fs from 'node:fs'
-import path from 'node:path'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
+import { createTestDatabase, queryDatabase, testProvider } from '../database.js'
 import { makeTempDir } from '../harness.js'
-import { childServiceEnv, queryDatabase, spawnService, useChildServices } from './child-service.js'
+import { childServiceEnv, spawnService, useChildServices } from './child-service.js'
+
+/** An operator's shell on the database: opened, read once (on SQLite it then holds its shared lock on the WAL index), left idle. */
+async function openIdleConnection(databaseUrl: string): Promise<() => Promise<void>> {
+  if (testProvider === 'postgresql') {
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    await client.query('SELECT count(*) FROM "Seller"')
+    return () => client.end()
+  }
+  const sqlite = new Database(databaseUrl.slice('file:'.length))
+  sqlite.prepare('SELECT count(*) FROM Seller').get()
+  return async () => void sqlite.close()
+}
+
+const migrationsFolder = testProvider === 'postgresql' ? 'prisma/postgresql/migrations' : 'prisma/migrations'
 
 useChildServices()
 
@@ -19,14 +35,12 @@ function freshDir(): string {
   return dir
 }
 
-describe('starting a service on a SQLite file others have open, migrations on start', () => {
-  it('comes up beside a serving process and an idle sqlite connection', async (test) => {
-    const env = childServiceEnv(freshDir(), { MIGRATE_ON_START: 'true' })
+describe(`starting a service on a ${testProvider} database others have open, migrations on start`, () => {
+  it('comes up beside a serving process and an idle connection', async (test) => {
+    const env = await childServiceEnv(freshDir(), { MIGRATE_ON_START: 'true' })
     const first = await spawnService('first', env, { test, healthTimeoutMs: 60_000 })
-    // An operator's shell: opened, read once (so it holds its shared lock on the WAL index), left idle.
-    const idle = new Database(env.DATABASE_URL.slice('file:'.length))
+    const closeIdle = await openIdleConnection(env.DATABASE_URL)
     try {
-      idle.prepare('SELECT count(*) FROM Seller').get()
       expect((await first.request('/sellers')).status).toBe(200)
 
       const second = await spawnService('second', env, { test, healthTimeoutMs: 60_000 })
@@ -34,17 +48,17 @@ describe('starting a service on a SQLite file others have open, migrations on st
       const [a, b] = await Promise.all([first.request('/sellers'), second.request('/sellers')])
       expect([a.status, b.status]).toEqual([200, 200])
     } finally {
-      idle.close()
+      await closeIdle()
     }
   }, 150_000)
 
-  it('two processes starting at once on an empty file apply each migration exactly once', async (test) => {
+  it('two processes starting at once on an empty database apply each migration exactly once', async (test) => {
     const dir = freshDir()
-    const env = childServiceEnv(dir, { MIGRATE_ON_START: 'true', DATABASE_URL: `file:${path.join(dir, 'data', 'empty.db')}` })
+    const env = await childServiceEnv(dir, { MIGRATE_ON_START: 'true', DATABASE_URL: await createTestDatabase(dir, { empty: true }) })
     const [a, b] = await Promise.all([spawnService('a', env, { test, healthTimeoutMs: 60_000 }), spawnService('b', env, { test, healthTimeoutMs: 60_000 })])
     expect([(await a.request('/sellers')).status, (await b.request('/sellers')).status]).toEqual([200, 200])
-    const migrations = fs.readdirSync('prisma/migrations').filter((name) => !name.endsWith('.toml'))
-    const applied = queryDatabase<{ migration_name: string; finished_at: unknown; rolled_back_at: unknown }>(
+    const migrations = fs.readdirSync(migrationsFolder).filter((name) => /^\d/.test(name))
+    const applied = await queryDatabase<{ migration_name: string; finished_at: unknown; rolled_back_at: unknown }>(
       env.DATABASE_URL,
       'SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
     )
