@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
-import { openPostgres } from './db/postgres.js'
+import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, type DatabaseProvider } from './db/provider.js'
 import { openSqlite, sqliteFolder } from './db/sqlite.js'
 
@@ -16,6 +16,11 @@ export type { Payment, Seller, WebhookEvent, PaymentState } from './generated/sq
 export { databaseProviderOf, type DatabaseProvider }
 
 export let db: PrismaClient
+let notifications: PostgresNotifications | undefined
+const listeners = new Map<Topic, Set<() => void>>()
+
+/** What processes tell each other about: committed webhook events waiting for delivery. */
+export type Topic = 'webhook_events'
 
 function providerOf(databaseUrl: string): DatabaseProvider {
   const provider = databaseProviderOf(databaseUrl)
@@ -29,11 +34,41 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
       ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
         ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
       : await openSqlite(databaseUrl)
+  if (providerOf(databaseUrl) === 'postgresql') {
+    notifications = await startPostgresNotifications(databaseUrl, db, (channel) => tellListeners(channel as Topic))
+    for (const topic of listeners.keys()) await notifications.listen(topic)
+  }
   return db
 }
 
 export async function closeDatabase(): Promise<void> {
+  await notifications?.close()
+  notifications = undefined
   await db?.$disconnect()
+}
+
+function tellListeners(topic: Topic): void {
+  for (const listener of listeners.get(topic) ?? []) listener()
+}
+
+/**
+ * Tells every process on this database that `topic` has news; call it after the commit. Listeners
+ * in this process hear at once; on PostgreSQL the other replicas hear through NOTIFY. (Other
+ * processes on one SQLite file find out at their next poll.)
+ */
+export function announce(topic: Topic): void {
+  tellListeners(topic)
+  notifications?.notify(topic).catch(() => {}) // best effort: the others' polls are the safety net
+}
+
+/** Calls `listener` on each announcement of `topic` (from this process or another); returns the unsubscribe. */
+export function onAnnouncement(topic: Topic, listener: () => void): () => void {
+  if (!listeners.has(topic)) {
+    listeners.set(topic, new Set())
+    notifications?.listen(topic).catch(() => {})
+  }
+  listeners.get(topic)!.add(listener)
+  return () => listeners.get(topic)!.delete(listener)
 }
 
 /**

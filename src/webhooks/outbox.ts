@@ -2,7 +2,7 @@
 // one transaction, so an event exists exactly when its change committed. The dispatcher sends it
 // later; nothing here touches the network.
 import { monotonicFactory } from 'ulid'
-import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import { announce, db, onAnnouncement, type Payment, type Prisma, type WebhookEvent } from '../db.js'
 import { eventTypeOf, restStatusOf, type RestStatus } from '../payments/state.js'
 
 /** The JSON body the marketplace receives: the contract's fields plus the event id and details. */
@@ -59,17 +59,14 @@ export async function enqueuePaymentEvent(
   })
 }
 
-const wakeListeners = new Set<() => void>()
-
-/** Tells the dispatchers running in this process that events were committed. A no-op when none runs. */
+/** Tells the dispatchers (in this process, and on PostgreSQL in every replica) that events were committed. */
 export function wakeWebhookDispatcher(): void {
-  for (const listener of wakeListeners) listener()
+  announce('webhook_events')
 }
 
 /** Registers a dispatcher's wake-up; returns the function that unregisters it. */
 export function listenForWebhookWakeups(listener: () => void): () => void {
-  wakeListeners.add(listener)
-  return () => wakeListeners.delete(listener)
+  return onAnnouncement('webhook_events', listener)
 }
 
 /**
