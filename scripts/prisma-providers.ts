@@ -11,14 +11,15 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
+import { prismaLayout } from '../src/db/provider.js'
 
 const root = path.resolve(import.meta.dirname, '..')
 const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
 const devPostgresUrl = process.env.DEV_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 export const providers = [
-  { name: 'sqlite', schema: 'prisma/sqlite', migrations: 'prisma/migrations', url: () => `file:${path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prisma-')), 'diff.db')}` },
-  { name: 'postgresql', schema: 'prisma/postgresql', migrations: 'prisma/postgresql/migrations', url: () => devPostgresUrl },
+  { name: 'sqlite', ...prismaLayout.sqlite, url: () => `file:${path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'prisma-')), 'diff.db')}` },
+  { name: 'postgresql', ...prismaLayout.postgresql, url: () => devPostgresUrl },
 ] as const
 
 function prisma(args: string[], databaseUrl: string): string {

@@ -3,7 +3,7 @@
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { config } from './config.js'
-import { db } from './db.js'
+import { db, pendingMigrations } from './db.js'
 import { AppError } from './errors.js'
 import { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
@@ -32,6 +32,14 @@ export function createApp(options: AppOptions = {}): Hono {
       },
     }),
   )
+
+  // For load balancers: this process can serve (database reachable, every migration applied).
+  app.get('/ready', async (c) => {
+    const pending = await pendingMigrations().catch(() => undefined)
+    if (!pending) throw new AppError('NOT_READY', 'The database cannot be reached')
+    if (pending.length > 0) throw new AppError('NOT_READY', 'Database migrations are pending', { pending })
+    return c.json({ status: 'ready' })
+  })
 
   app.get('/health', async (c) => {
     await db.$queryRawUnsafe('SELECT 1')

@@ -4,10 +4,12 @@
 // else in src/ uses `db` and these functions and never asks which database it runs on.
 // Other modules import `db`; it is set once by openDatabase().
 import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
 import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
-import { databaseProviderOf, type DatabaseProvider } from './db/provider.js'
+import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import { openSqlite, sqliteFolder } from './db/sqlite.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
@@ -16,6 +18,7 @@ export type { Payment, Seller, WebhookEvent, PaymentState } from './generated/sq
 export { databaseProviderOf, type DatabaseProvider }
 
 export let db: PrismaClient
+let provider: DatabaseProvider
 let notifications: PostgresNotifications | undefined
 const listeners = new Map<Topic, Set<() => void>>()
 
@@ -29,8 +32,9 @@ function providerOf(databaseUrl: string): DatabaseProvider {
 }
 
 export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
+  provider = providerOf(databaseUrl)
   db =
-    providerOf(databaseUrl) === 'postgresql'
+    provider === 'postgresql'
       ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
         ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
       : await openSqlite(databaseUrl)
@@ -45,6 +49,20 @@ export async function closeDatabase(): Promise<void> {
   await notifications?.close()
   notifications = undefined
   await db?.$disconnect()
+}
+
+/**
+ * The committed migrations (shipped beside src/ or dist/) this database has not applied; throws
+ * when the database cannot be reached. For the readiness check.
+ */
+export async function pendingMigrations(): Promise<string[]> {
+  const folder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
+  const committed = fs.readdirSync(folder).filter((name) => /^\d/.test(name))
+  const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
+    'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  )
+  const done = new Set(applied.map((row) => row.migration_name))
+  return committed.filter((name) => !done.has(name))
 }
 
 function tellListeners(topic: Topic): void {
