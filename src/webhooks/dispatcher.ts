@@ -3,7 +3,8 @@
 // one database: a claim is a conditional update on leaseUntil, and every later write is fenced by
 // the lease it claimed, so a dispatcher whose lease expired cannot overwrite the next one's result.
 //
-// Ordering, per payment: events are delivered in the order they were written (ULID order). An
+// Ordering, per payment: events are delivered in the order they were written (their `sequence`,
+// assigned by the database in the writing transaction, not their ULIDs' clock order). An
 // event waits while an earlier event of the same payment is PENDING (retrying or in flight); an
 // event that went DEAD no longer blocks the ones after it. Different payments never wait for each
 // other. Delivery is at least once: a receiver must deduplicate on webhook-id.
@@ -132,16 +133,16 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
   // row is src/db.ts's job: it keeps plain queries out of open transactions on the one connection.)
   async function findDueEvents(at: Date): Promise<WebhookEvent[]> {
     return db.$transaction(async (tx) => {
-      // The head of each payment's queue: only it may be sent (per-payment order).
-      const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { id: true } })
-      const headIds = heads.flatMap((head) => (head._min.id ? [head._min.id] : [])).sort()
+      // The head of each payment's queue (its lowest sequence still PENDING): only it may be sent.
+      const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { sequence: true } })
       const due: WebhookEvent[] = []
       // In chunks: databases cap the number of bound parameters in one query.
-      for (let i = 0; i < headIds.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
+      for (let i = 0; i < heads.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
+        const chunk = heads.slice(i, i + HEADS_PER_QUERY).map((head) => ({ paymentId: head.paymentId, sequence: head._min.sequence ?? 0 }))
         due.push(
           ...(await tx.webhookEvent.findMany({
-            where: { id: { in: headIds.slice(i, i + HEADS_PER_QUERY) }, nextAttemptAt: { lte: at }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] },
-            orderBy: { id: 'asc' },
+            where: { OR: chunk, nextAttemptAt: { lte: at }, AND: { OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] } },
+            orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
             take: BATCH_SIZE - due.length,
           })),
         )

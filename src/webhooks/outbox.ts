@@ -22,8 +22,8 @@ export interface PaymentEventBody {
   timestamp: string
 }
 
-// Monotonic within this process: two events written in the same millisecond still sort in the
-// order they were written, which is the order the dispatcher delivers them per payment.
+// Event ids (the Standard Webhooks webhook-id) are ULIDs, monotonic within this process. The
+// delivery order per payment is not theirs: it is `sequence`, assigned by the database below.
 const nextEventId = monotonicFactory()
 
 /** Builds the body from the payment as it is after the change. Only public fields: no tokens, nonces or keys. */
@@ -54,8 +54,11 @@ export async function enqueuePaymentEvent(
   const at = new Date()
   const id = nextEventId(at.getTime())
   const body = buildPaymentEventBody(id, payment, type, at)
+  // The event's place in its payment's order comes from the database: the payment's row counts its
+  // events, and this transaction holds that row until it commits (no clock decides the order).
+  const { eventCount: sequence } = await tx.payment.update({ where: { id: payment.id }, data: { eventCount: { increment: 1 } }, select: { eventCount: true } })
   return tx.webhookEvent.create({
-    data: { id, paymentId: payment.id, type, payload: JSON.stringify(body), nextAttemptAt: at, createdAt: at },
+    data: { id, paymentId: payment.id, type, payload: JSON.stringify(body), nextAttemptAt: at, createdAt: at, sequence },
   })
 }
 
