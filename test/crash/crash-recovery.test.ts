@@ -62,7 +62,7 @@ async function crashWorld(name: string, test: TestContext, extra: Record<string,
         )
       )[0],
     eventTypes: async (pendingId: string) =>
-      (await queryDatabase<{ type: string }>(env.DATABASE_URL, 'SELECT "type" FROM "WebhookEvent" WHERE "paymentId" = $1 ORDER BY "id"', pendingId)).map((e) => e.type),
+      (await queryDatabase<{ type: string }>(env.DATABASE_URL, 'SELECT "type" FROM "WebhookEvent" WHERE "paymentId" = $1 ORDER BY "sequence"', pendingId)).map((e) => e.type),
   }
 }
 
