@@ -130,7 +130,8 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
 
   // Each database step is one transaction: finding the due heads reads one consistent snapshot, and
   // a round's claims commit together. (That no step sees another transaction's uncommitted outbox
-  // row is src/db.ts's job: it keeps plain queries out of open transactions on the one connection.)
+  // row is the database seam's job: src/db/sqlite.ts keeps plain queries out of open transactions on
+  // SQLite's one connection; PostgreSQL's own isolation does it there.)
   async function findDueEvents(at: Date): Promise<WebhookEvent[]> {
     return db.$transaction(async (tx) => {
       // The head of each payment's queue (its lowest sequence still PENDING): only it may be sent.
