@@ -9,7 +9,8 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json prisma.config.ts tsconfig.json tsconfig.build.json ./
 COPY prisma ./prisma
-# postinstall runs `prisma generate` (src/generated/).
+# postinstall runs scripts/prisma-providers.ts: `prisma generate` for SQLite and PostgreSQL (src/generated/).
+COPY scripts ./scripts
 COPY src ./src
 RUN npm ci --no-audit --no-fund
 RUN npm run build && npm prune --omit=dev
@@ -25,9 +26,13 @@ COPY --from=build /app/package.json /app/prisma.config.ts ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/dist ./dist
-# The database and the keys live on volumes owned by the unprivileged user (a named volume takes
-# the owner of the image's directory: compose.yaml's payments-data and payments-keys); `docker run`
-# may instead bind-mount a keys directory read-only at /keys.
+# prisma.config.ts picks the provider's schema and migrations with this module (DATABASE_URL decides).
+COPY --from=build /app/src/db/provider.ts ./src/db/provider.ts
+# SQLite (the default): the database lives on a volume owned by the unprivileged user. PostgreSQL:
+# pass DATABASE_URL=postgresql://... and TOKEN_ENCRYPTION_KEY; /data then stays empty. The keys
+# live on a volume owned by that user too (a named volume takes the owner of the image's directory:
+# compose.yaml's payments-data and payments-keys); `docker run` may instead bind-mount a keys
+# directory read-only at /keys.
 RUN mkdir -p /data /keys && chown node:node /data /keys
 USER node
 VOLUME ["/data"]

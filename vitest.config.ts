@@ -1,7 +1,18 @@
 import { createRequire } from 'node:module'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 const require = createRequire(import.meta.url)
+// `npm test` runs the suite twice: on SQLite, then with TEST_DATABASE=postgresql (test/database.ts).
+// The second pass leaves out the files that never touch the service's database.
+const databaseFree = [
+  'test/unit/**',
+  'test/sandbox/**',
+  'test/schema-drift.test.ts',
+  'test/foundation/config.test.ts',
+  'test/foundation/env-example.test.ts',
+  'test/foundation/compose.test.ts',
+  'test/foundation/dev-api.test.ts',
+]
 
 export default defineConfig({
   resolve: {
@@ -12,6 +23,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: [...configDefaults.exclude, ...(process.env.TEST_DATABASE === 'postgresql' ? databaseFree : [])],
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

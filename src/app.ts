@@ -3,7 +3,7 @@
 // no request without one reaches yoga.
 import { Hono } from 'hono'
 import { config } from './config.js'
-import { db } from './db.js'
+import { db, pendingMigrations } from './db.js'
 import { AppError } from './errors.js'
 import { graphiqlAssetRoutes, renderGraphiQLPage } from './graphql/graphiql.js'
 import { createGraphQLServer } from './graphql/yoga.js'
@@ -45,6 +45,14 @@ export function createApp(options: AppOptions = {}): Hono {
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
   app.use(allowCrossOrigin())
+  // For load balancers: this process can serve (database reachable, every migration applied).
+  app.get('/ready', async (c) => {
+    const pending = await pendingMigrations().catch(() => undefined)
+    if (!pending) throw new AppError('NOT_READY', 'The database cannot be reached')
+    if (pending.length > 0) throw new AppError('NOT_READY', 'Database migrations are pending', { pending })
+    return c.json({ status: 'ready' })
+  })
+
   app.get('/health', async (c) => {
     await db.$queryRawUnsafe('SELECT 1')
     return c.json({

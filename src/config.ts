@@ -2,6 +2,7 @@
 // that reads the environment (and `.env`, when present). Every key is listed in .env.example.
 import fs from 'node:fs'
 import { z } from 'zod'
+import { databaseProviderOf } from './db/provider.js'
 
 const bool = (fallback: boolean) => z.stringbool().default(fallback)
 const list = z
@@ -68,8 +69,9 @@ const EnvSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DATABASE_URL: z
       .string()
-      .regex(/^file:.+/, 'must be a SQLite file: URL such as file:./data/payments.db')
+      .refine((url) => databaseProviderOf(url), 'must be a SQLite file: URL such as file:./data/payments.db, or postgresql://user@host:5432/database')
       .default('file:./data/payments.db'),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
     MIGRATE_ON_START: bool(true),
     API_TOKENS: list.pipe(z.array(z.string().min(16, 'each token needs at least 16 characters'))),
     GRAPHIQL: z.stringbool().optional(),
@@ -115,6 +117,8 @@ const EnvSchema = z
     if (production && env.API_TOKENS.length === 0) need('API_TOKENS', 'required when NODE_ENV=production')
     if (production && env.WEBHOOK_SECRET.length === 0) need('WEBHOOK_SECRET', 'required when NODE_ENV=production')
     if (production && !env.TOKEN_ENCRYPTION_KEY) need('TOKEN_ENCRYPTION_KEY', 'required when NODE_ENV=production')
+    else if (!env.TOKEN_ENCRYPTION_KEY && databaseProviderOf(env.DATABASE_URL) === 'postgresql')
+      need('TOKEN_ENCRYPTION_KEY', 'required on PostgreSQL: every replica must decrypt what the others stored')
     if (production && !env.BASE_URL) need('BASE_URL', 'required when NODE_ENV=production (wallets redirect buyers there)')
     if (production && env.BASE_URL?.startsWith('http:')) need('BASE_URL', 'must be https:// when NODE_ENV=production (the finish redirect carries hash and interact_ref)')
     if (production && env.OPEN_PAYMENTS_USE_HTTP) need('OPEN_PAYMENTS_USE_HTTP', 'plain HTTP is refused when NODE_ENV=production')
@@ -152,6 +156,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     migrateOnStart: e.MIGRATE_ON_START,
     apiTokens: e.API_TOKENS,
     graphiql: e.GRAPHIQL ?? !production,

@@ -1,108 +1,110 @@
-// The Prisma client on its driver adapter. SQLite runs in WAL mode with a busy timeout so that
-// concurrent requests (and a second service process on the same file) wait instead of failing
-// with SQLITE_BUSY. Other modules import `db`; it is set once by openDatabase().
+// The one database seam. DATABASE_URL picks the provider: file:... is SQLite (src/db/sqlite.ts, the
+// embedded default), postgresql://... is PostgreSQL (src/db/postgres.ts, for several replicas).
+// Both run the same models (prisma/models.prisma) through their own generated client; everything
+// else in src/ uses `db` and these functions and never asks which database it runs on.
+// Other modules import `db`; it is set once by openDatabase().
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
-import { PrismaClient } from './generated/prisma/client.js'
+import type { PrismaClient } from './generated/sqlite/client.js'
+import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
+import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
+import { openSqlite, sqliteFolder } from './db/sqlite.js'
 
-export { Prisma } from './generated/prisma/client.js'
-export type { Payment, Seller, WebhookEvent, PaymentState } from './generated/prisma/client.js'
-
-const BUSY_TIMEOUT_MS = 10_000
+// The model API is the same on both providers; the types come from one of the two clients.
+export { Prisma } from './generated/sqlite/client.js'
+export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
+export { databaseProviderOf, type DatabaseProvider }
 
 export let db: PrismaClient
+let provider: DatabaseProvider
+let notifications: PostgresNotifications | undefined
+const listeners = new Map<Topic, Set<() => void>>()
 
-type Factory = PrismaBetterSQLite3
-type Adapter = Awaited<ReturnType<Factory['connect']>>
+/** What processes tell each other about: committed webhook events waiting for delivery. */
+export type Topic = 'webhook_events'
 
-/**
- * Workaround (@prisma/adapter-better-sqlite3 6.19.3): the adapter runs every query of the process
- * on ONE connection and only serialises transactions with each other. A plain query issued while
- * an interactive transaction is open runs inside it: it sees uncommitted rows (a webhook could be
- * sent before its commit) and its writes roll back with that transaction. This wrapper makes
- * plain queries wait while a transaction is open, which is what a connection pool would give.
- * (A plain `db` query inside a `$transaction` callback must use `tx` instead, or it waits forever.)
- */
-function isolateTransactions(factory: Factory): Factory {
-  let tail = Promise.resolve()
-  const acquire = () => {
-    let release!: () => void
-    const held = new Promise<void>((resolve) => (release = resolve))
-    const ready = tail.then(() => release)
-    tail = tail.then(() => held)
-    return ready
-  }
-  const exclusive = async <T>(run: () => Promise<T>): Promise<T> => {
-    const release = await acquire()
-    try {
-      return await run()
-    } finally {
-      release()
-    }
-  }
-  const connect = factory.connect.bind(factory)
-  factory.connect = async () => {
-    const adapter = await connect()
-    return new Proxy(adapter, {
-      get(target, prop) {
-        if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
-          const method = (target[prop] as (arg: never) => Promise<unknown>).bind(target)
-          return (arg: never) => exclusive(() => method(arg))
-        }
-        if (prop === 'startTransaction') {
-          return async (isolationLevel?: Parameters<Adapter['startTransaction']>[0]) => {
-            const release = await acquire()
-            try {
-              const tx = await target.startTransaction(isolationLevel)
-              let open = true
-              const end = (finish: () => Promise<void>) => async () => {
-                try {
-                  await finish()
-                } finally {
-                  if (open) (open = false), release()
-                }
-              }
-              tx.commit = end(tx.commit.bind(tx))
-              tx.rollback = end(tx.rollback.bind(tx))
-              return tx
-            } catch (error) {
-              release()
-              throw error
-            }
-          }
-        }
-        const value = Reflect.get(target, prop, target)
-        return typeof value === 'function' ? value.bind(target) : value
-      },
-    }) as Adapter
-  }
-  return factory
+function providerOf(databaseUrl: string): DatabaseProvider {
+  const provider = databaseProviderOf(databaseUrl)
+  if (!provider) throw new Error('DATABASE_URL must be file:... (SQLite) or postgresql://... (PostgreSQL)')
+  return provider
 }
 
-export function sqlitePath(databaseUrl: string): string {
-  return databaseUrl.replace(/^file:/, '')
-}
-
-export async function openDatabase(databaseUrl: string): Promise<PrismaClient> {
-  fs.mkdirSync(path.dirname(path.resolve(sqlitePath(databaseUrl))), { recursive: true })
-  const client = new PrismaClient({ adapter: isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS })) })
-  await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
-  await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
-  await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
-  db = client
-  return client
+export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
+  provider = providerOf(databaseUrl)
+  db =
+    provider === 'postgresql'
+      ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
+        ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
+      : await openSqlite(databaseUrl)
+  if (providerOf(databaseUrl) === 'postgresql') {
+    notifications = await startPostgresNotifications(databaseUrl, db, (channel) => tellListeners(channel as Topic))
+    for (const topic of listeners.keys()) await notifications.listen(topic)
+  }
+  return db
 }
 
 export async function closeDatabase(): Promise<void> {
+  await notifications?.close()
+  notifications = undefined
   await db?.$disconnect()
 }
 
-/** Applies pending migrations with the Prisma CLI (`prisma migrate deploy`), as the Dockerfile does. */
+/**
+ * The committed migrations (shipped beside src/ or dist/) this database has not applied; throws
+ * when the database cannot be reached. For the readiness check.
+ */
+export async function pendingMigrations(): Promise<string[]> {
+  const folder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
+  const committed = fs.readdirSync(folder).filter((name) => /^\d/.test(name))
+  const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
+    'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+  )
+  const done = new Set(applied.map((row) => row.migration_name))
+  return committed.filter((name) => !done.has(name))
+}
+
+function tellListeners(topic: Topic): void {
+  for (const listener of listeners.get(topic) ?? []) listener()
+}
+
+/**
+ * Tells every process on this database that `topic` has news; call it after the commit. Listeners
+ * in this process hear at once; on PostgreSQL the other replicas hear through NOTIFY. (Other
+ * processes on one SQLite file find out at their next poll.)
+ */
+export function announce(topic: Topic): void {
+  tellListeners(topic)
+  notifications?.notify(topic).catch(() => {}) // best effort: the others' polls are the safety net
+}
+
+/** Calls `listener` on each announcement of `topic` (from this process or another); returns the unsubscribe. */
+export function onAnnouncement(topic: Topic, listener: () => void): () => void {
+  if (!listeners.has(topic)) {
+    listeners.set(topic, new Set())
+    notifications?.listen(topic).catch(() => {})
+  }
+  listeners.get(topic)!.add(listener)
+  return () => listeners.get(topic)!.delete(listener)
+}
+
+/**
+ * Where a development-only secret may be generated and kept: beside the SQLite file. Undefined on
+ * PostgreSQL, where replicas share one database and must share their secrets through configuration.
+ */
+export function localSecretsFolder(databaseUrl: string): string | undefined {
+  return providerOf(databaseUrl) === 'sqlite' ? sqliteFolder(databaseUrl) : undefined
+}
+
+/**
+ * Applies pending migrations with the Prisma CLI (`prisma migrate deploy`, as the Dockerfile does);
+ * prisma.config.ts picks the provider's schema and history from DATABASE_URL. Several processes
+ * starting at once take turns (PostgreSQL: the engine's advisory lock; SQLite: see
+ * prisma/migration-adapter.ts).
+ */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
-  fs.mkdirSync(path.dirname(path.resolve(sqlitePath(databaseUrl))), { recursive: true })
+  providerOf(databaseUrl)
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
   const output: Buffer[] = []
   const code = await new Promise<number | null>((resolve, reject) => {

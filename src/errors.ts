@@ -33,6 +33,7 @@ export const errorStatus = {
   WALLET_REFUSED: 502,
   WALLET_UNREACHABLE: 502,
   WALLET_TIMEOUT: 504,
+  NOT_READY: 503,
   INTERNAL: 500,
 } as const
 

@@ -1,11 +1,11 @@
 // Secrets at rest: GNAP continuation tokens, access tokens and the client nonce are stored
 // encrypted with AES-256-GCM under TOKEN_ENCRYPTION_KEY. Without that key (development only:
-// config requires it in production) a key is generated once beside the database.
+// config requires it in production and on PostgreSQL) a key is generated once beside the SQLite file.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { config } from './config.js'
-import { sqlitePath } from './db.js'
+import { localSecretsFolder } from './db.js'
 
 const VERSION = 'v1'
 let key: Buffer | undefined
@@ -15,9 +15,14 @@ function encryptionKey(): Buffer {
   if (config.tokenEncryptionKey) {
     key = Buffer.from(config.tokenEncryptionKey, 'base64')
   } else {
-    const file = path.join(path.dirname(path.resolve(sqlitePath(config.databaseUrl))), 'token-encryption.key')
-    if (!fs.existsSync(file)) {
+    const folder = localSecretsFolder(config.databaseUrl)
+    if (!folder) throw new Error('TOKEN_ENCRYPTION_KEY is required on this database (src/config.ts checks it)')
+    const file = path.join(folder, 'token-encryption.key')
+    try {
       fs.writeFileSync(file, crypto.randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' })
+    } catch (error) {
+      // Another process generated it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
     key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64')
   }

@@ -21,7 +21,7 @@ export interface RunningService {
 export async function startService(cfg: Config): Promise<RunningService> {
   useConfig(cfg)
   if (cfg.migrateOnStart) await migrateDatabase(cfg.databaseUrl)
-  await openDatabase(cfg.databaseUrl)
+  await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }

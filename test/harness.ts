@@ -1,18 +1,20 @@
-// The test harness: a real service (real HTTP server, real SQLite file copied from the migrated
-// template) in this test file's process, with its logs captured for assertions.
+// The test harness: a real service (real HTTP server, a real database of its own made from the
+// run's migrated template, SQLite or PostgreSQL: test/database.ts) in this test file's process,
+// with its logs captured for assertions.
 import crypto from 'node:crypto'
 import net from 'node:net'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
-import { inject } from 'vitest'
 import { parseConfig, type Env } from '../src/config.js'
 import { db } from '../src/db.js'
 import { createLogger, useLogger } from '../src/logger.js'
 import { startService } from '../src/service.js'
+import { createTestDatabase } from './database.js'
 
 export const API_TOKEN = 'test-token-0123456789abcdef'
+export const TEST_TOKEN_ENCRYPTION_KEY = Buffer.alloc(32, 42).toString('base64')
 
 export interface TestService {
   url: string
@@ -39,14 +41,8 @@ export function writeEd25519Key(dir: string, name: string) {
   return { file, privateKey, publicJwk: publicKey.export({ format: 'jwk' }) }
 }
 
-/** Copies the migrated template database into `dir`. */
-export function copyTemplateDatabase(dir: string): string {
-  const file = path.join(dir, 'payments.db')
-  fs.copyFileSync(inject('templateDatabase'), file)
-  return `file:${file}`
-}
-
-export function testEnv(dir: string, env: Partial<Env> = {}): Record<string, string> {
+/** The environment of a test service in `dir`, on a fresh migrated database of its own (test/database.ts). */
+export async function testEnv(dir: string, env: Partial<Env> = {}): Promise<Record<string, string>> {
   const keysDir = path.join(dir, 'keys')
   fs.mkdirSync(keysDir, { recursive: true })
   return {
@@ -54,8 +50,10 @@ export function testEnv(dir: string, env: Partial<Env> = {}): Record<string, str
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'debug',
-    DATABASE_URL: copyTemplateDatabase(dir),
+    DATABASE_URL: env.DATABASE_URL ?? (await createTestDatabase(dir)),
     MIGRATE_ON_START: 'false',
+    // Required on PostgreSQL (replicas share it); one fixed test key on both providers.
+    TOKEN_ENCRYPTION_KEY: TEST_TOKEN_ENCRYPTION_KEY,
     API_TOKENS: API_TOKEN,
     KEYS_DIR: keysDir,
     SANDBOX: 'off',
@@ -66,7 +64,7 @@ export function testEnv(dir: string, env: Partial<Env> = {}): Record<string, str
 
 export async function startTestService(env: Partial<Env> = {}): Promise<TestService> {
   const dir = makeTempDir()
-  const cfg = parseConfig(testEnv(dir, env))
+  const cfg = parseConfig(await testEnv(dir, env))
   const logs: string[] = []
   useLogger(
     createLogger(

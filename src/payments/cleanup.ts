@@ -10,8 +10,7 @@
 // warn log line, GraphQL `cleanup.gaveUp`) until an operator re-arms it (retryWalletCleanup).
 import { monotonicFactory } from 'ulid'
 import { config } from '../config.js'
-import { db, type Payment, type Prisma } from '../db.js'
-import type { WalletCleanup, WalletCleanupStep } from '../generated/prisma/client.js'
+import { db, type Payment, type Prisma, type WalletCleanup, type WalletCleanupStep } from '../db.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
 import { cancelGrant } from '../open-payments/grants.js'

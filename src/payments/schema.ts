@@ -1,7 +1,6 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
-import { db, type Payment } from '../db.js'
-import type { WalletCleanup } from '../generated/prisma/client.js'
+import { db, type Payment, type WalletCleanup } from '../db.js'
 import { followPayment } from './live-updates.js'
 import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'

@@ -3,7 +3,8 @@
 // one database: a claim is a conditional update on leaseUntil, and every later write is fenced by
 // the lease it claimed, so a dispatcher whose lease expired cannot overwrite the next one's result.
 //
-// Ordering, per payment: events are delivered in the order they were written (ULID order). An
+// Ordering, per payment: events are delivered in the order they were written (their `sequence`,
+// assigned by the database in the writing transaction, not their ULIDs' clock order). An
 // event waits while an earlier event of the same payment is PENDING (retrying or in flight); an
 // event that went DEAD no longer blocks the ones after it. Different payments never wait for each
 // other. Delivery is at least once: a receiver must deduplicate on webhook-id.
@@ -41,7 +42,7 @@ const JITTER = 0.2
 /** A Retry-After longer than this is treated as this long: a day's silence is already a long outage. */
 const MAX_RETRY_AFTER_MS = 24 * 3600_000
 const ERROR_SNIPPET_CHARS = 200
-// The SQLite adapter's transaction mutex can be held by a checkout for a moment; wait rather than fail the round.
+// A transaction may wait for a connection (or the SQLite adapter's mutex) for a moment; wait rather than fail the round.
 const TX_OPTIONS = { maxWait: 10_000, timeout: 10_000 }
 
 /** Seconds or an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */
@@ -129,19 +130,23 @@ export function startWebhookDispatcher(opts: WebhookDispatcherOptions = {}): Web
 
   // Each database step is one transaction: finding the due heads reads one consistent snapshot, and
   // a round's claims commit together. (That no step sees another transaction's uncommitted outbox
-  // row is src/db.ts's job: it keeps plain queries out of open transactions on the one connection.)
+  // row is the database seam's job: src/db/sqlite.ts keeps plain queries out of open transactions on
+  // SQLite's one connection; PostgreSQL's own isolation does it there.)
   async function findDueEvents(at: Date): Promise<WebhookEvent[]> {
     return db.$transaction(async (tx) => {
-      // The head of each payment's queue: only it may be sent (per-payment order).
-      const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { id: true } })
-      const headIds = heads.flatMap((head) => (head._min.id ? [head._min.id] : [])).sort()
+      // The head of each payment's queue (its lowest sequence still PENDING): only it may be sent.
+      // Events without a payment form one queue of their own, in id order (their sequence is 0).
+      const heads = await tx.webhookEvent.groupBy({ by: ['paymentId'], where: { status: 'PENDING' }, _min: { sequence: true, id: true } })
       const due: WebhookEvent[] = []
-      // In chunks: SQLite caps the number of bound parameters in one query.
-      for (let i = 0; i < headIds.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
+      // In chunks: databases cap the number of bound parameters in one query.
+      for (let i = 0; i < heads.length && due.length < BATCH_SIZE; i += HEADS_PER_QUERY) {
+        const chunk = heads
+          .slice(i, i + HEADS_PER_QUERY)
+          .map((head) => (head.paymentId === null ? { paymentId: null, id: head._min.id ?? '' } : { paymentId: head.paymentId, sequence: head._min.sequence ?? 0 }))
         due.push(
           ...(await tx.webhookEvent.findMany({
-            where: { id: { in: headIds.slice(i, i + HEADS_PER_QUERY) }, nextAttemptAt: { lte: at }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] },
-            orderBy: { id: 'asc' },
+            where: { OR: chunk, nextAttemptAt: { lte: at }, AND: { OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }] } },
+            orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
             take: BATCH_SIZE - due.length,
           })),
         )

@@ -2,7 +2,7 @@
 // one transaction, so an event exists exactly when its change committed. The dispatcher sends it
 // later; nothing here touches the network.
 import { monotonicFactory } from 'ulid'
-import { db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import { announce, db, onAnnouncement, type Payment, type Prisma, type WebhookEvent } from '../db.js'
 import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
 import { restStatusOf, type RestStatus } from '../payments/state.js'
 import { eventTypeOf } from './event-types.js'
@@ -29,8 +29,8 @@ export interface PaymentEventBody {
   timestamp: string
 }
 
-// Monotonic within this process: two events written in the same millisecond still sort in the
-// order they were written, which is the order the dispatcher delivers them per payment.
+// Event ids (the Standard Webhooks webhook-id) are ULIDs, monotonic within this process. The
+// delivery order per payment is not theirs: it is `sequence`, assigned by the database below.
 const nextEventId = monotonicFactory()
 
 /** Builds the body from the payment as it is after the change. Only public fields: no tokens, nonces or keys. */
@@ -74,22 +74,25 @@ export async function enqueueWebhookEvent(
 ): Promise<WebhookEvent> {
   const at = new Date()
   const id = nextEventId(at.getTime())
+  // A payment's events take their place in its order from the database: the payment's row counts
+  // its events, and this transaction holds that row until it commits (no clock decides the order).
+  // Events without a payment keep sequence 0 and are delivered in id order (one queue of their own).
+  const sequence = paymentId
+    ? (await tx.payment.update({ where: { id: paymentId }, data: { eventCount: { increment: 1 } }, select: { eventCount: true } })).eventCount
+    : 0
   return tx.webhookEvent.create({
-    data: { id, paymentId, type, payload: JSON.stringify(buildBody(id, at)), nextAttemptAt: at, createdAt: at },
+    data: { id, paymentId, type, payload: JSON.stringify(buildBody(id, at)), nextAttemptAt: at, createdAt: at, sequence },
   })
 }
 
-const wakeListeners = new Set<() => void>()
-
-/** Tells the dispatchers running in this process that events were committed. A no-op when none runs. */
+/** Tells the dispatchers (in this process, and on PostgreSQL in every replica) that events were committed. */
 export function wakeWebhookDispatcher(): void {
-  for (const listener of wakeListeners) listener()
+  announce('webhook_events')
 }
 
 /** Registers a dispatcher's wake-up; returns the function that unregisters it. */
 export function listenForWebhookWakeups(listener: () => void): () => void {
-  wakeListeners.add(listener)
-  return () => wakeListeners.delete(listener)
+  return onAnnouncement('webhook_events', listener)
 }
 
 /**

@@ -3,9 +3,7 @@
 // Every child is killed after the file's tests; a failed test prints the output of each child.
 import { spawn, type ChildProcess } from 'node:child_process'
 import path from 'node:path'
-import Database from 'better-sqlite3'
 import { afterAll, afterEach, type TestContext } from 'vitest'
-import { sqlitePath } from '../../src/db.js'
 import { createSandboxIdentity } from '../../src/sandbox/identities.js'
 import type { Sandbox } from '../../src/sandbox/server.js'
 import { API_TOKEN, findFreePort, testEnv } from '../harness.js'
@@ -129,11 +127,11 @@ export const SELLER_ID = 'seller-1'
 
 /**
  * The environment of a child service talking to the test's sandbox wallet, on a fresh copy of the
- * template database in `dir`. Pass the result to several children to share the database.
+ * template database. Pass the result to several children to share the database.
  */
-export function childServiceEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+export async function childServiceEnv(dir: string, extra: Record<string, string> = {}): Promise<Record<string, string>> {
   return {
-    ...testEnv(dir),
+    ...(await testEnv(dir, extra.DATABASE_URL ? { DATABASE_URL: extra.DATABASE_URL } : {})),
     LOG_LEVEL: 'info',
     OPEN_PAYMENTS_USE_HTTP: 'true',
     OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true',
@@ -165,14 +163,4 @@ export async function startAndApprove(service: ChildService, sandbox: Sandbox, o
   const { pendingId, redirectUrl } = (await res.json()) as { pendingId: string; redirectUrl: string }
   const finish = new URL(await sandbox.approve(redirectUrl))
   return { pendingId, finishPath: `${finish.pathname}${finish.search}` }
-}
-
-/** Runs one read-only query on the service's SQLite file (the children keep writing to it). */
-export function queryDatabase<T>(databaseUrl: string, sql: string, ...params: unknown[]): T[] {
-  const sqlite = new Database(sqlitePath(databaseUrl), { readonly: true, fileMustExist: true })
-  try {
-    return sqlite.prepare(sql).all(...params) as T[]
-  } finally {
-    sqlite.close()
-  }
 }

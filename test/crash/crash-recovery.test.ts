@@ -9,13 +9,13 @@ import { makeTempDir } from '../harness.js'
 import { startTestSandbox } from '../sandbox/sandbox-harness.js'
 import {
   childServiceEnv,
-  queryDatabase,
   registerSeller,
   spawnService,
   startAndApprove,
   useChildServices,
   type ChildService,
 } from './child-service.js'
+import { queryDatabase } from '../database.js'
 
 useChildServices()
 
@@ -41,7 +41,7 @@ async function crashWorld(name: string, test: TestContext, extra: Record<string,
   fs.mkdirSync(caseDir)
   // One KEYS_DIR for the file (one seller key); a short finish lease, so that a restarted process
   // resumes a dead claim within a second.
-  const env = childServiceEnv(caseDir, { KEYS_DIR: path.join(dir, 'keys'), FINISH_LEASE_SECONDS: '1', SETTLEMENT_POLL_INTERVAL_MS: '200', ...extra })
+  const env = await childServiceEnv(caseDir, { KEYS_DIR: path.join(dir, 'keys'), FINISH_LEASE_SECONDS: '1', SETTLEMENT_POLL_INTERVAL_MS: '200', ...extra })
   const statusOf = async (service: ChildService, pendingId: string): Promise<Status> => (await service.request(`/payments/${pendingId}/status`)).json()
   return {
     wallet,
@@ -53,14 +53,16 @@ async function crashWorld(name: string, test: TestContext, extra: Record<string,
       return statusOf(service, pendingId)
     },
     outgoingPaymentsFor: (pendingId: string) => wallet.sandbox.outgoingPayments().filter((op) => op.metadata?.pendingId === pendingId),
-    paymentRow: (pendingId: string) =>
-      queryDatabase<{ state: string; accessToken: string | null; outgoingPaymentId: string | null; failureCode: string | null }>(
-        env.DATABASE_URL,
-        'SELECT state, accessToken, outgoingPaymentId, failureCode FROM Payment WHERE id = ?',
-        pendingId,
+    paymentRow: async (pendingId: string) =>
+      (
+        await queryDatabase<{ state: string; accessToken: string | null; outgoingPaymentId: string | null; failureCode: string | null }>(
+          env.DATABASE_URL,
+          'SELECT "state", "accessToken", "outgoingPaymentId", "failureCode" FROM "Payment" WHERE "id" = $1',
+          pendingId,
+        )
       )[0],
-    eventTypes: (pendingId: string) =>
-      queryDatabase<{ type: string }>(env.DATABASE_URL, 'SELECT type FROM WebhookEvent WHERE paymentId = ? ORDER BY id', pendingId).map((e) => e.type),
+    eventTypes: async (pendingId: string) =>
+      (await queryDatabase<{ type: string }>(env.DATABASE_URL, 'SELECT "type" FROM "WebhookEvent" WHERE "paymentId" = $1 ORDER BY "sequence"', pendingId)).map((e) => e.type),
   }
 }
 
@@ -124,7 +126,7 @@ describe('SIGKILL during a finish, then restart on the same database', slow, () 
     await expect(fetch(crashing.url + finishPath)).rejects.toThrow()
     expect(await crashing.exited).toEqual({ code: null, signal: 'SIGKILL' })
 
-    const atCrash = paymentRow(pendingId)
+    const atCrash = await paymentRow(pendingId)
     expect(atCrash).toMatchObject({ state: 'FINISHING', outgoingPaymentId: null })
     expect(Boolean(atCrash.accessToken)).toBe(c.tokenStored)
     expect(outgoingPaymentsFor(pendingId)).toHaveLength(c.outgoingAtCrash)
@@ -137,7 +139,7 @@ describe('SIGKILL during a finish, then restart on the same database', slow, () 
     const made = outgoingPaymentsFor(pendingId)
     expect(made).toHaveLength(c.status === 'paid' ? 1 : 0)
     expect(wallet.sandbox.counts().continuations).toBe(continuationsBefore + 1)
-    const after = paymentRow(pendingId)
+    const after = await paymentRow(pendingId)
     expect(after).toMatchObject({ state: c.state, failureCode: c.failureCode })
     if (c.status === 'paid') {
       expect(final.outgoingPaymentId).toBe(made[0].id)
@@ -148,7 +150,7 @@ describe('SIGKILL during a finish, then restart on the same database', slow, () 
       expect(wallet.sandbox.balanceOf('buyer')).toBe(balanceBefore)
     }
     // One event per state entered, across both processes: exactly one final event.
-    expect(eventTypes(pendingId)).toEqual(c.events)
+    expect(await eventTypes(pendingId)).toEqual(c.events)
 
     // A late refresh of the redirect is answered from the stored state, without a second continuation.
     const refreshed = await fetch(restarted.url + finishPath)
@@ -180,8 +182,8 @@ describe('SIGKILL during a finish, then restart on the same database', slow, () 
     expect((await waitForFinalStatus(second, waiting.pendingId)).status).toBe('paid')
     expect(outgoingPaymentsFor(paid.pendingId)).toHaveLength(1)
     expect(outgoingPaymentsFor(waiting.pendingId)).toHaveLength(1)
-    expect(eventTypes(paid.pendingId)).toEqual(PAID_EVENTS)
-    expect(eventTypes(waiting.pendingId)).toEqual(PAID_EVENTS)
+    expect(await eventTypes(paid.pendingId)).toEqual(PAID_EVENTS)
+    expect(await eventTypes(waiting.pendingId)).toEqual(PAID_EVENTS)
     await second.stop()
   })
 })
@@ -209,7 +211,7 @@ describe('a live finish whose lease ran out (the settlement worker presumes it c
     expect(made).toHaveLength(1)
     expect(final.outgoingPaymentId).toBe(made[0].id)
     expect(wallet.sandbox.counts().continuations).toBe(continuationsBefore + 1)
-    expect(eventTypes(pendingId)).toEqual(PAID_EVENTS)
+    expect(await eventTypes(pendingId)).toEqual(PAID_EVENTS)
     await service.stop()
   })
 })

@@ -1,11 +1,12 @@
-// Two service processes on one SQLite file, the buyer's finish redirect arriving at both at once
+// Two service processes on one database, the buyer's finish redirect arriving at both at once
 // (a double click, a refresh, a load balancer retry): the compare-and-set claim lets exactly one
 // request in one process continue the grant and pay; every other answer comes from what it stored.
 import fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { makeTempDir } from '../harness.js'
 import { startTestSandbox, type TestSandbox } from '../sandbox/sandbox-harness.js'
-import { childServiceEnv, queryDatabase, registerSeller, spawnService, startAndApprove, useChildServices, type ChildService } from './child-service.js'
+import { queryDatabase } from '../database.js'
+import { childServiceEnv, registerSeller, spawnService, startAndApprove, useChildServices, type ChildService } from './child-service.js'
 
 const FINISHES_PER_PROCESS = 10
 
@@ -19,7 +20,7 @@ let services: ChildService[]
 beforeAll(async () => {
   wallet = await startTestSandbox({ continueWaitSeconds: 1, fundingDelayMs: 50 })
   dir = makeTempDir('two-processes-')
-  env = childServiceEnv(dir, { SETTLEMENT_POLL_INTERVAL_MS: '200' })
+  env = await childServiceEnv(dir, { SETTLEMENT_POLL_INTERVAL_MS: '200' })
   services = await Promise.all([spawnService('service A', env), spawnService('service B', env)])
   await registerSeller(services[0], wallet.sandbox, env.KEYS_DIR)
 }, 60_000)
@@ -30,7 +31,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-describe('two service processes on one SQLite file', () => {
+describe('two service processes on one database', () => {
   it('finish the same payment once: one continuation, one outgoing payment, one answer', async () => {
     const [a, b] = services
     const { pendingId, finishPath } = await startAndApprove(a, wallet.sandbox, 'two-processes')
@@ -60,7 +61,7 @@ describe('two service processes on one SQLite file', () => {
     )
     expect(created, 'exactly one request in one process created the outgoing payment').toHaveLength(1)
 
-    const [row] = queryDatabase<{ state: string; outgoingPaymentId: string }>(env.DATABASE_URL, 'SELECT state, outgoingPaymentId FROM Payment WHERE id = ?', pendingId)
+    const [row] = await queryDatabase<{ state: string; outgoingPaymentId: string }>(env.DATABASE_URL, 'SELECT "state", "outgoingPaymentId" FROM "Payment" WHERE "id" = $1', pendingId)
     expect(['PROCESSING', 'COMPLETED']).toContain(row.state)
     expect(row.outgoingPaymentId).toBe(outgoingPaymentId)
 

@@ -37,6 +37,14 @@ describe('configuration', () => {
     for (const key of ['PORT', 'LOG_LEVEL', 'DATABASE_URL', 'BASE_URL', 'API_TOKENS']) expect(message).toContain(key)
   })
 
+  it('takes a PostgreSQL URL, and then requires the token encryption key every replica shares', () => {
+    const postgres = { DATABASE_URL: 'postgresql://payments@db.internal:5432/payments', DATABASE_POOL_SIZE: '4' }
+    expect(() => parseConfig(postgres)).toThrow(/TOKEN_ENCRYPTION_KEY: required on PostgreSQL/)
+    const cfg = parseConfig({ ...postgres, TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') })
+    expect(cfg).toMatchObject({ databaseUrl: postgres.DATABASE_URL, databasePoolSize: 4 })
+    expect(parseConfig({ DATABASE_URL: 'file:/tmp/x.db' }).tokenEncryptionKey).toBeUndefined()
+  })
+
   it('refuses to run in production without tokens, secrets, or with development switches', () => {
     expect(() => parseConfig({ NODE_ENV: 'production' })).toThrow(/API_TOKENS[\s\S]*WEBHOOK_SECRET[\s\S]*TOKEN_ENCRYPTION_KEY/)
     const complete = {

@@ -125,8 +125,11 @@ describe('CORS_ALLOWED_ORIGINS=* (development only)', () => {
 
 describe('CORS_ALLOWED_ORIGINS validation', () => {
   const dir = makeTempDir()
-  const parse = (value: string, extra: Record<string, string> = {}) => () =>
-    parseConfig({ ...testEnv(dir), CORS_ALLOWED_ORIGINS: value, ...extra })
+  let env: Record<string, string>
+  beforeAll(async () => {
+    env = await testEnv(dir)
+  })
+  const parse = (value: string, extra: Record<string, string> = {}) => () => parseConfig({ ...env, CORS_ALLOWED_ORIGINS: value, ...extra })
 
   it('takes origins exactly as browsers send them, and refuses anything else', () => {
     expect(parse(` ${SHOP} , http://localhost:5173`)().corsAllowedOrigins).toEqual([SHOP, 'http://localhost:5173'])

@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseEnv } from 'node:util'
 import { afterAll, expect, it } from 'vitest'
+import { createTestDatabase, testProvider } from '../database.js'
 import { findFreePort, makeTempDir } from '../harness.js'
 import { dockerfile, healthcheckArgv, interpolate, payments, read } from './compose-file.js'
 
@@ -23,6 +24,8 @@ it('builds, migrates an empty database, serves, and shuts down gracefully on SIG
   const outDir = path.resolve('dist')
   execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' })
   const port = await findFreePort()
+  // An empty database (SQLite: in a folder that does not exist yet).
+  const databaseUrl = testProvider === 'sqlite' ? `file:${path.join(dir, 'data', 'payments.db')}` : await createTestDatabase(dir, { empty: true })
   const token = 'production-token-0123456789'
   const started = Date.now()
   const child = spawn(process.execPath, [path.join(outDir, 'main.js')], {
@@ -32,7 +35,7 @@ it('builds, migrates an empty database, serves, and shuts down gracefully on SIG
       PORT: String(port),
       HOST: '127.0.0.1',
       BASE_URL: 'https://payments.example.com',
-      DATABASE_URL: `file:${path.join(dir, 'data', 'payments.db')}`,
+      DATABASE_URL: databaseUrl,
       KEYS_DIR: path.join(dir, 'keys'),
       API_TOKENS: token,
       WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,

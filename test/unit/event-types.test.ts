@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { $Enums, type Payment } from '../../src/generated/prisma/client.js'
+import { $Enums, type Payment } from '../../src/generated/sqlite/client.js'
 import { buildPaymentEventBody } from '../../src/webhooks/outbox.js'
 import { eventTypeOf, paymentEventFields, paymentEventTypes } from '../../src/webhooks/event-types.js'
 import { restStatusOf } from '../../src/payments/state.js'

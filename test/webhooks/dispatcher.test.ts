@@ -1,5 +1,6 @@
 // The dispatcher on a test clock: retries over about three days, Retry-After, dead-letter, the
 // per-payment order, leases between two dispatchers, and a dispatcher that dies holding a lease.
+import { ulid } from 'ulid'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { enqueueWebhookEvent } from '../../src/webhooks/outbox.js'
 import { computeNextAttemptAt, parseRetryAfter, startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
@@ -173,6 +174,21 @@ describe('ordering', () => {
     expect(new Set(receiver.received.slice(0, 2).map((d) => d.json.id))).toEqual(new Set([e1.id, f1.id]))
     const slowOrder = receiver.received.filter((d) => d.json.pendingId === slow.id).map((d) => d.json.id)
     expect(slowOrder).toEqual([e1.id, e1.id, e2.id])
+  })
+})
+
+describe('order from the database, not from the ids', () => {
+  it('delivers in the order written even when a later event\'s id sorts first (minted by a replica whose clock is behind)', async () => {
+    const dispatcher = startTestDispatcher()
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    const second = await changePaymentState(service, payment, 'COMPLETED')
+    // What a replica one minute behind would have minted for the second event: a ULID that sorts first.
+    const skewedId = ulid(first.createdAt.getTime() - 60_000)
+    await service.db.webhookEvent.update({ where: { id: second.id }, data: { id: skewedId } })
+
+    while ((await dispatcher.runOnce()) > 0);
+    expect(receiver.received.filter((d) => d.json.pendingId === payment.id).map((d) => d.json.type)).toEqual(['payment.processing', 'payment.completed'])
   })
 })
 

@@ -1,8 +1,10 @@
 // The outbox half: an event exists exactly when its payment change committed, the running service's
 // dispatcher sends it soon after commit (woken, not polled), signed with every configured secret.
 import { setTimeout as sleep } from 'node:timers/promises'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../../src/webhooks/outbox.js'
+import { testProvider } from '../database.js'
 import { startTestService, type TestService, waitFor } from '../harness.js'
 import {
   changePaymentState,
@@ -79,6 +81,9 @@ describe('outbox and delivery after commit', () => {
       await sleep(300)
       expect(receiver.received).toHaveLength(0)
     })
+    // After the commit, as src/payments/transitions.ts does. (On SQLite the wake-up above already
+    // waits for the commit: its one connection keeps queries out of an open transaction.)
+    wakeWebhookDispatcher()
     const [delivery] = await waitFor(() => deliveriesFor(payment.id).length === 1 && deliveriesFor(payment.id))
     expect(delivery.json).toMatchObject({ type: 'payment.failed', status: 'failed', failureCode: 'QUOTE_FAILED', failureMessage: 'no route' })
   })
@@ -125,4 +130,20 @@ describe('outbox and delivery after commit', () => {
     expect(logs).not.toContain('SECRET')
     for (const secret of secrets) expect(logs).not.toContain(secret.slice(6))
   })
+
+  // Another replica commits an event and sends NOTIFY (what its wakeWebhookDispatcher does): this
+  // process's dispatcher, polling once an hour, must deliver it at once.
+  it.runIf(testProvider === 'postgresql')('on PostgreSQL, wakes on a NOTIFY from another replica, and only then', async () => {
+    const payment = await createTestPayment(service)
+    const event = await changePaymentState(service, payment, 'REJECTED')
+    await sleep(500)
+    expect(deliveriesFor(payment.id)).toHaveLength(0)
+    const otherReplica = new pg.Client({ connectionString: service.databaseUrl })
+    await otherReplica.connect()
+    await otherReplica.query("SELECT pg_notify('webhook_events', 'another replica')")
+    await otherReplica.end()
+    const [delivery] = await waitFor(() => deliveriesFor(payment.id).length === 1 && deliveriesFor(payment.id), 3000)
+    expect(delivery.json).toMatchObject({ id: event.id, type: 'payment.rejected' })
+  })
 })
+

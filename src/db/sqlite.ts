@@ -1,0 +1,96 @@
+// SQLite (DATABASE_URL=file:...), the embedded default: one file, WAL mode with a busy timeout so
+// that concurrent requests (and other service processes on the same file) wait instead of failing
+// with SQLITE_BUSY. Only src/db.ts imports this module.
+import fs from 'node:fs'
+import path from 'node:path'
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
+import { PrismaClient } from '../generated/sqlite/client.js'
+
+const BUSY_TIMEOUT_MS = 10_000
+
+type Factory = PrismaBetterSQLite3
+type Adapter = Awaited<ReturnType<Factory['connect']>>
+
+/**
+ * Workaround (@prisma/adapter-better-sqlite3 6.19.3): the adapter runs every query of the process
+ * on ONE connection and only serialises transactions with each other. A plain query issued while
+ * an interactive transaction is open runs inside it: it sees uncommitted rows (a webhook could be
+ * sent before its commit) and its writes roll back with that transaction. This wrapper makes
+ * plain queries wait while a transaction is open, which is what a connection pool would give.
+ * (A plain `db` query inside a `$transaction` callback must use `tx` instead, or it waits forever.)
+ */
+function isolateTransactions(factory: Factory): Factory {
+  let tail = Promise.resolve()
+  const acquire = () => {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const ready = tail.then(() => release)
+    tail = tail.then(() => held)
+    return ready
+  }
+  const exclusive = async <T>(run: () => Promise<T>): Promise<T> => {
+    const release = await acquire()
+    try {
+      return await run()
+    } finally {
+      release()
+    }
+  }
+  const connect = factory.connect.bind(factory)
+  factory.connect = async () => {
+    const adapter = await connect()
+    return new Proxy(adapter, {
+      get(target, prop) {
+        if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
+          const method = (target[prop] as (arg: never) => Promise<unknown>).bind(target)
+          return (arg: never) => exclusive(() => method(arg))
+        }
+        if (prop === 'startTransaction') {
+          return async (isolationLevel?: Parameters<Adapter['startTransaction']>[0]) => {
+            const release = await acquire()
+            try {
+              const tx = await target.startTransaction(isolationLevel)
+              let open = true
+              const end = (finish: () => Promise<void>) => async () => {
+                try {
+                  await finish()
+                } finally {
+                  if (open) (open = false), release()
+                }
+              }
+              tx.commit = end(tx.commit.bind(tx))
+              tx.rollback = end(tx.rollback.bind(tx))
+              return tx
+            } catch (error) {
+              release()
+              throw error
+            }
+          }
+        }
+        const value = Reflect.get(target, prop, target)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as Adapter
+  }
+  return factory
+}
+
+export function sqlitePath(databaseUrl: string): string {
+  return databaseUrl.replace(/^file:/, '')
+}
+
+/** The folder the database file lives in (created when missing). */
+export function sqliteFolder(databaseUrl: string): string {
+  const folder = path.dirname(path.resolve(sqlitePath(databaseUrl)))
+  fs.mkdirSync(folder, { recursive: true })
+  return folder
+}
+
+export async function openSqlite(databaseUrl: string): Promise<PrismaClient> {
+  sqliteFolder(databaseUrl)
+  const client = new PrismaClient({ adapter: isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS })) })
+  await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
+  await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+  await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
+  return client
+}
