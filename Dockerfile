@@ -37,7 +37,7 @@ RUN mkdir -p /data /keys && chown node:node /data /keys
 USER node
 VOLUME ["/data"]
 EXPOSE 3000
-HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # main.js applies pending migrations (prisma migrate deploy) before it listens, then serves;
 # SIGTERM stops it gracefully.
 CMD ["node", "dist/main.js"]

@@ -25,7 +25,7 @@ const assets: Record<string, string> = {
 /** Public static files: the GraphiQL bundle, its stylesheet and its editor workers. */
 export const graphiqlAssetRoutes = new Hono().get(`${GRAPHIQL_ASSETS_PATH}/*`, async (c) => {
   const file = c.req.path.slice(GRAPHIQL_ASSETS_PATH.length + 1)
-  const type = assets[file]
+  const type = Object.hasOwn(assets, file) ? assets[file] : undefined
   if (!type) return c.notFound()
   const body = await fs.readFile(path.join(packageDir, 'dist', file))
   return c.body(body, 200, { 'content-type': type, 'cache-control': 'public, max-age=31536000, immutable' })

@@ -3,7 +3,11 @@
 // Pothos's built-in fields (switched off in builder.ts) raise errors for all three.
 import { decodeGlobalID, resolveNodes } from '@pothos/plugin-relay'
 import { isObjectType, type GraphQLSchema } from 'graphql'
+import { AppError } from '../errors.js'
 import { builder } from './builder.js'
+
+/** One request may look up this many ids at most (each is a database read). */
+const MAX_NODE_IDS = 100
 
 /** The decoded id when it names an object type implementing Node; null otherwise. */
 function parseNodeId(schema: GraphQLSchema, id: string | number) {
@@ -28,8 +32,11 @@ builder.queryFields((t) => ({
   nodes: t.field({
     type: [builder.nodeInterfaceRef()],
     nullable: { list: false, items: true },
-    description: 'The objects with these global ids, in order; null for each id no object has.',
+    description: 'The objects with these global ids (at most 100), in order; null for each id no object has.',
     args: { ids: t.arg.idList({ required: true }) },
-    resolve: (_root, { ids }, context, info) => resolveNodes(builder, context, info, ids.map((id) => parseNodeId(info.schema, id))),
+    resolve: (_root, { ids }, context, info) => {
+      if (ids.length > MAX_NODE_IDS) throw new AppError('VALIDATION_FAILED', `nodes takes at most ${MAX_NODE_IDS} ids`, { field: 'ids' })
+      return resolveNodes(builder, context, info, ids.map((id) => parseNodeId(info.schema, id)))
+    },
   }),
 }))

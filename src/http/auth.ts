@@ -8,7 +8,7 @@ import { AppError } from '../errors.js'
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest()
 
 export function isAuthorized(header: string | undefined, tokens: string[]): boolean {
-  const match = /^Bearer ([^\s]+)$/.exec(header ?? '')
+  const match = /^Bearer ([^\s]+)$/i.exec(header ?? '')
   if (!match) return false
   const presented = digest(match[1])
   let ok = false

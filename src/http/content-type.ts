@@ -12,6 +12,11 @@ export function requireJsonBody(): MiddlewareHandler {
     if (c.req.method === 'POST' && !isJson(c.req.header('content-type'))) {
       throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json')
     }
+    // Bodies are read as they arrive: a compressed one would be taken for malformed JSON.
+    const encoding = c.req.header('content-encoding')?.trim().toLowerCase()
+    if (c.req.method === 'POST' && encoding && encoding !== 'identity') {
+      throw new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Encoding is not supported: send the JSON body uncompressed')
+    }
     await next()
   }
 }

@@ -10,7 +10,7 @@ import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import { config } from '../config.js'
 
-/** The wallet's finish redirect (src/payments/routes.ts). */
+/** The wallet's finish redirect and the buyer's finish page below it (src/payments/routes.ts). */
 const FINISH_REDIRECT_PATH = '/payments/finish'
 
 export function allowCrossOrigin(): MiddlewareHandler {
@@ -24,5 +24,6 @@ export function allowCrossOrigin(): MiddlewareHandler {
     maxAge: 600,
     credentials: false,
   })
-  return (c, next) => (c.req.path === FINISH_REDIRECT_PATH ? next() : answerCors(c, next))
+  const isFinishPage = (path: string) => path === FINISH_REDIRECT_PATH || path.startsWith(`${FINISH_REDIRECT_PATH}/`)
+  return (c, next) => (isFinishPage(c.req.path) ? next() : answerCors(c, next))
 }

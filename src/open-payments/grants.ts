@@ -5,7 +5,7 @@ import { config } from '../config.js'
 import { AppError } from '../errors.js'
 import { accessTokenOf, type AccessToken } from './access-tokens.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
-import { checkWalletAddressUrl } from './wallet-address-url.js'
+import { checkWalletAddressUrl, isApprovalUrl } from './wallet-address-url.js'
 
 export interface PendingGrant {
   /** Where the buyer approves (interact.redirect). */
@@ -57,6 +57,11 @@ export async function requestOutgoingPaymentGrant(
   } catch (error) {
     if (error instanceof AppError) return { outcome: 'refused', error }
     throw error
+  }
+  // The buyer's browser is sent to interact.redirect, and the marketplace may render it as a link:
+  // the buyer's wallet chose it, so it must be a plain web address (never javascript:, data: …).
+  if (!isApprovalUrl(grant.interact.redirect, config.openPayments)) {
+    return { outcome: 'refused', error: new AppError('WALLET_REFUSED', 'The buyer wallet answered an approval link that is not an https URL', { step }) }
   }
   return {
     outcome: 'pending',

@@ -32,3 +32,17 @@ export function checkWalletAddressUrl(raw: string, policy: WalletUrlPolicy, fiel
   }
   return url.href.replace(/\/+$/, '')
 }
+
+const MAX_APPROVAL_URL_LENGTH = 2048
+
+/**
+ * Whether a wallet's approval link (a grant's interact.redirect, where the buyer's browser is sent
+ * and which the marketplace may render as a link) is a plain web address: https (http only when
+ * OPEN_PAYMENTS_USE_HTTP allows plain-HTTP wallets in development), no credentials, bounded length.
+ * Never javascript:, data: or anything else a browser would run.
+ */
+export function isApprovalUrl(value: string, options: { useHttp: boolean }): boolean {
+  if (value.length > MAX_APPROVAL_URL_LENGTH || !URL.canParse(value)) return false
+  const { protocol, username, password } = new URL(value)
+  return (protocol === 'https:' || (protocol === 'http:' && options.useHttp)) && !username && !password
+}

@@ -39,7 +39,7 @@ export function interpolate(value: string, vars: Record<string, string | undefin
 }
 
 /** The route the healthcheck and the proxy should probe: /ready once the service has one. */
-export const probePath = /['"`]\/ready['"`]/.test(read('src/app.ts')) ? '/ready' : '/health'
+export const probePath = '/ready'
 export const healthcheckArgv = (service: any) => {
   const [kind, ...argv] = service.healthcheck.test as string[]
   expect(kind).toBe('CMD')
