@@ -56,10 +56,13 @@ describe('two service processes on one database', () => {
     const made = wallet.sandbox.outgoingPayments().filter((op) => op.metadata?.pendingId === pendingId)
     expect(made.map((op) => op.id)).toEqual([outgoingPaymentId])
     expect(wallet.sandbox.counts().continuations).toBe(continuationsBefore + 1)
-    const created = [a, b].flatMap((service) =>
-      service.output().split('\n').filter((line) => line.includes('"msg":"outgoing payment created"') && line.includes(pendingId)),
-    )
-    expect(created, 'exactly one request in one process created the outgoing payment').toHaveLength(1)
+    // Log lines reach this process through the children's stdout pipes, a moment after the answers.
+    const created = () =>
+      [a, b].flatMap((service) =>
+        service.output().split('\n').filter((line) => line.includes('"msg":"outgoing payment created"') && line.includes(pendingId)),
+      )
+    await expect.poll(() => created().length, { timeout: 5_000 }).toBeGreaterThan(0)
+    expect(created(), 'exactly one request in one process created the outgoing payment').toHaveLength(1)
 
     const [row] = await queryDatabase<{ state: string; outgoingPaymentId: string }>(env.DATABASE_URL, 'SELECT "state", "outgoingPaymentId" FROM "Payment" WHERE "id" = $1', pendingId)
     expect(['PROCESSING', 'COMPLETED']).toContain(row.state)
