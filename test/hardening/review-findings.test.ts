@@ -33,7 +33,7 @@ describe('nodes(ids)', () => {
     expect(ok.data.nodes).toHaveLength(100)
     const tooMany = await service.graphql('query($ids: [ID!]!) { nodes(ids: $ids) { id } }', { ids: ids(101) })
     expect(tooMany.data).toBeNull()
-    expect(tooMany.errors[0].extensions.code).toBe('VALIDATION_FAILED')
+    expect(tooMany.errors?.[0].extensions.code).toBe('VALIDATION_FAILED')
   })
 })
 
