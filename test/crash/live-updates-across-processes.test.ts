@@ -20,7 +20,11 @@ beforeAll(async () => {
   wallet = await startTestSandbox({ continueWaitSeconds: 1, fundingDelayMs: 50 })
   dir = makeTempDir('live-updates-')
   const env = await childServiceEnv(dir, { SETTLEMENT_POLL_INTERVAL_MS: '200' })
-  ;[a, b] = await Promise.all([spawnService('service A', env, { healthTimeoutMs: 60_000 }), spawnService('service B', env, { healthTimeoutMs: 60_000 })])
+  // B's settlement worker stays asleep (ten minutes): every change comes from A, none from B itself.
+  ;[a, b] = await Promise.all([
+    spawnService('service A', env, { healthTimeoutMs: 60_000 }),
+    spawnService('service B', { ...env, SETTLEMENT_POLL_INTERVAL_MS: '600000' }, { healthTimeoutMs: 60_000 }),
+  ])
   await registerSeller(a, wallet.sandbox, env.KEYS_DIR)
 }, 120_000)
 
@@ -37,7 +41,12 @@ async function followOnBWhileAFinishes(offerId: string) {
   expect(live.res.status).toBe(200)
   await expect.poll(() => live.states()).toEqual(['AWAITING_APPROVAL'])
   expect((await fetch(a.url + finishPath)).status).toBe(200)
+  await expect.poll(() => live.states().at(-1), { timeout: 20_000 }).toBe('COMPLETED')
   await live.done
+  const changedBy = (service: ChildService) =>
+    service.output().split('\n').filter((line) => line.includes('"msg":"payment state changed"') && line.includes(pendingId)).length
+  expect(changedBy(a)).toBeGreaterThanOrEqual(4)
+  expect(changedBy(b), 'B changed nothing itself').toBe(0)
   return { pendingId, live }
 }
 
