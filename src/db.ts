@@ -20,10 +20,16 @@ export { databaseProviderOf, type DatabaseProvider }
 export let db: PrismaClient
 let provider: DatabaseProvider
 let notifications: PostgresNotifications | undefined
-const listeners = new Map<Topic, Set<() => void>>()
+const listeners = new Map<Topic, Set<AnnouncementListener>>()
 
-/** What processes tell each other about: committed webhook events waiting for delivery. */
-export type Topic = 'webhook_events'
+/**
+ * What processes tell each other about: committed webhook events waiting for delivery, and a
+ * payment whose row changed (the subject names the payment: an id, never anything secret).
+ */
+const topics = ['webhook_events', 'payment_updates'] as const
+export type Topic = (typeof topics)[number]
+/** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
+export type AnnouncementListener = (subject: string | undefined) => void
 
 function providerOf(databaseUrl: string): DatabaseProvider {
   const provider = databaseProviderOf(databaseUrl)
@@ -39,8 +45,9 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
         ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
       : await openSqlite(databaseUrl)
   if (providerOf(databaseUrl) === 'postgresql') {
-    notifications = await startPostgresNotifications(databaseUrl, db, (channel) => tellListeners(channel as Topic))
-    for (const topic of listeners.keys()) await notifications.listen(topic)
+    notifications = await startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
+    // Every topic from the start: a listener registered later misses nothing committed after it.
+    for (const topic of topics) await notifications.listen(topic)
   }
   return db
 }
@@ -65,28 +72,35 @@ export async function pendingMigrations(): Promise<string[]> {
   return committed.filter((name) => !done.has(name))
 }
 
-function tellListeners(topic: Topic): void {
-  for (const listener of listeners.get(topic) ?? []) listener()
+function tellListeners(topic: Topic, subject: string | undefined): void {
+  for (const listener of listeners.get(topic) ?? []) listener(subject)
 }
 
 /**
- * Tells every process on this database that `topic` has news; call it after the commit. Listeners
- * in this process hear at once; on PostgreSQL the other replicas hear through NOTIFY. (Other
- * processes on one SQLite file find out at their next poll.)
+ * Tells every process on this database that `topic` has news, optionally about `subject` (a short
+ * public id: it travels in the clear); call it after the commit. Listeners in this process hear at
+ * once; on PostgreSQL the other replicas hear through NOTIFY. (Other processes on one SQLite file
+ * find out at their next poll.)
  */
-export function announce(topic: Topic): void {
-  tellListeners(topic)
-  notifications?.notify(topic).catch(() => {}) // best effort: the others' polls are the safety net
+export function announce(topic: Topic, subject?: string): void {
+  tellListeners(topic, subject)
+  notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
 }
 
-/** Calls `listener` on each announcement of `topic` (from this process or another); returns the unsubscribe. */
-export function onAnnouncement(topic: Topic, listener: () => void): () => void {
-  if (!listeners.has(topic)) {
-    listeners.set(topic, new Set())
-    notifications?.listen(topic).catch(() => {})
-  }
+/**
+ * Calls `listener` on each announcement of `topic` (from this process or another); returns the
+ * unsubscribe. With `pollMs`, where announcements cannot cross processes (SQLite), the listener
+ * is also called every `pollMs` with no subject while it is registered, to look for itself.
+ */
+export function onAnnouncement(topic: Topic, listener: AnnouncementListener, options: { pollMs?: number } = {}): () => void {
+  if (!listeners.has(topic)) listeners.set(topic, new Set())
   listeners.get(topic)!.add(listener)
-  return () => listeners.get(topic)!.delete(listener)
+  const poll = options.pollMs && !notifications ? setInterval(() => listener(undefined), options.pollMs) : undefined
+  poll?.unref()
+  return () => {
+    clearInterval(poll)
+    listeners.get(topic)!.delete(listener)
+  }
 }
 
 /**

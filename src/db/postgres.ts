@@ -13,8 +13,8 @@ export async function openPostgres(databaseUrl: string, poolSize: number): Promi
 }
 
 export interface PostgresNotifications {
-  /** NOTIFY every other process listening on `channel` (after the commit it announces). */
-  notify(channel: string): Promise<void>
+  /** NOTIFY every other process listening on `channel` (after the commit it announces), about `subject` if given. */
+  notify(channel: string, subject?: string): Promise<void>
   /** LISTEN on `channel`; `deliver` hears notifications sent by other processes. */
   listen(channel: string): Promise<void>
   close(): Promise<void>
@@ -23,24 +23,26 @@ export interface PostgresNotifications {
 /**
  * LISTEN/NOTIFY: a commit on one replica wakes the workers of the others at once instead of at their
  * next poll. One dedicated connection per process listens; notifications go out on the pool. The
- * payload names the sending process, which already told its own listeners. A lost listening
- * connection only costs latency: the workers' polls remain the safety net.
+ * payload names the sending process, which already told its own listeners, then (after a space)
+ * the subject, if any. A lost listening connection only costs latency: the workers' polls remain
+ * the safety net.
  */
 export async function startPostgresNotifications(
   databaseUrl: string,
   client: { $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number> },
-  deliver: (channel: string) => void,
+  deliver: (channel: string, subject: string | undefined) => void,
 ): Promise<PostgresNotifications> {
   const processId = crypto.randomUUID()
   const listener = new pg.Client({ connectionString: databaseUrl })
   listener.on('error', () => {}) // see above: polling covers a dropped connection
   listener.on('notification', (message) => {
-    if (message.payload !== processId) deliver(message.channel)
+    const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
+    if (sender !== processId) deliver(message.channel, subject)
   })
   await listener.connect()
   return {
-    async notify(channel) {
-      await client.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, processId)
+    async notify(channel, subject) {
+      await client.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, subject === undefined ? processId : `${processId} ${subject}`)
     },
     async listen(channel) {
       await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`)

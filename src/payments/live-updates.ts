@@ -1,42 +1,62 @@
-// Live payment status: every committed state change, published by transitionPayment after its
-// transaction commits (so nobody sees a state that rolled back), and the per-payment stream the
-// `paymentUpdated` subscription serves over server-sent events. In-process: subscribers on this
-// process see changes made by this process.
-import { createPubSub } from 'graphql-yoga'
-import { db, type Payment } from '../db.js'
+// Live payment status: the per-payment stream the `paymentUpdated` subscription serves over
+// server-sent events. transitionPayment announces a payment's id after the transaction that changed
+// it commits; each follower then re-reads the row, so it only ever sees committed state. The
+// announcement goes through the database seam (src/db.ts): at once to this process, to the other
+// replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
+// every SQLITE_POLL_MS instead.
+import { Repeater } from 'graphql-yoga'
+import { announce, db, onAnnouncement, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { restStatusOf } from './state.js'
 
-const pubSub = createPubSub<{ 'payment:updated': [pendingId: string, payment: Payment] }>()
+/** How often a follower re-reads its payment where announcements cannot cross processes (SQLite). */
+const SQLITE_POLL_MS = 500
 
-/** Announces a committed state change. Call it after the transaction that made the change. */
-export function publishPaymentUpdate(payment: Payment): void {
-  pubSub.publish('payment:updated', payment.id, payment)
+/** Tells every follower of `pendingId`, in any process, that its row changed. Call it after the commit. */
+export function announcePaymentUpdate(pendingId: string): void {
+  announce('payment_updates', pendingId)
 }
 
 // A payment only moves forward: a state at or before the one already sent is old news.
 const progressOf = (payment: Payment) =>
   ({ AWAITING_APPROVAL: 0, FINISHING: 1, PROCESSING: 2 } as Record<string, number>)[payment.state] ?? 3
 
+const isFinal = (payment: Payment) => restStatusOf[payment.state] !== 'pending'
+
 /**
- * The payment as it is now, then each state it enters, in order, until a final one. Subscribes
- * before reading the current row, so a change committed in between is not missed.
+ * The payment as it is now, then each state it enters, in order, until a final one. Listens before
+ * reading the current row, so a change committed in between is not missed. Re-reads run one after
+ * another, each as soon as it is asked for: a state that is superseded before its re-read runs is
+ * not repeated (the webhook events are the complete record), and the final state always arrives.
  */
-export async function* followPayment(pendingId: string): AsyncGenerator<Payment> {
-  const updates = pubSub.subscribe('payment:updated', pendingId)
-  try {
-    const current = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
-    if (!current) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
-    let last = current
-    yield current
-    if (restStatusOf[current.state] !== 'pending') return
-    for await (const payment of updates) {
-      if (progressOf(payment) <= progressOf(last)) continue
-      last = payment
-      yield payment
-      if (restStatusOf[payment.state] !== 'pending') return
+export function followPayment(pendingId: string): AsyncIterableIterator<Payment> {
+  return new Repeater<Payment>(async (push, stop) => {
+    let last: Payment | undefined
+    let reading = Promise.resolve()
+    const reread = () => {
+      reading = reading
+        .then(async () => {
+          const payment = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
+          if (!payment) {
+            if (!last) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+            return
+          }
+          if (last && progressOf(payment) <= progressOf(last)) return
+          last = payment
+          void push(payment)
+          if (isFinal(payment)) stop()
+        })
+        .catch((error) => stop(error))
     }
-  } finally {
-    await updates.return?.()
-  }
+    const stopListening = onAnnouncement(
+      'payment_updates',
+      (subject) => {
+        if (subject === undefined || subject === pendingId) reread()
+      },
+      { pollMs: SQLITE_POLL_MS },
+    )
+    reread() // the row as it is now
+    await stop
+    stopListening()
+  })
 }

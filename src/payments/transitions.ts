@@ -6,7 +6,7 @@ import { db, Prisma, type Payment, type PaymentState } from '../db.js'
 import { logger } from '../logger.js'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
 import { enqueueWalletCleanup } from './cleanup.js'
-import { publishPaymentUpdate } from './live-updates.js'
+import { announcePaymentUpdate } from './live-updates.js'
 
 /**
  * Moves payment `id` from one of `from` to `data.state` (or updates it in place when `data` has
@@ -35,7 +35,7 @@ export async function transitionPayment(
   if (updated.change) {
     const { payment, change: { previous, cleanup } } = updated
     wakeWebhookDispatcher()
-    publishPaymentUpdate(payment) // after the commit: subscribers never see a state that rolled back
+    announcePaymentUpdate(payment.id) // after the commit: followers re-read it, and never see a state that rolled back
     // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
     logger.info(
       {

@@ -1,7 +1,22 @@
 // Live status over real HTTP (server-sent events): the paymentUpdated subscription.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { API_TOKEN } from '../harness.js'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { subscribeToPayment } from './payment-updates-client.js'
 import { startCheckoutWorld, type CheckoutWorld } from './world.js'
+
+// The outbox write of a transition, made to fail once for one payment: its transaction rolls back
+// after the payment row was already updated in it.
+const outboxFailure = vi.hoisted(() => ({ paymentId: undefined as string | undefined }))
+vi.mock('../../src/webhooks/outbox.js', async (importOriginal) => {
+  const outbox = await importOriginal<typeof import('../../src/webhooks/outbox.js')>()
+  return {
+    ...outbox,
+    enqueuePaymentEvent: (...args: Parameters<typeof outbox.enqueuePaymentEvent>) => {
+      if (args[1].id !== outboxFailure.paymentId) return outbox.enqueuePaymentEvent(...args)
+      outboxFailure.paymentId = undefined
+      return Promise.reject(new Error('the outbox write failed (test)'))
+    },
+  }
+})
 
 let world: CheckoutWorld
 beforeAll(async () => {
@@ -9,40 +24,7 @@ beforeAll(async () => {
 })
 afterAll(() => world.close())
 
-const SUBSCRIPTION = `subscription ($pendingId: String!) {
-  paymentUpdated(pendingId: $pendingId) { pendingId state status failure { code } }
-}`
-
-/** Opens the subscription and collects each `next` payload until the server completes the stream. */
-async function subscribe(pendingId: string, token: string | null = API_TOKEN) {
-  const res = await fetch(`${world.service.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query: SUBSCRIPTION, variables: { pendingId } }),
-  })
-  const events: any[] = []
-  const done = (async () => {
-    if (!res.ok || !res.body) return
-    const decoder = new TextDecoder()
-    let buffer = ''
-    const reader = res.body.getReader()
-    for (;;) {
-      const { value, done } = await reader.read()
-      if (done) return
-      buffer += decoder.decode(value, { stream: true })
-      let end
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const event = /^event: (.*)$/m.exec(block)?.[1]
-        const data = /^data: (.*)$/m.exec(block)?.[1]
-        if (event === 'next' && data) events.push(JSON.parse(data))
-        if (event === 'complete') return
-      }
-    }
-  })()
-  return { res, events, done }
-}
+const subscribe = (pendingId: string, token?: string | null) => subscribeToPayment(world.service.url, pendingId, token)
 
 describe('paymentUpdated subscription (SSE)', () => {
   it('a subscriber sees every state of a checkout, in order, and the stream ends at the final one', async () => {
@@ -74,6 +56,30 @@ describe('paymentUpdated subscription (SSE)', () => {
     const live = await subscribe(pendingId)
     await live.done
     expect(live.events.map((e) => e.data.paymentUpdated.state)).toEqual(['REJECTED'])
+  })
+
+  it('never shows a state that rolled back: a finish whose transaction fails is not seen, and the row is unchanged', async () => {
+    const { pendingId, redirectUrl } = await world.startOk({}, 'job-live-rollback')
+    const live = await subscribe(pendingId)
+    await expect.poll(() => live.states()).toEqual(['AWAITING_APPROVAL'])
+    const before = await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })
+    const eventsBefore = await world.service.db.webhookEvent.count({ where: { paymentId: pendingId } })
+
+    const finishUrl = await world.approve(redirectUrl)
+    outboxFailure.paymentId = pendingId
+    const failed = await fetch(finishUrl)
+    expect(failed.status).toBe(500)
+    expect(outboxFailure.paymentId, 'the outbox write was attempted').toBeUndefined()
+    expect(await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })).toEqual(before)
+    expect(await world.service.db.webhookEvent.count({ where: { paymentId: pendingId } })).toBe(eventsBefore)
+    // Long enough for a re-read to arrive, announced or polled (SQLite looks every 500 ms).
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect(live.states()).toEqual(['AWAITING_APPROVAL'])
+
+    // The same redirect again, now committing: the stream goes on from the state that was real.
+    expect((await fetch(finishUrl)).status).toBe(200)
+    await live.done
+    expect(live.states()).toEqual(['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING', 'COMPLETED'])
   })
 
   it('is authenticated like every operation, and refuses an unknown payment', async () => {
