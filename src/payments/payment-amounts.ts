@@ -41,8 +41,8 @@ export function formatBuyerPrice(payment: PaymentAmounts): string {
 
 /**
  * The price in words for the buyer: one amount when both wallets hold the same currency, else
- * both sides, e.g. "You paid 9.10 EUR · the seller receives 10.00 USD" (tense by state: nothing
- * is paid before approval or after a refusal).
+ * both sides, e.g. "You paid 9.10 EUR · the seller receives 10.00 USD" (tense by state: paid only once
+ * the seller received it; nothing is paid before approval or after a refusal).
  */
 export function describeAmounts(payment: PaymentAmounts): string {
   const seller = format(sellerAmountOf(payment))
@@ -50,10 +50,11 @@ export function describeAmounts(payment: PaymentAmounts): string {
   if (!debit || debit.assetCode === payment.assetCode) return seller
   const buyer = format(debit)
   switch (payment.state) {
-    case 'FINISHING':
-    case 'PROCESSING':
     case 'COMPLETED':
       return `You paid ${buyer} · the seller receives ${seller}`
+    case 'FINISHING':
+    case 'PROCESSING':
+      return `Paying ${buyer} · the seller receives ${seller}`
     case 'AWAITING_APPROVAL':
       return `You pay ${buyer} · the seller receives ${seller}`
     case 'FAILED':

@@ -18,7 +18,7 @@ describe('describeAmounts', () => {
   const eurBuyer = { debitAmount: '910', debitAssetCode: 'EUR', debitAssetScale: 2 }
 
   it('speaks both sides when the buyer pays in another currency', () => {
-    expect(describeAmounts({ ...usdSeller, ...eurBuyer, state: 'PROCESSING' })).toBe('You paid 9.10 EUR · the seller receives 10.00 USD')
+    expect(describeAmounts({ ...usdSeller, ...eurBuyer, state: 'PROCESSING' })).toBe('Paying 9.10 EUR · the seller receives 10.00 USD')
     expect(describeAmounts({ ...usdSeller, ...eurBuyer, state: 'COMPLETED' })).toBe('You paid 9.10 EUR · the seller receives 10.00 USD')
     expect(describeAmounts({ ...usdSeller, ...eurBuyer, state: 'AWAITING_APPROVAL' })).toBe('You pay 9.10 EUR · the seller receives 10.00 USD')
     expect(describeAmounts({ ...usdSeller, ...eurBuyer, state: 'REJECTED' })).toBe('Price 9.10 EUR · the seller would have received 10.00 USD')
