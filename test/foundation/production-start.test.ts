@@ -78,7 +78,12 @@ it("runs compose.yaml's payments container: serves with Compose's environment, a
   const app = path.join(dir, 'compose', 'app')
   expect(fs.existsSync(path.resolve('dist', 'main.js')), 'dist/ is built by the first test of this file').toBe(true)
   fs.mkdirSync(app, { recursive: true })
-  for (const entry of ['dist', 'package.json', 'prisma.config.ts', 'prisma']) fs.cpSync(path.resolve(entry), path.join(app, entry), { recursive: true })
+  // The runtime stage's files, as its `COPY --from=build /app/<path> …` lines name them (node_modules is linked).
+  const runtimeFiles = [...read('Dockerfile').matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) => m[1].split(/\s+/).map((source) => path.posix.relative('/app', source)))
+  expect(runtimeFiles).toEqual(expect.arrayContaining(['dist', 'package.json', 'prisma.config.ts', 'prisma', 'node_modules']))
+  for (const entry of runtimeFiles.filter((entry) => entry !== 'node_modules')) {
+    fs.cpSync(path.resolve(entry), path.join(app, entry), { recursive: true })
+  }
   fs.symlinkSync(path.resolve('node_modules'), path.join(app, 'node_modules'), 'dir')
   expect(dockerfile.workdir).toBe('/app')
 
