@@ -112,6 +112,17 @@ describe('the finish secret: only the wallet redirect can end a checkout', () =>
     expect(await eventsOf(pendingId)).toEqual(['payment.created', 'payment.rejected'])
   })
 
+  it('GraphQL finishCheckout (a client relaying the redirect) follows the same rule', async () => {
+    const { pendingId, redirectUrl } = await world.startOk({}, 'secret-graphql')
+    const FINISH = `mutation ($input: FinishCheckoutInput!) { finishCheckout(input: $input) {
+      __typename ... on AppError { code } ... on FinishCheckoutPayload { payment { state } } } }`
+    const forged = await world.service.graphql(FINISH, { input: { pendingId, result: 'grant_rejected' } })
+    expect(forged.data.finishCheckout).toEqual({ __typename: 'AppError', code: 'INVALID_FINISH_SECRET' })
+    expect((await row(pendingId)).state).toBe('AWAITING_APPROVAL')
+    const relayed = await world.service.graphql(FINISH, { input: { pendingId, secret: world.finishSecretOf(redirectUrl), result: 'grant_rejected' } })
+    expect(relayed.data.finishCheckout).toEqual({ __typename: 'FinishCheckoutPayload', payment: { state: 'REJECTED' } })
+  })
+
   it('the wallet redirect carries the secret the service put in its finish URI; approval works with it', async () => {
     const { pendingId, redirectUrl } = await world.startOk({}, 'secret-approve')
     const finishUrl = new URL(await world.approve(redirectUrl))
@@ -156,6 +167,24 @@ describe('the finish secret: only the wallet redirect can end a checkout', () =>
     expect(text).toContain(`data-page="/payments/finish/${pendingId}?secret=${secret}"`)
     expect(text).toContain(`data-progress="/payments/finish/${pendingId}/progress?secret=${secret}"`)
     expect(text).toContain(`url=/payments/finish/${pendingId}?secret=${secret}"`)
+  })
+
+  it('the secret reaches no log line, webhook or GraphQL answer', async () => {
+    const approved = await world.startOk({}, 'secret-quiet-approve')
+    const rejected = await world.startOk({}, 'secret-quiet-reject')
+    await fetch(await world.approve(approved.redirectUrl))
+    await fetch(await world.reject(rejected.redirectUrl), { headers: { accept: 'text/html' } })
+    for (const { pendingId, redirectUrl } of [approved, rejected]) {
+      const secret = world.finishSecretOf(redirectUrl)
+      await fetch(`${world.service.url}/payments/finish/${pendingId}/progress?secret=${secret}`)
+      expect(world.service.logs.join('\n')).not.toContain(secret)
+      const payloads = (await world.service.db.webhookEvent.findMany({ where: { paymentId: pendingId } })).map((e) => e.payload)
+      expect(payloads.length).toBeGreaterThan(1)
+      expect(payloads.join('\n')).not.toContain(secret)
+      const answer = await world.service.graphql('query ($id: String!) { payment(pendingId: $id) { pendingId redirectUrl state outgoingPayment } }', { id: pendingId })
+      expect(answer.data.payment.pendingId).toBe(pendingId)
+      expect(JSON.stringify(answer)).not.toContain(secret)
+    }
   })
 
   it('the redirect back to the shop never carries the secret', async () => {
