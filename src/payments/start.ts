@@ -24,6 +24,13 @@ import { createFinishSecret } from './finish-secret.js'
 import { claimIdempotencyKey, findReplay, fingerprintOf, type IdempotentRows } from './idempotency.js'
 import { transitionPayment } from './transitions.js'
 
+/**
+ * A new pendingId. It is public (the buyer's reference) and only names the payment: a plain ulid()
+ * with 80 fresh random bits, never a monotonic one, whose ids minted in the same millisecond
+ * count up from each other.
+ */
+export const newPaymentId = (): string => ulid()
+
 export const StartCheckoutInput = z.object({
   offerId: Identifier,
   sellerId: Identifier,
@@ -74,9 +81,7 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
 
   // The row comes first: its unique idempotency key makes a concurrent retry wait for this one
   // instead of creating a second incoming payment, quote and grant.
-  // A pendingId is public (the buyer's reference) and only names the payment: plain ulid(), 80
-  // random bits, so ids minted in the same millisecond do not reveal each other.
-  const id = ulid()
+  const id = newPaymentId()
   const claim = await claimIdempotencyKey(input.idempotencyKey, print, startRows, () =>
     db.payment.create({
       data: {

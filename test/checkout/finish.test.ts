@@ -187,6 +187,27 @@ describe('the finish secret: only the wallet redirect can end a checkout', () =>
     }
   })
 
+  it('a payment started before finish secrets: its approval still works (a page that does not follow), its result= is refused', async () => {
+    const legacy = async (offerId: string) => {
+      const started = await world.startOk({}, offerId)
+      await world.service.db.payment.update({ where: { id: started.pendingId }, data: { finishSecretHash: null } })
+      return started
+    }
+    const approved = await legacy('legacy-approve')
+    const page = await fetch(await world.approve(approved.redirectUrl), { headers: { accept: 'text/html' } })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('Sending your payment')
+    expect(html).not.toContain('data-progress')
+    expect(html).not.toContain('http-equiv="refresh"')
+    expect((await row(approved.pendingId)).state).not.toBe('AWAITING_APPROVAL')
+
+    const rejected = await legacy('legacy-reject')
+    expect((await fetch(await world.reject(rejected.redirectUrl))).status).toBe(400)
+    expect((await row(rejected.pendingId)).state).toBe('AWAITING_APPROVAL')
+    expect((await fetch(`${world.service.url}/payments/finish/${rejected.pendingId}/progress?secret=${world.finishSecretOf(rejected.redirectUrl)}`)).status).toBe(404)
+  })
+
   it('the redirect back to the shop never carries the secret', async () => {
     const { redirectUrl } = await world.startOk({ returnUrl: 'https://shop.example/jobs/10' }, 'secret-return')
     const res = await fetch(await world.reject(redirectUrl), { headers: { accept: 'text/html' }, redirect: 'manual' })
