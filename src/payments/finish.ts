@@ -1,6 +1,7 @@
-// Finishing a checkout: the buyer's browser comes back from the wallet. Verify the redirect
-// (the hash of an approval; the finish secret of a `result=`, src/payments/finish-secret.ts), claim the payment with a compare-and-set (exactly one request or process
-// continues the grant), continue the grant once, then create the outgoing payment.
+// Finishing a checkout: the buyer's browser comes back from the wallet. Verify the redirect (the
+// hash of an approval; the finish secret of a `result=`, src/payments/finish-secret.ts), claim the
+// payment with a compare-and-set (exactly one request or process continues the grant), continue
+// the grant once, then create the outgoing payment.
 // A claim that dies half-way is resumed by the settlement worker (resumeFinishing).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
