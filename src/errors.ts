@@ -18,6 +18,8 @@ export const errorStatus = {
   SELLER_KEY_MISMATCH: 400,
   INVALID_FINISH: 400,
   INVALID_FINISH_HASH: 400,
+  /** A finish `result=` without the checkout's finish secret (src/payments/finish-secret.ts). */
+  INVALID_FINISH_SECRET: 400,
   UNAUTHENTICATED: 401,
   NOT_FOUND: 404,
   SELLER_NOT_FOUND: 404,

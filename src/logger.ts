@@ -13,6 +13,7 @@ export const redactedKeys = [
   'nonce',
   'secret',
   'secrets',
+  'finishSecret',
   'token',
   'interact_ref',
   'interactRef',

@@ -36,8 +36,9 @@ const stepName: Record<WalletCleanupStep, string> = {
 /**
  * The clean-up a payment needs now that it is in its current state; none unless it ended unpaid.
  * - The grant is cancelled whenever one was requested: abandoned, rejected, failed. Even after
- *   `result=grant_rejected` (a redirect anyone can forge; it carries no hash) the wallet may still
- *   hold the grant as pending; cancelling a grant the wallet already finalized is harmless.
+ *   `result=grant_rejected` (its finish secret shows it came through the buyer's browser, not that
+ *   the wallet finalized the grant) the wallet may still hold the grant as pending; cancelling a
+ *   grant the wallet already finalized is harmless.
  * - The incoming payment is closed only if nothing was received and no outgoing payment could
  *   still pay into it (none was created, or the buyer's wallet reported it failed). A payment that
  *   received part of its amount keeps its incoming payment as it is: completing it would tell the

@@ -1,8 +1,10 @@
 // What a buyer's browser sees after the wallet sends it back: a page that follows the payment
-// until it is final (polling a small public progress answer, or a plain refresh without
-// scripts), or a redirect to the marketplace (the payment's returnUrl, else PAYMENT_RETURN_URL).
-// The page and its progress answer show the same few things: no ids of wallet resources, no
-// tokens, nothing the buyer does not already see.
+// until it is final (polling a small progress answer, or a plain refresh without scripts), or a
+// redirect to the marketplace (the payment's returnUrl, else PAYMENT_RETURN_URL).
+// The page and its progress answer open only with the checkout's finish secret
+// (src/payments/finish-secret.ts), which the wallet redirect brings and every URL of the page
+// carries; they show the same few things: no ids of wallet resources, no tokens, nothing the buyer
+// does not already see. The shop's return URL never gets the secret.
 import { config } from '../config.js'
 import type { Payment } from '../db.js'
 import { describeAmounts, formatBuyerPrice } from './payment-amounts.js'
@@ -25,8 +27,10 @@ export function returnUrlFor(payment: Payment): string | undefined {
   return url.href
 }
 
-export const finishPagePath = (pendingId: string) => `/payments/finish/${pendingId}`
-export const finishProgressPath = (pendingId: string) => `/payments/finish/${pendingId}/progress`
+/** The finish URI given to the wallet, which appends its own parameters and keeps these. */
+export const finishRedirectPath = (pendingId: string, secret: string) => `/payments/finish?pendingId=${pendingId}&secret=${encodeURIComponent(secret)}`
+export const finishPagePath = (pendingId: string, secret: string) => `/payments/finish/${pendingId}?secret=${encodeURIComponent(secret)}`
+export const finishProgressPath = (pendingId: string, secret: string) => `/payments/finish/${pendingId}/progress?secret=${encodeURIComponent(secret)}`
 
 /** Why a payment failed, said to the buyer. */
 function failureReason(failureCode: string | null): string {
@@ -143,8 +147,9 @@ const SCRIPT = `
 (() => {
   const main = document.querySelector('main')
   const progressUrl = main.dataset.progress
+  if (!progressUrl) return
   const icons = ${JSON.stringify(icons)}
-  if (location.pathname !== main.dataset.page) history.replaceState(null, '', main.dataset.page)
+  if (location.pathname + location.search !== main.dataset.page) history.replaceState(null, '', main.dataset.page)
   let delay = ${POLL_MS}
   const show = (p) => {
     main.dataset.tone = p.tone
@@ -164,7 +169,7 @@ const SCRIPT = `
         const p = await res.json()
         show(p)
         if (p.final) return
-      }
+      } else if (res.status === 404) return
     } catch {}
     delay = Math.min(delay * 1.2, 10000)
     setTimeout(poll, delay)
@@ -173,18 +178,26 @@ const SCRIPT = `
 })()
 `
 
-export function renderFinishPage(payment: Payment): string {
+/**
+ * The buyer's page. With the checkout's (verified) finish secret it follows the payment from its
+ * own URLs; without one (a payment started before finish secrets, answered from a hash-verified
+ * redirect) it shows the state as it is now.
+ */
+export function renderFinishPage(payment: Payment, secret: string | undefined): string {
   const progress = describeProgress(payment)
   const amount = describeAmounts(payment)
-  const page = finishPagePath(payment.id)
+  const own = secret === undefined ? undefined : { page: finishPagePath(payment.id, secret), progress: finishProgressPath(payment.id, secret) }
+  const follows = own !== undefined && !progress.final
   // Without scripts the page reloads itself (its own clean URL) until the payment is final.
-  const refresh = progress.final ? '' : `<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS};url=${page}"></noscript>`
+  const refresh = follows ? `<noscript><meta http-equiv="refresh" content="${REFRESH_SECONDS};url=${escape(own.page)}"></noscript>` : ''
+  const urls = own ? ` data-page="${escape(own.page)}" data-progress="${escape(own.progress)}"` : ''
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
 <title>${escape(progress.title)}</title>${refresh}
 <link rel="icon" href="/favicon.ico">
 <style>${STYLE}</style></head>
-<body><main data-tone="${progress.tone}" data-state="${progress.state}" data-final="${progress.final}" data-page="${page}" data-progress="${finishProgressPath(payment.id)}" aria-live="polite">
+<body><main data-tone="${progress.tone}" data-state="${progress.state}" data-final="${progress.final}"${urls} aria-live="polite">
 <div class="icon">${icons[progress.tone]}</div>
 <h1>${escape(progress.title)}</h1>
 <p class="message">${escape(progress.message)}</p>
@@ -194,7 +207,7 @@ export function renderFinishPage(payment: Payment): string {
 <dt>Reference</dt><dd class="reference">${escape(payment.id)}</dd>
 </dl>
 <div class="actions"${progress.returnUrl ? '' : ' hidden'}><a class="button" href="${escape(progress.returnUrl ?? '#')}">Back to the shop</a></div>
-<p class="note"${progress.final ? ' hidden' : ''}>This page updates by itself. You can also close it: the shop is told when the payment arrives.</p>
+<p class="note"${follows ? '' : ' hidden'}>This page updates by itself. You can also close it: the shop is told when the payment arrives.</p>
 </main>
 <script>${SCRIPT}</script>
 </body></html>`
@@ -204,6 +217,7 @@ export function renderFinishPage(payment: Payment): string {
 export function renderFinishProblemPage(message: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
 <title>Payment link problem</title>
 <link rel="icon" href="/favicon.ico">
 <style>${STYLE}</style></head>

@@ -1,6 +1,7 @@
-// Finishing a checkout: the buyer's browser comes back from the wallet. Verify the redirect
-// (hash first), claim the payment with a compare-and-set (exactly one request or process
-// continues the grant), continue the grant once, then create the outgoing payment.
+// Finishing a checkout: the buyer's browser comes back from the wallet. Verify the redirect (the
+// hash of an approval; the finish secret of a `result=`, src/payments/finish-secret.ts), claim the
+// payment with a compare-and-set (exactly one request or process continues the grant), continue
+// the grant once, then create the outgoing payment.
 // A claim that dies half-way is resumed by the settlement worker (resumeFinishing).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
@@ -17,6 +18,7 @@ import { createQuote } from '../open-payments/quotes.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { decryptSecret } from '../secrets.js'
 import { outgoingAccessToken, storedToken } from './access-token.js'
+import { finishSecretMatches } from './finish-secret.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput } from '../validation.js'
 import { transitionPayment } from './transitions.js'
@@ -25,6 +27,8 @@ const WAIT_FOR_OTHER_FINISH_MS = 15_000
 
 export const FinishInput = z.object({
   pendingId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a pendingId (ULID)'),
+  /** The finish secret the service put in the finish URI (kept by the wallet when it appends its parameters). */
+  secret: z.string().max(100).optional(),
   hash: z.string().max(200).optional(),
   interact_ref: z.string().min(1).max(200).optional(),
   result: z.string().max(100).optional(),
@@ -58,6 +62,11 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId: input.pendingId })
 
   if (input.result !== undefined) {
+    // A `result=` has no hash: only the finish secret shows it came back through the buyer's wallet.
+    // Without it anyone who saw the pendingId could end the checkout (and have its grant cancelled).
+    if (!finishSecretMatches(payment.finishSecretHash, input.secret)) {
+      throw new AppError('INVALID_FINISH_SECRET', "The finish link does not carry this checkout's secret: its result was not accepted and nothing was changed")
+    }
     const outcome = outcomeOfResult(input.result, input.message)
     if (!outcome) throw new AppError('INVALID_FINISH', `Unknown result "${input.result}"`, { field: 'result' })
     const changed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], { ...outcome, finishedAt: new Date() })
@@ -75,6 +84,8 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
     interactRef: input.interact_ref,
     grantEndpointUrl: payment.buyerAuthServer!,
   })
+  // The hash covers the client nonce, which only the service and the wallet know: proof enough,
+  // with or without the finish secret.
   if (!hashOk) throw new AppError('INVALID_FINISH_HASH', 'The finish hash does not match: this redirect did not come from the wallet')
 
   const claimed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {

@@ -1,6 +1,6 @@
 // REST routes for checkouts, byte-compatible with the contract
 // (../shared/contract/payments-service-api.md) plus the extra fields the original answered.
-import { Hono, type Context } from 'hono'
+import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { z } from 'zod'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
@@ -8,6 +8,7 @@ import { errorBody, readJsonBody } from '../http/errors.js'
 import { PageQuery, parseInput, requireIdentifier } from '../validation.js'
 import { finishCheckout } from './finish.js'
 import { describeProgress, renderFinishPage, renderFinishProblemPage, returnUrlFor } from './finish-page.js'
+import { finishSecretMatches } from './finish-secret.js'
 import { createIncomingPayment, getWalletProfile } from './incoming.js'
 import { debitAmountOf, receiveAmountOf } from './payment-amounts.js'
 import { listPayments, requirePaymentSummary, type PaymentSummary } from './queries.js'
@@ -37,8 +38,8 @@ const offerListJson = (p: PaymentSummary) => {
 }
 
 /**
- * The finish answer. A `result=` redirect carries no proof of origin, so it never discloses the
- * outgoing payment (only a hash-verified redirect does): anyone can send one for a known pendingId.
+ * The finish answer. Only a hash-verified redirect discloses the outgoing payment; a `result=`
+ * redirect (accepted with the finish secret alone) never does.
  */
 function finishJson(payment: Payment, verified: boolean) {
   const body = { pendingId: payment.id, status: restStatusOf[payment.state], state: payment.state }
@@ -49,37 +50,60 @@ function finishJson(payment: Payment, verified: boolean) {
 
 const ListQuery = PageQuery.extend({ status: z.enum(['pending', 'paid', 'failed']).optional() })
 
-/** The wallet's finish redirect: public (the buyer's browser), verified by its hash. */
-export const finishRoutes = new Hono().get('/payments/finish', async (c) => {
-  const wantsHtml = (c.req.header('accept') ?? '').includes('text/html')
-  let payment: Payment
-  try {
-    payment = await finishCheckout(c.req.query())
-  } catch (error) {
-    if (!wantsHtml || !(error instanceof AppError)) throw error
-    return c.html(renderFinishProblemPage(errorBody(error).error), error.status as 400)
-  }
-  if (wantsHtml) {
-    const target = returnUrlFor(payment)
-    return target ? c.redirect(target, 303) : c.html(renderFinishPage(payment))
-  }
-  return c.json(finishJson(payment, c.req.query('result') === undefined), payment.state === 'FINISHING' ? 202 : 200)
-})
+/** The finish URLs carry the finish secret: no cache keeps their answers, no page of theirs hands it on in a Referer. */
+const keepFinishSecret: MiddlewareHandler = async (c, next) => {
+  c.header('cache-control', 'no-store')
+  c.header('referrer-policy', 'no-referrer')
+  await next()
+}
+
+/**
+ * The wallet's finish redirect: public (the buyer's browser), verified by its hash (approval) or
+ * by the checkout's finish secret (a `result=`), src/payments/finish.ts.
+ */
+export const finishRoutes = new Hono()
+  .use('/payments/finish', keepFinishSecret)
+  .use('/payments/finish/*', keepFinishSecret)
+  .get('/payments/finish', async (c) => {
+    const wantsHtml = (c.req.header('accept') ?? '').includes('text/html')
+    const query = c.req.query()
+    let payment: Payment
+    try {
+      payment = await finishCheckout(query)
+    } catch (error) {
+      if (!wantsHtml || !(error instanceof AppError)) throw error
+      return c.html(renderFinishProblemPage(errorBody(error).error), error.status as 400)
+    }
+    if (wantsHtml) {
+      // The shop's return URL never gets the secret; the page's own URLs do, once it is verified.
+      const target = returnUrlFor(payment)
+      const secret = finishSecretMatches(payment.finishSecretHash, query.secret) ? query.secret : undefined
+      return target ? c.redirect(target, 303) : c.html(renderFinishPage(payment, secret))
+    }
+    return c.json(finishJson(payment, query.result === undefined), payment.state === 'FINISHING' ? 202 : 200)
+  })
   // The buyer's page after the finish redirect (its clean URL, where it refreshes without scripts),
-  // and the progress it polls. Public like the redirect: the pendingId is the buyer's reference,
-  // and both answer only what the page shows.
-  .get('/payments/finish/:pendingId', async (c) => c.html(renderFinishPage(await requireCheckout(c.req.param('pendingId')))))
+  // and the progress it polls. Both need the finish secret, and answer only what the page shows.
+  .get('/payments/finish/:pendingId', async (c) => {
+    const { payment, secret } = await requireCheckout(c.req.param('pendingId'), c.req.query('secret'))
+    return c.html(renderFinishPage(payment, secret))
+  })
   .get('/payments/finish/:pendingId/progress', async (c) => {
-    c.header('cache-control', 'no-store')
-    return c.json(describeProgress(await requireCheckout(c.req.param('pendingId'))))
+    const { payment } = await requireCheckout(c.req.param('pendingId'), c.req.query('secret'))
+    return c.json(describeProgress(payment))
   })
 
-/** A checkout that reached the wallet (the only ones a buyer can come back from). */
-async function requireCheckout(rawPendingId: string): Promise<Payment> {
+/**
+ * A checkout that reached the wallet (the only ones a buyer can come back from), opened with its
+ * finish secret. No payment, a wrong secret and no secret get the same 404.
+ */
+async function requireCheckout(rawPendingId: string, secret: string | undefined): Promise<{ payment: Payment; secret: string }> {
   const pendingId = requireIdentifier('pendingId', rawPendingId)
   const payment = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(pendingId) ? await db.payment.findUnique({ where: { id: pendingId } }) : null
-  if (!payment?.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
-  return payment
+  if (!payment?.redirectUrl || !finishSecretMatches(payment.finishSecretHash, secret)) {
+    throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+  }
+  return { payment, secret }
 }
 
 export const paymentRoutes = new Hono()

@@ -229,6 +229,7 @@ const FinishCheckoutInput = builder.inputType('FinishCheckoutInput', {
   description: 'The query parameters of the wallet redirect, for clients that receive it themselves.',
   fields: (t) => ({
     pendingId: t.string({ required: true }),
+    secret: t.string({ description: 'The finish secret the finish URI carries; a `result` is accepted only with it.' }),
     hash: t.string(),
     interactRef: t.string(),
     result: t.string(),
@@ -271,7 +272,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: FinishCheckoutInput, required: true }) },
     errors: {},
     resolve: (_root, { input }) =>
-      finishCheckout(withoutNulls({ pendingId: input.pendingId, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
+      finishCheckout(withoutNulls({ pendingId: input.pendingId, secret: input.secret, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
   }),
   recheckPayment: t.field({
     type: PaymentRef,

@@ -3,7 +3,7 @@
 // returns the wallet URL the buyer must visit to approve.
 import crypto from 'node:crypto'
 import type { AuthenticatedClient, WalletAddress } from '@interledger/open-payments'
-import { monotonicFactory } from 'ulid'
+import { ulid } from 'ulid'
 import { z } from 'zod'
 import { config } from '../config.js'
 import { db, type Payment } from '../db.js'
@@ -19,10 +19,17 @@ import { encryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
+import { finishRedirectPath } from './finish-page.js'
+import { createFinishSecret } from './finish-secret.js'
 import { claimIdempotencyKey, findReplay, fingerprintOf, type IdempotentRows } from './idempotency.js'
 import { transitionPayment } from './transitions.js'
 
-export const newPaymentId = monotonicFactory()
+/**
+ * A new pendingId. It is public (the buyer's reference) and only names the payment: a plain ulid()
+ * with 80 fresh random bits, never a monotonic one, whose ids minted in the same millisecond
+ * count up from each other.
+ */
+export const newPaymentId = (): string => ulid()
 
 export const StartCheckoutInput = z.object({
   offerId: Identifier,
@@ -103,12 +110,13 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
 
     // The client nonce proves the finish redirect came from the wallet: random, never the pendingId.
     const clientNonce = crypto.randomBytes(32).toString('hex')
+    const finishSecret = createFinishSecret()
     const grantRequestedAt = new Date()
     const requested = await requestOutgoingPaymentGrant(client, {
       buyerWallet: wallets.buyer,
       quote: quote.quote,
       receiver,
-      finishUri: `${config.baseUrl}/payments/finish?pendingId=${id}`,
+      finishUri: `${config.baseUrl}${finishRedirectPath(id, finishSecret.secret)}`,
       clientNonce,
     })
     if (requested.outcome !== 'pending') throw requested.error
@@ -132,6 +140,7 @@ export async function startCheckout(rawInput: unknown): Promise<Payment> {
       grantRequestedAt,
       clientNonce: encryptSecret(clientNonce),
       finishNonce: grant.finishNonce,
+      finishSecretHash: finishSecret.hash,
     })
     if (!ready) throw new AppError('INTERNAL', 'The payment changed while it was being started')
     logger.info({ pendingId: id, offerId: input.offerId, sellerId: seller.id }, 'checkout started')

@@ -58,6 +58,8 @@ export interface Sandbox {
   rates(): RateTable
   /** The access the grant behind an interaction asks for (to check its limits). */
   grantAccessOf(redirectUrl: string): AccessItem[]
+  /** The client's finish URI of the interaction behind a redirect: what the wallet appends its parameters to. */
+  finishUriOf(redirectUrl: string): string
   fundOutgoingPayment(outgoingPaymentUrl: string, opts?: { receiveAmount?: bigint }): void
   faults: { add(f: Fault): void; clear(): void }
   counts(): { incomingPayments: number; quotes: number; outgoingPayments: number; grants: number; continuations: number }
@@ -122,6 +124,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return decideInteraction(ctx, id, nonce, accept)
   }
 
+  const grantOfInteraction = (redirectUrl: string) => {
+    const grant = ctx.state.interactions.get(parseInteractRedirect(redirectUrl).id)
+    if (!grant) throw new Error(`unknown interaction ${redirectUrl}`)
+    return grant
+  }
+
   return {
     origin: ctx.urls.origin,
     walletAddressUrl: (name) => ctx.urls.walletAddress(name),
@@ -141,11 +149,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       ctx.config.rates = parseRateTable(table)
     },
     rates: () => ctx.config.rates,
-    grantAccessOf: (redirectUrl) => {
-      const grant = ctx.state.interactions.get(parseInteractRedirect(redirectUrl).id)
-      if (!grant) throw new Error(`unknown interaction ${redirectUrl}`)
-      return grant.access
-    },
+    grantAccessOf: (redirectUrl) => grantOfInteraction(redirectUrl).access,
+    finishUriOf: (redirectUrl) => grantOfInteraction(redirectUrl).interaction!.finishUri,
     fundOutgoingPayment: (url, fundOpts) => {
       const payment = ctx.state.outgoingPayments.get(url)
       if (!payment) throw new Error(`unknown outgoing payment ${url}`)

@@ -44,8 +44,10 @@ describe('checkout in the browser', () => {
         await saveScreenshot(page, `consent-${name}`)
 
         await approve.click()
-        // The wallet sends the browser to the service's finish redirect, which shows the page.
+        // The wallet sends the browser to the service's finish redirect, which shows the page; the
+        // page settles on its own URL, which carries the finish secret the wallet brought back.
         await page.waitForURL((url) => url.pathname === `/payments/finish/${pendingId}`)
+        expect(new URL(page.url()).searchParams.get('secret')).toBe(world.finishSecretOf(redirectUrl))
         await expect.poll(() => page.locator('h1').innerText()).toBe('Sending your payment')
         expect(await scrollsSideways(page)).toBe(false)
         await saveScreenshot(page, `finish-sending-${name}`)
@@ -117,10 +119,13 @@ describe('checkout in the browser', () => {
     }
   }, 60_000)
 
-  it('the progress answer is public and says only what the page shows; the page offers the way back to the shop', async () => {
+  it('the progress answer needs the finish secret and says only what the page shows; the page offers the way back to the shop', async () => {
     const { pendingId, redirectUrl } = await startCheckout({ returnUrl: 'https://shop.example/jobs/7?from=pay' }, 'job-progress')
     await fetch(await world.approve(redirectUrl))
-    const progress = await fetch(`${world.service.url}/payments/finish/${pendingId}/progress`)
+    const secret = world.finishSecretOf(redirectUrl)
+    expect((await fetch(`${world.service.url}/payments/finish/${pendingId}/progress`)).status).toBe(404)
+    expect((await fetch(`${world.service.url}/payments/finish/${pendingId}`)).status).toBe(404)
+    const progress = await fetch(`${world.service.url}/payments/finish/${pendingId}/progress?secret=${secret}`)
     expect(progress.status).toBe(200)
     expect(progress.headers.get('cache-control')).toBe('no-store')
     const body = await progress.json()
@@ -130,7 +135,7 @@ describe('checkout in the browser', () => {
     const { page, failed, close } = await openOfflinePage(browser, { viewport: PHONE, isMobile: true })
     try {
       await page.route('https://shop.example/**', (route) => route.fulfill({ body: 'the shop' }))
-      await page.goto(`${world.service.url}/payments/finish/${pendingId}`)
+      await page.goto(`${world.service.url}/payments/finish/${pendingId}?secret=${secret}`)
       await expect.poll(() => page.locator('h1').innerText(), { timeout: 15_000 }).toBe('Payment complete')
       const back = page.getByRole('link', { name: 'Back to the shop' })
       const target = new URL((await back.getAttribute('href'))!)
@@ -159,6 +164,13 @@ describe('checkout in the browser', () => {
       expect(await page.locator('.message').innerText()).toContain('this redirect did not come from the wallet. If you were paying a shop')
       expect(await scrollsSideways(page)).toBe(false)
       await saveScreenshot(page, 'finish-link-problem-phone')
+
+      // A result= without the checkout's finish secret (anyone who saw the pendingId) is refused the same way.
+      const forged = await page.goto(`${world.service.url}/payments/finish?pendingId=${pendingId}&result=grant_rejected`)
+      expect(forged!.status()).toBe(400)
+      expect(await page.locator('h1').innerText()).toBe('This payment link does not work')
+      expect(await page.locator('.message').innerText()).toContain('its result was not accepted and nothing was changed.')
+      expect((await world.service.db.payment.findUniqueOrThrow({ where: { id: pendingId } })).state).toBe('AWAITING_APPROVAL')
     } finally {
       await close()
     }

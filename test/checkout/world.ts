@@ -17,6 +17,14 @@ export interface CheckoutWorld extends TestSandbox {
   startOk(body?: Record<string, unknown>, offerId?: string): Promise<{ pendingId: string; redirectUrl: string; [k: string]: unknown }>
   /** The finish URL the wallet sends the browser to, pointed at this service. */
   atService(finishUrl: string): string
+  /**
+   * The finish URL a wallet sends the browser to with `params` appended to the finish URI the
+   * service gave it (kept whole, with its pendingId and secret), pointed at this service: every
+   * `result=` a wallet can send, without driving the wallet there.
+   */
+  walletRedirect(redirectUrl: string, params: Record<string, string>): string
+  /** The checkout's finish secret, as the finish URI given to the wallet carries it. */
+  finishSecretOf(redirectUrl: string): string
   approve(redirectUrl: string): Promise<string>
   reject(redirectUrl: string): Promise<string>
   close(): Promise<void>
@@ -65,6 +73,9 @@ export async function startCheckoutWorld(opts: { sandbox?: SandboxOptions; env?:
       return res.json()
     },
     atService,
+    walletRedirect: (redirectUrl, params) =>
+      atService([wallet.sandbox.finishUriOf(redirectUrl), ...Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`)].join('&')),
+    finishSecretOf: (redirectUrl) => new URL(wallet.sandbox.finishUriOf(redirectUrl)).searchParams.get('secret')!,
     approve: async (redirectUrl) => atService(await wallet.sandbox.approve(redirectUrl)),
     reject: async (redirectUrl) => atService(await wallet.sandbox.reject(redirectUrl)),
     async close() {

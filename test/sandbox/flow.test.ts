@@ -60,7 +60,9 @@ describe('approved checkout', () => {
     expect(finishUrl.startsWith(`${FINISH_URI}&hash=`)).toBe(true)
     expect(finishUrl).toMatch(/%3D&interact_ref=/)
     const query = new URL(finishUrl).searchParams
-    expect(query.get('pendingId')).toBe('4e65a071-8be8-4a35-a1b8-28302092cfd4')
+    // The finish URI's own parameters are kept as they were.
+    expect(query.get('pendingId')).toBe(new URL(FINISH_URI).searchParams.get('pendingId'))
+    expect(query.get('secret')).toBe(new URL(FINISH_URI).searchParams.get('secret'))
     const interactRef = query.get('interact_ref')!
     expect(query.get('hash')).toBe(expectedHash(clientNonce, grant.interact.finish, interactRef, `${origin}/auth`))
 

@@ -140,7 +140,8 @@ async function findInvalidResponses(exchanges: SandboxExchange[]): Promise<strin
   return problems
 }
 
-export const FINISH_URI = 'http://localhost:3344/payments/finish?pendingId=4e65a071-8be8-4a35-a1b8-28302092cfd4'
+/** Shaped like the service's finish URI (pendingId and finish secret): the wallet must keep both and append after them. */
+export const FINISH_URI = 'http://localhost:3344/payments/finish?pendingId=01M8MG7MNS4XZBWB7SHEQQGKF5&secret=3q2-7wX_bW9yZS1yYW5kb20tYnl0ZXMtaGVyZS0xMjM0'
 
 export interface Checkout {
   client: AuthenticatedClient

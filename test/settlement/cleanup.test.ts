@@ -75,7 +75,7 @@ describe('a checkout that ends unpaid leaves the wallets clean', () => {
     expect(new URL(await world.approve(redirectUrl)).searchParams.get('result')).toBe('unknown_interaction')
   })
 
-  it('rejection: the grant is cancelled too (a result= redirect carries no proof) and the incoming payment closed', async () => {
+  it('rejection: the grant is cancelled too (a result= redirect does not prove the wallet finalized it) and the incoming payment closed', async () => {
     const pendingId = await rejectCheckout('rejected')
     await settled(pendingId).toBe(true)
     const wallet = await atWallet(pendingId)
