@@ -106,6 +106,7 @@ const EnvSchema = z
     WEBHOOK_RETRY_SCHEDULE: durationList.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '14h', '20h', '20h'].join(',')),
     WEBHOOK_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
     SETTLEMENT_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2000),
+    LIVE_SUBSCRIPTIONS_MAX: z.coerce.number().int().positive().default(200),
     FINISH_LEASE_SECONDS: z.coerce.number().int().positive().default(60),
     FINISH_RETRY_SCHEDULE: durationList.prefault(['5s', '30s', '2m', '10m', '30m', '1h', '2h', '4h', '8h', '8h'].join(',')),
     CLEANUP_RETRY_SCHEDULE: durationList.prefault(['5s', '30s', '2m', '10m', '30m', '1h', '2h', '4h', '8h', '8h'].join(',')),
@@ -199,6 +200,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     cleanup: {
       retryScheduleMs: e.CLEANUP_RETRY_SCHEDULE,
     },
+    liveSubscriptionsMax: e.LIVE_SUBSCRIPTIONS_MAX,
     testCrashAt: e.TEST_CRASH_AT,
   }
 }

@@ -5,6 +5,7 @@
 // replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
 // every SQLITE_POLL_MS instead.
 import { Repeater } from 'graphql-yoga'
+import { config } from '../config.js'
 import { announce, db, onAnnouncement, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { restStatusOf } from './state.js'
@@ -31,32 +32,54 @@ const isFinal = (payment: Payment) => restStatusOf[payment.state] !== 'pending'
  */
 export function followPayment(pendingId: string): AsyncIterableIterator<Payment> {
   return new Repeater<Payment>(async (push, stop) => {
-    let last: Payment | undefined
-    let reading = Promise.resolve()
-    const reread = () => {
-      reading = reading
-        .then(async () => {
-          const payment = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
-          if (!payment) {
-            if (!last) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
-            return
-          }
-          if (last && progressOf(payment) <= progressOf(last)) return
-          last = payment
-          void push(payment)
-          if (isFinal(payment)) stop()
-        })
-        .catch((error) => stop(error))
+    // Each stream holds a connection, a listener and (on SQLite) a timer: bounded per process.
+    if (following >= config.liveSubscriptionsMax) {
+      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This process already serves ${config.liveSubscriptionsMax} live status streams; try again later or poll payment(pendingId)`))
+      return
     }
-    const stopListening = onAnnouncement(
-      'payment_updates',
-      (subject) => {
-        if (subject === undefined || subject === pendingId) reread()
-      },
-      { pollMs: SQLITE_POLL_MS },
-    )
-    reread() // the row as it is now
-    await stop
-    stopListening()
+    following += 1
+    try {
+      await followUntilFinal(pendingId, push, stop)
+    } finally {
+      following -= 1
+    }
   })
+}
+
+/** Live status streams open in this process now. */
+let following = 0
+
+/** One stream's life: re-read the row on each announcement until it is final (or the client leaves). */
+async function followUntilFinal(
+  pendingId: string,
+  push: (payment: Payment) => Promise<unknown>,
+  stop: ((error?: unknown) => void) & Promise<unknown>,
+): Promise<void> {
+  let last: Payment | undefined
+  let reading = Promise.resolve()
+  const reread = () => {
+    reading = reading
+      .then(async () => {
+        const payment = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
+        if (!payment) {
+          if (!last) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
+          return
+        }
+        if (last && progressOf(payment) <= progressOf(last)) return
+        last = payment
+        void push(payment)
+        if (isFinal(payment)) stop()
+      })
+      .catch((error) => stop(error))
+  }
+  const stopListening = onAnnouncement(
+    'payment_updates',
+    (subject) => {
+      if (subject === undefined || subject === pendingId) reread()
+    },
+    { pollMs: SQLITE_POLL_MS },
+  )
+  reread() // the row as it is now
+  await stop
+  stopListening()
 }

@@ -302,7 +302,7 @@ builder.subscriptionFields((t) => ({
     description:
       `The payment as it is now, then every state it enters (the moments the webhook events announce), in order, until a final one: ${describeEventTypes((e) => e.final)}. Over server-sent events: POST /graphql with Accept: text/event-stream.`,
     args: { pendingId: t.arg.string({ required: true }) },
-    subscribe: (_root, args) => followPayment(args.pendingId),
+    subscribe: (_root, args) => followPayment(requireIdentifier('pendingId', args.pendingId)),
     resolve: (payment) => payment,
   }),
 }))
