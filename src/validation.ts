@@ -51,6 +51,9 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
  */
 export const Identifier = z.string().min(1).max(100)
 
+/** What a pendingId looks like (a ULID, as src/payments/start.ts mints them): anything else names no checkout. */
+export const PENDING_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
+
 /** Validates one identifier, naming it in the VALIDATION_FAILED error (its value is not repeated). */
 export function requireIdentifier(name: string, value: unknown): string {
   return parseInput(z.object({ [name]: Identifier }), { [name]: value })[name] as string

@@ -20,13 +20,13 @@ import { decryptSecret } from '../secrets.js'
 import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
 import { requireSeller } from '../sellers/service.js'
-import { parseInput } from '../validation.js'
+import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
 import { transitionPayment } from './transitions.js'
 
 const WAIT_FOR_OTHER_FINISH_MS = 15_000
 
 export const FinishInput = z.object({
-  pendingId: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a pendingId (ULID)'),
+  pendingId: z.string().regex(PENDING_ID_PATTERN, 'must be a pendingId (ULID)'),
   /** The finish secret the service put in the finish URI (kept by the wallet when it appends its parameters). */
   secret: z.string().max(100).optional(),
   hash: z.string().max(200).optional(),

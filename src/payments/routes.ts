@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { errorBody, readJsonBody } from '../http/errors.js'
-import { PageQuery, parseInput, requireIdentifier } from '../validation.js'
+import { PageQuery, parseInput, PENDING_ID_PATTERN, requireIdentifier } from '../validation.js'
 import { finishCheckout } from './finish.js'
 import { describeProgress, renderFinishPage, renderFinishProblemPage, returnUrlFor } from './finish-page.js'
 import { finishSecretMatches } from './finish-secret.js'
@@ -99,7 +99,7 @@ export const finishRoutes = new Hono()
  */
 async function requireCheckout(rawPendingId: string, secret: string | undefined): Promise<{ payment: Payment; secret: string }> {
   const pendingId = requireIdentifier('pendingId', rawPendingId)
-  const payment = /^[0-9A-HJKMNP-TV-Z]{26}$/.test(pendingId) ? await db.payment.findUnique({ where: { id: pendingId } }) : null
+  const payment = PENDING_ID_PATTERN.test(pendingId) ? await db.payment.findUnique({ where: { id: pendingId } }) : null
   if (!payment?.redirectUrl || !finishSecretMatches(payment.finishSecretHash, secret)) {
     throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   }
