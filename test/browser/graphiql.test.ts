@@ -41,9 +41,20 @@ describe('GraphiQL offline', () => {
       await page.locator('.graphiql-tab-button[title="WebhookEvents"]').dispatchEvent('click')
       const queryText = async () => (await page.locator('.graphiql-query-editor').innerText()).replace(/\u00a0/g, ' ')
       await expect.poll(queryText).toContain('webhookEvents(first: 20)')
-      await page.click('[aria-label^="Execute query"]')
+      // GraphiQL settles the selected tab's operation name a moment after the editor shows it: a run
+      // started before that names the previous tab's operation ("Cannot infer operation"), so run
+      // again until the answer is this tab's.
       const response = page.locator('.graphiql-response')
-      await expect.poll(() => response.innerText(), { timeout: 15_000 }).toContain('"webhookEvents"')
+      await expect
+        .poll(
+          async () => {
+            await page.click('[aria-label^="Execute query"]')
+            await page.waitForTimeout(500)
+            return response.innerText()
+          },
+          { timeout: 15_000 },
+        )
+        .toContain('"webhookEvents"')
       expect(await response.innerText()).not.toContain('errors')
       await saveScreenshot(page, 'graphiql-desktop')
 
