@@ -14,6 +14,7 @@ import { allowCrossOrigin } from './http/cors.js'
 import { faviconRoutes } from './http/favicon.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
+import { measureRequests, serveMetrics } from './metrics.js'
 import { closeWhenBodyUnread } from './http/unread-body.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
@@ -41,6 +42,7 @@ export function createApp(options: AppOptions = {}): Hono {
   const app = new Hono()
 
   app.use(logRequests())
+  app.use(measureRequests())
   app.use(closeWhenBodyUnread())
   app.onError((error, c) => respondWithError(c, error))
   app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
@@ -53,6 +55,7 @@ export function createApp(options: AppOptions = {}): Hono {
     return c.json({ status: 'ready' })
   })
 
+  app.get('/metrics', serveMetrics()) // its own token check: METRICS_TOKENS, else API_TOKENS
   app.get('/health', async (c) => {
     await db.$queryRawUnsafe('SELECT 1')
     return c.json({

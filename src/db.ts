@@ -23,10 +23,11 @@ let notifications: PostgresNotifications | undefined
 const listeners = new Map<Topic, Set<AnnouncementListener>>()
 
 /**
- * What processes tell each other about: committed webhook events waiting for delivery, and a
- * payment whose row changed (the subject names the payment: an id, never anything secret).
+ * What processes tell each other about: committed webhook events waiting for delivery, a payment
+ * whose row changed, and a seller whose registration changed (the subject names the payment or
+ * seller: an id, never anything secret).
  */
-const topics = ['webhook_events', 'payment_updates'] as const
+const topics = ['webhook_events', 'payment_updates', 'seller_updates'] as const
 export type Topic = (typeof topics)[number]
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void

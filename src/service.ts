@@ -9,6 +9,7 @@ import { useConfig, type Config } from './config.js'
 import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
 import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
+import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWebhookDispatcher } from './webhooks/dispatcher.js'
 import { startSettlementWorker } from './payments/settlement.js'
@@ -22,6 +23,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
   useConfig(cfg)
   if (cfg.migrateOnStart) await migrateDatabase(cfg.databaseUrl)
   await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  const stopForgettingSellers = forgetChangedSellers()
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }
@@ -68,6 +70,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
         await settlementWorker.stop()
         await webhookDispatcher.stop()
         await demo?.sandbox.close()
+        stopForgettingSellers()
         await closeDatabase()
         logger.info('payments service stopped')
       })()

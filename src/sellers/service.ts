@@ -6,11 +6,10 @@ import { config } from '../config.js'
 import { db, type Seller } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
-import { forgetSellerClient } from '../open-payments/clients.js'
-import { forgetGrantTokens } from '../open-payments/grant-tokens.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { readWalletKeys } from '../open-payments/wallet-addresses.js'
 import { Identifier, parseInput } from '../validation.js'
+import { announceSellerChanged } from './changes.js'
 import { loadPrivateKey, publicKeyX } from './keys.js'
 
 export const SellerInput = z.object({
@@ -52,9 +51,9 @@ export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller;
   const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
   const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
   const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
-  // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one.
-  forgetSellerClient(seller.id)
-  forgetGrantTokens(seller.id)
+  // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one,
+  // on any replica.
+  announceSellerChanged(seller.id)
   logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
   return { seller, created: !existing }
 }
