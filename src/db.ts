@@ -112,6 +112,20 @@ export function localSecretsFolder(databaseUrl: string): string | undefined {
 }
 
 /**
+ * Start-up's migration step, on the database openDatabase() opened: runs the Prisma CLI
+ * (migrateDatabase) unless every committed migration is already applied. Spawning the CLI costs
+ * over a second even when it has nothing to do. Anything else (a migration pending, or one another
+ * process is applying right now: unfinished rows count as pending; no migration table yet; the
+ * check failing) runs the CLI, which takes its turn behind any other migrator and applies what is
+ * left, or fails with its own message.
+ */
+export async function migrateIfPending(databaseUrl: string): Promise<void> {
+  const pending = await pendingMigrations().catch(() => undefined)
+  if (pending?.length === 0) return
+  await migrateDatabase(databaseUrl)
+}
+
+/**
  * Applies pending migrations with the Prisma CLI (`prisma migrate deploy`, as the Dockerfile does);
  * prisma.config.ts picks the provider's schema and history from DATABASE_URL. Several processes
  * starting at once take turns (PostgreSQL: the engine's advisory lock; SQLite: see

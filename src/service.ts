@@ -6,7 +6,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import { createApp } from './app.js'
 import { answerClientErrors } from './http/client-errors.js'
 import { useConfig, type Config } from './config.js'
-import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
+import { closeDatabase, migrateIfPending, openDatabase } from './db.js'
 import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { upsertSeller } from './sellers/service.js'
@@ -20,8 +20,8 @@ export interface RunningService {
 
 export async function startService(cfg: Config): Promise<RunningService> {
   useConfig(cfg)
-  if (cfg.migrateOnStart) await migrateDatabase(cfg.databaseUrl)
   await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  if (cfg.migrateOnStart) await migrateIfPending(cfg.databaseUrl)
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }

@@ -4,7 +4,7 @@
 //                          set, workers running, no sandbox), logging at LOG_LEVEL (default info,
 //                          as `npm start`) as JSON lines to /dev/null
 //   HEALTH_SERVER=bare     the floor: node:http answering /health and every other path with the
-//                          same JSON the service answers
+//                          same JSON the service answers (on PORT when set: bench/startup.ts)
 // Prints {"url": ...} once listening; stops on SIGTERM.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -24,7 +24,7 @@ function startBare(): Promise<http.Server> {
     if (req.method === 'GET' && req.url === '/health') return send(res, 200, { status: 'ok', service: 'payments', time: new Date().toISOString() })
     send(res, 404, { error: 'Not found', code: 'NOT_FOUND' })
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)))
+  return new Promise((resolve) => server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => resolve(server)))
 }
 
 if (kind === 'bare') {
