@@ -19,7 +19,7 @@ import pg from 'pg'
 import { percentile, printTable } from './support/stats.js'
 
 const RUNS = Math.min(Math.max(Number(process.argv[2] ?? 5), 1), 15)
-const TIME_LIMIT_MS = 120_000
+const TIME_LIMIT_MS = 180_000
 const START_TIMEOUT_MS = 30_000
 const root = path.resolve(import.meta.dirname, '..')
 const devPostgresUrl = process.env.DEV_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
