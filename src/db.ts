@@ -8,7 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
-import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
+import type { PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import { openSqlite, sqliteFolder } from './db/sqlite.js'
 
@@ -40,13 +40,14 @@ function providerOf(databaseUrl: string): DatabaseProvider {
 
 export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
   provider = providerOf(databaseUrl)
-  db =
-    provider === 'postgresql'
-      ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
-        ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
-      : await openSqlite(databaseUrl)
-  if (providerOf(databaseUrl) === 'postgresql') {
-    notifications = await startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
+  // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
+  const postgres = provider === 'postgresql' ? await import('./db/postgres.js') : undefined
+  db = postgres
+    ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
+      ((await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
+    : await openSqlite(databaseUrl)
+  if (postgres) {
+    notifications = await postgres.startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   }
@@ -110,6 +111,20 @@ export function onAnnouncement(topic: Topic, listener: AnnouncementListener, opt
  */
 export function localSecretsFolder(databaseUrl: string): string | undefined {
   return providerOf(databaseUrl) === 'sqlite' ? sqliteFolder(databaseUrl) : undefined
+}
+
+/**
+ * Start-up's migration step, on the database openDatabase() opened: runs the Prisma CLI
+ * (migrateDatabase) unless every committed migration is already applied. Spawning the CLI costs
+ * over a second even when it has nothing to do. Anything else (a migration pending, or one another
+ * process is applying right now: unfinished rows count as pending; no migration table yet; the
+ * check failing) runs the CLI, which takes its turn behind any other migrator and applies what is
+ * left, or fails with its own message.
+ */
+export async function migrateIfPending(databaseUrl: string): Promise<void> {
+  const pending = await pendingMigrations().catch(() => undefined)
+  if (pending?.length === 0) return
+  await migrateDatabase(databaseUrl)
 }
 
 /**

@@ -42,11 +42,16 @@ async function verifySellerWallet(walletAddressUrl: string, keyId: string, publi
   }
 }
 
-export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller; created: boolean }> {
+/**
+ * `verifyWallet: false` only for the embedded sandbox's seller at start-up (src/service.ts): that
+ * wallet was just handed this very key in this process, and asking it costs the start-up the
+ * Open Payments SDK's response validators.
+ */
+export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: boolean } = {}): Promise<{ seller: Seller; created: boolean }> {
   const input = parseInput(SellerInput, rawInput)
   const walletAddressUrl = checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
   const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
-  if (config.verifySellerWallet) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
+  if (config.verifySellerWallet && options.verifyWallet !== false) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
 
   const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
   const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
