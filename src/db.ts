@@ -10,7 +10,8 @@ import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
 import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
-import { openSqlite, sqliteFolder } from './db/sqlite.js'
+import type { ReadConnection } from './db/read-connection.js'
+import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
@@ -18,6 +19,7 @@ export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, Wall
 export { databaseProviderOf, type DatabaseProvider }
 
 export let db: PrismaClient
+let reader: ReadConnection | undefined
 let provider: DatabaseProvider
 let notifications: PostgresNotifications | undefined
 const listeners = new Map<Topic, Set<AnnouncementListener>>()
@@ -39,11 +41,15 @@ function providerOf(databaseUrl: string): DatabaseProvider {
 
 export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
   provider = providerOf(databaseUrl)
-  db =
-    provider === 'postgresql'
-      ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
-        ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
-      : await openSqlite(databaseUrl)
+  if (provider === 'postgresql') {
+    const postgres = await openPostgres(databaseUrl, options.poolSize ?? 10)
+    // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
+    db = postgres.client as unknown as PrismaClient
+    reader = postgres.reader
+  } else {
+    db = await openSqlite(databaseUrl)
+    reader = openSqliteReader(databaseUrl)
+  }
   if (providerOf(databaseUrl) === 'postgresql') {
     notifications = await startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
@@ -55,7 +61,19 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
 export async function closeDatabase(): Promise<void> {
   await notifications?.close()
   notifications = undefined
+  await reader?.close()
+  reader = undefined
   await db?.$disconnect()
+}
+
+/**
+ * The rows of one read-only SELECT, as a prepared statement on the driver, outside the ORM and
+ * outside any transaction: only committed rows (src/db/read-connection.ts). For the few hottest
+ * reads; portable SQL with quoted identifiers and `$1, $2, ...` placeholders.
+ */
+export function readRows<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  if (!reader) throw new Error('The database is not open')
+  return reader.all<Row>(sql, params)
 }
 
 /**
