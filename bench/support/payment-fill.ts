@@ -14,21 +14,29 @@ export const SELLER_ID = 'seller-1'
 
 export const paymentId = (n: number) => `01KB${String(n).padStart(22, '0')}`
 
+/**
+ * Rows past the first 100,000 carry only what the list pages and the status read (and NOT NULL)
+ * need: a page's cost is the index walk, and narrow rows keep a million-row fill within seconds.
+ */
+const SLIM_AFTER = 100_000
+const slimColumns = ['id', 'offerId', 'sellerId', 'state', 'buyerWalletAddressUrl', 'amount', 'assetCode', 'assetScale', 'incomingPaymentId', 'quoteId', 'redirectUrl', 'outgoingPaymentId', 'createdAt', 'updatedAt']
+
 /** SQL for the row number `i`, per provider. */
 interface Dialect {
   /** Turns the state's text into the column's type. */
   state: (text: string) => string
   padded: string
-  hex32: string
+  /** 16 hex digits that differ per row (derived from i: cheaper than random bytes, and enough here). */
+  hex: string
   now: string
   later: string
 }
 
-function insertSql(d: Dialect, numbers: string): string {
+function insertSql(d: Dialect, numbers: string, slim: boolean): string {
   const state = `CASE WHEN i % 100 < 80 THEN 'COMPLETED' WHEN i % 100 < 86 THEN 'FAILED' WHEN i % 100 < 89 THEN 'REJECTED'
     WHEN i % 100 < 92 THEN 'EXPIRED' WHEN i % 100 < 97 THEN 'AWAITING_APPROVAL' ELSE 'PROCESSING' END`
   const paid = `(i % 100 < 80 OR i % 100 >= 97 OR (i % 100 < 86 AND i % 2 = 0))`
-  const url = (kind: string) => `'https://wallet.example/rs/${kind}/' || ${d.hex32}`
+  const url = (kind: string) => `'https://wallet.example/rs/${kind}/' || ${d.hex}`
   const columns: Record<string, string> = {
     id: `'01KB' || ${d.padded}`,
     offerId: `'job-' || ((i * 7919) % 20000)`,
@@ -38,7 +46,7 @@ function insertSql(d: Dialect, numbers: string): string {
     amount: `'' || (100 + (i % 50) * 250)`,
     assetCode: `'USD'`,
     assetScale: '2',
-    requestFingerprint: `${d.hex32} || ${d.hex32}`,
+    requestFingerprint: `${d.hex} || ${d.hex}`,
     incomingPaymentId: url('incoming-payments'),
     incomingPaymentExpiresAt: d.later,
     quoteId: url('quotes'),
@@ -48,17 +56,17 @@ function insertSql(d: Dialect, numbers: string): string {
     receiveAmount: `'' || (100 + (i % 50) * 250)`,
     quoteExpiresAt: d.later,
     buyerAuthServer: `'https://wallet.example/auth'`,
-    redirectUrl: `'https://wallet.example/interact/' || ${d.hex32}`,
-    continueUri: `'https://wallet.example/auth/continue/' || ${d.hex32}`,
-    continueToken: `'v1.' || ${d.hex32} || '.' || ${d.hex32} || ${d.hex32}`,
+    redirectUrl: `'https://wallet.example/interact/' || ${d.hex}`,
+    continueUri: `'https://wallet.example/auth/continue/' || ${d.hex}`,
+    continueToken: `'v1.' || ${d.hex} || '.' || ${d.hex} || ${d.hex}`,
     continueWaitSeconds: '5',
     grantRequestedAt: d.now,
-    clientNonce: `'v1.' || ${d.hex32}`,
-    finishNonce: d.hex32,
-    interactRef: `CASE WHEN i % 100 BETWEEN 92 AND 96 THEN NULL ELSE ${d.hex32} END`,
-    accessToken: `CASE WHEN ${paid} THEN 'v1.' || ${d.hex32} || ${d.hex32} END`,
+    clientNonce: `'v1.' || ${d.hex}`,
+    finishNonce: d.hex,
+    interactRef: `CASE WHEN i % 100 BETWEEN 92 AND 96 THEN NULL ELSE ${d.hex} END`,
+    accessToken: `CASE WHEN ${paid} THEN 'v1.' || ${d.hex} || ${d.hex} END`,
     outgoingPaymentId: `CASE WHEN ${paid} THEN ${url('outgoing-payments')} END`,
-    outgoingPaymentJson: `CASE WHEN ${paid} THEN '{"id":"https://wallet.example/rs/outgoing-payments/' || ${d.hex32} ||
+    outgoingPaymentJson: `CASE WHEN ${paid} THEN '{"id":"https://wallet.example/rs/outgoing-payments/' || ${d.hex} ||
       '","walletAddress":"https://wallet.example/buyers/b1","receiveAmount":{"value":"100","assetCode":"USD","assetScale":2},"debitAmount":{"value":"100","assetCode":"USD","assetScale":2},"sentAmount":{"value":"0","assetCode":"USD","assetScale":2},"metadata":{"pendingId":"01KB' || ${d.padded} || '"},"failed":false}' END`,
     sentAmount: `CASE WHEN ${paid} THEN '100' END`,
     receivedAmount: `CASE WHEN i % 100 < 80 THEN '100' WHEN ${paid} THEN '0' END`,
@@ -70,11 +78,19 @@ function insertSql(d: Dialect, numbers: string): string {
     updatedAt: d.now,
     finishedAt: `CASE WHEN i % 100 < 92 THEN ${d.now} END`,
   }
+  if (slim) {
+    for (const column of Object.keys(columns)) if (!slimColumns.includes(column)) delete columns[column]
+  }
   return `INSERT INTO "Payment" (${Object.keys(columns).map((c) => `"${c}"`).join(', ')}) SELECT ${Object.values(columns).join(',\n')} FROM ${numbers}`
 }
 
 /** Adds payments number `from` to `to` (inclusive), and the seller on the first call. */
 export async function fillPayments(databaseUrl: string, from: number, to: number): Promise<void> {
+  if (from <= SLIM_AFTER && to > SLIM_AFTER) {
+    await fillPayments(databaseUrl, from, SLIM_AFTER)
+    return fillPayments(databaseUrl, SLIM_AFTER + 1, to)
+  }
+  const slim = from > SLIM_AFTER
   const now = new Date()
   const later = new Date(now.getTime() + 86_400_000)
   if (databaseProviderOf(databaseUrl) === 'postgresql') {
@@ -86,8 +102,8 @@ export async function fillPayments(databaseUrl: string, from: number, to: number
       if (from === 1) {
         await client.query(`INSERT INTO "Seller" (id, "walletAddressUrl", "keyId", "privateKeyPath", "createdAt", "updatedAt") VALUES ($1, 'https://wallet.example/seller', 'seller-key-1', 'seller.pem', now(), now())`, [SELLER_ID])
       }
-      const dialect = { state: (text: string) => `(${text})::"PaymentState"`, padded: `lpad(i::text, 22, '0')`, hex32: `md5(i::text || random()::text)`, now: ts(now), later: ts(later) }
-      await client.query(insertSql(dialect, `generate_series(${from}, ${to}) AS n(i)`))
+      const dialect = { state: (text: string) => `(${text})::"PaymentState"`, padded: `lpad(i::text, 22, '0')`, hex: `lpad(to_hex(i), 8, '0') || lpad(to_hex((i::bigint * 2654435761) % 4294967296), 8, '0')`, now: ts(now), later: ts(later) }
+      await client.query(insertSql(dialect, `generate_series(${from}, ${to}) AS n(i)`, slim))
       await client.query('COMMIT')
       await client.query('ANALYZE "Payment"')
     } finally {
@@ -103,8 +119,8 @@ export async function fillPayments(databaseUrl: string, from: number, to: number
       if (from === 1) {
         database.prepare(`INSERT INTO "Seller" (id, walletAddressUrl, keyId, privateKeyPath, createdAt, updatedAt) VALUES (?, 'https://wallet.example/seller', 'seller-key-1', 'seller.pem', ?, ?)`).run(SELLER_ID, now.toISOString(), now.toISOString())
       }
-      const dialect = { state: (text: string) => text, padded: `printf('%022d', i)`, hex32: 'lower(hex(randomblob(16)))', now: iso(now), later: iso(later) }
-      database.prepare(`WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i < ${to}) ${insertSql(dialect, 'n')}`).run()
+      const dialect = { state: (text: string) => text, padded: `printf('%022d', i)`, hex: `printf('%08x%08x', i, (i * 2654435761) % 4294967296)`, now: iso(now), later: iso(later) }
+      database.prepare(`WITH RECURSIVE n(i) AS (SELECT ${from} UNION ALL SELECT i + 1 FROM n WHERE i < ${to}) ${insertSql(dialect, 'n', slim)}`).run()
     })()
     database.exec('ANALYZE')
   } finally {

@@ -89,8 +89,9 @@ export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
 /**
  * Up to `take` started payments matching `filter`, in creation order (ids are ULIDs), after the
  * id `after` when given (with `afterMustExist`, none unless a payment has that id, as Prisma's
- * cursors answer): an index range on the primary key, or on (offerId, id) / (sellerId, id), so a
- * page costs the same at any table size.
+ * cursors answer). Every page is an index range, so it costs the same at any table size: the
+ * primary key, (offerId, id) or (sellerId, id); a filter on states reads each state's own
+ * (state, id) range and merges them (a plain `state IN (...)` would sort every row in those states).
  */
 export async function readPaymentPage<Columns extends keyof Payment>(
   filter: PaymentFilter,
@@ -104,11 +105,19 @@ export async function readPaymentPage<Columns extends keyof Payment>(
     STARTED,
     ...(filter.offerId ? [`"offerId" = ${bind(filter.offerId)}`] : []),
     ...(filter.sellerId ? [`"sellerId" = ${bind(filter.sellerId)}`] : []),
-    ...(states ? [states.length ? `"state" IN (${states.map(bind).join(', ')})` : 'FALSE'] : []),
     ...(page.after !== undefined ? [`"id" > ${bind(page.after)}`] : []),
     ...(page.after !== undefined && page.afterMustExist ? [`EXISTS (SELECT 1 FROM "Payment" WHERE "id" = ${bind(page.after)})`] : []),
   ]
-  const sql = `SELECT ${columnList(columns)} FROM "Payment" WHERE ${conditions.join(' AND ')} ORDER BY "id" LIMIT ${bind(page.take)}`
+  const limit = bind(page.take)
+  const select = (where: string[]) => `SELECT ${columnList(columns)} FROM "Payment" WHERE ${where.join(' AND ')} ORDER BY "id" LIMIT ${limit}`
+  let sql: string
+  if (!states) sql = select(conditions)
+  else if (states.length === 0) sql = select([...conditions, 'FALSE'])
+  else if (filter.offerId || states.length === 1) sql = select([...conditions, `"state" IN (${states.map((state) => bind(state)).join(', ')})`])
+  else {
+    const perState = states.map((state, i) => `SELECT * FROM (${select([...conditions, `"state" = ${bind(state)}`])}) AS "state${i}"`)
+    sql = `SELECT * FROM (${perState.join(' UNION ALL ')}) AS "page" ORDER BY "id" LIMIT ${limit}`
+  }
   const rows = await readRows<Record<string, unknown>>(sql, params)
   return rows.map((row) => asPrismaRow<Pick<Payment, Columns>>(row))
 }
