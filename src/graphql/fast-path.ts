@@ -9,9 +9,13 @@
 // event streams, batches, other content types or Accept headers, invalid documents, and requests
 // whose variables do not fit (nothing has run yet for those, so yoga may answer them).
 // test/hardening/graphql-fast-path.test.ts compares both paths byte for byte.
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit'
+import type { CompiledQuery } from 'graphql-jit'
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql'
 import type { YogaServerInstance } from 'graphql-yoga'
+
+/** graphql-jit (and the serialiser it brings) loads on the first operation, not at start-up. */
+let jit: Promise<typeof import('graphql-jit')> | undefined
+const loadJit = () => (jit ??= import('graphql-jit'))
 
 /** Documents kept at most; the marketplace sends a handful, an attacker may send endless new ones. */
 const MAX_DOCUMENTS = 500
@@ -82,13 +86,14 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     return cached
   }
 
-  function compiledOperation(cached: CachedDocument, operationName: string | undefined): CompiledQuery | null {
+  async function compiledOperation(cached: CachedDocument, operationName: string | undefined): Promise<CompiledQuery | null> {
     const key = operationName ?? ''
     let compiled = cached.operations.get(key)
     if (compiled !== undefined) return compiled
     const operation = getOperationAST(cached.document!, operationName)
     compiled = null
     if (operation && operation.operation !== 'subscription') {
+      const { compileQuery, isCompiledQuery } = await loadJit()
       const result = compileQuery(schema, cached.document!, operationName)
       if (isCompiledQuery(result)) compiled = result
     }
@@ -123,7 +128,7 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     if (!params) return toYoga()
     const cached = cachedDocument(params.query)
     if (!cached.document) return toYoga()
-    const compiled = compiledOperation(cached, params.operationName ?? undefined)
+    const compiled = await compiledOperation(cached, params.operationName ?? undefined)
     if (!compiled) return toYoga()
     // A fresh context per request, as yoga's: plugin-prisma keys its per-request loaders on it.
     const result = await compiled.query(undefined, { request, params }, params.variables ?? {})
