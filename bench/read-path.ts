@@ -1,204 +1,91 @@
-// Read path: `GET /payments/:pendingId/status` and the GraphQL `payment(pendingId)` query against
-// 100,000 stored payments, side by side with the floor: a bare node:http + better-sqlite3 server
-// answering the same JSON (bench/support/read-path-server.ts). Each server runs in its own
-// process and autocannon drives it from this one, hitting random existing ids. Loopback only,
-// bounded in time; not a test.
+// Read path, on SQLite and on PostgreSQL: `GET /payments/:pendingId/status` and the GraphQL
+// `payment(pendingId)` query against 100,000 stored payments, side by side with the floor: a bare
+// node:http server with the driver (better-sqlite3, or a `pg` pool) answering the same JSON
+// (bench/support/read-path-server.ts). Then list pages, `GET /payments/pending?limit=100` and
+// GraphQL `payments(first: 100)` at random cursors, at 1k, 100k and 1M payments: their latency
+// must stay flat. Each server runs in its own process and autocannon drives it from this one.
+// Loopback only, bounded in time; not a test.
 //
-//   npx tsx bench/read-path.ts [seconds per measurement=5] [connections=10]
+//   npx tsx bench/read-path.ts [seconds per measurement=5] [connections=10] [sqlite|postgresql|both]
+//   (READ_PATH_DATABASE picks the database too; both by default; PostgreSQL at DEV_POSTGRES_URL,
+//   default postgresql://postgres@127.0.0.1:5432/postgres, a database of its own per run)
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon, { type Result } from 'autocannon'
-import Database from 'better-sqlite3'
-import { monotonicFactory } from 'ulid'
-import { closeDatabase, db, migrateDatabase, openDatabase } from '../src/db.js'
-import { sqlitePath } from '../src/db/sqlite.js'
+import pg from 'pg'
+import { closeDatabase, db, migrateDatabase, openDatabase, type DatabaseProvider } from '../src/db.js'
+import { findStartedPayment } from '../src/payments/queries.js'
 import { startChild, type ChildServer } from './support/child.js'
+import { fillPayments, paymentId } from './support/payment-fill.js'
 import { printTable } from './support/stats.js'
 
-const PAYMENTS = 100_000
 const SECONDS = Math.min(Math.max(Number(process.argv[2] ?? 5), 2), 15)
 const CONNECTIONS = Math.min(Math.max(Number(process.argv[3] ?? 10), 1), 64)
+const WHICH = process.argv[4] ?? process.env.READ_PATH_DATABASE ?? 'both'
+const PROVIDERS: DatabaseProvider[] = WHICH === 'both' ? ['sqlite', 'postgresql'] : [WHICH as DatabaseProvider]
 const WARMUP_SECONDS = 2
-const TIME_LIMIT_MS = 120_000
+const LIST_SECONDS = 3
+// READ_PATH_SIZES=1000,100000 leaves the million out (on a loaded machine its fill alone takes minutes).
+const SIZES = (process.env.READ_PATH_SIZES ?? '1000,100000,1000000').split(',').map(Number)
+const POINT_READS_AT = 100_000
+if (!SIZES.includes(POINT_READS_AT)) throw new Error(`READ_PATH_SIZES must include ${POINT_READS_AT}`)
+const TIME_LIMIT_MS = 240_000 // per database; about 90 s on a quiet 2-core machine
 const API_TOKEN = 'bench-token-0123456789abcdef'
-const SELLER_ID = 'seller-1'
+const DEV_POSTGRES_URL = process.env.DEV_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 const PAYMENT_QUERY = `query Payment($pendingId: String!) {
   payment(pendingId: $pendingId) { pendingId offerId status buyerWalletAddressUrl incomingPaymentId outgoingPaymentId quote { id } }
 }`
+const PAYMENTS_PAGE_QUERY = `query Payments($after: String) {
+  payments(first: 100, after: $after) { edges { node { pendingId offerId status buyerWalletAddressUrl incomingPaymentId outgoingPaymentId } } pageInfo { hasNextPage endCursor } }
+}`
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('Z', '+00:00') // as Prisma's SQLite adapter stores DateTime
-const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]
+const progress = (message: string) => process.stderr.write(`[read-path ${new Date().toISOString().slice(11, 19)}] ${message}\n`)
+const randomBelow = (n: number) => 1 + Math.floor(Math.random() * n)
 
-/**
- * 100k payments shaped like real ones, written with one prepared insert in one transaction.
- * States are spread as a live marketplace's would be; none is due for the settlement worker
- * (PROCESSING checks are scheduled a day ahead, consent is recent), so the service's background
- * workers find nothing to call a wallet about.
- */
-function fillPayments(file: string): string[] {
-  const database = new Database(file)
-  // A throwaway database filled in one go: no rollback journal, no fsync (the service opens it
-  // in WAL mode afterwards, as always).
-  database.pragma('journal_mode = OFF')
-  database.pragma('synchronous = OFF')
-  const now = Date.now()
-  database.prepare('INSERT INTO Seller (id, walletAddressUrl, keyId, privateKeyPath, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?)').run(
-    SELLER_ID,
-    'https://wallet.example/seller',
-    'seller-key-1',
-    'seller.pem',
-    iso(now),
-    iso(now),
-  )
-  const columns = [
-    'id', 'offerId', 'sellerId', 'state', 'buyerWalletAddressUrl', 'amount', 'assetCode', 'assetScale', 'requestFingerprint',
-    'incomingPaymentId', 'incomingPaymentExpiresAt', 'quoteId', 'debitAmount', 'debitAssetCode', 'debitAssetScale', 'receiveAmount',
-    'quoteExpiresAt', 'buyerAuthServer', 'redirectUrl', 'continueUri', 'continueToken', 'continueWaitSeconds', 'grantRequestedAt',
-    'clientNonce', 'finishNonce', 'interactRef', 'accessToken', 'accessTokenManageUrl', 'accessTokenExpiresAt', 'outgoingPaymentId',
-    'outgoingPaymentJson', 'sentAmount', 'receivedAmount', 'nextCheckAt', 'checkAttempts', 'lastCheckedAt', 'failureCode',
-    'failureMessage', 'createdAt', 'updatedAt', 'finishedAt',
-  ]
-  const insert = database.prepare(`INSERT INTO Payment (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`)
-  const states = [
-    ...Array<string>(80).fill('COMPLETED'),
-    ...Array<string>(6).fill('FAILED'),
-    ...Array<string>(3).fill('REJECTED'),
-    ...Array<string>(3).fill('EXPIRED'),
-    ...Array<string>(5).fill('AWAITING_APPROVAL'),
-    ...Array<string>(3).fill('PROCESSING'),
-  ]
-  // Random-looking strings from one pool of random bytes: a crypto call per value would make
-  // filling take seconds longer, and nothing here needs them unpredictable.
-  const pool = crypto.randomBytes(1 << 20)
-  const randomHex = (bytes: number) => {
-    const at = Math.floor(Math.random() * (pool.length - bytes))
-    return pool.subarray(at, at + bytes).toString('hex')
-  }
-  const randomB64 = (bytes: number) => {
-    const at = Math.floor(Math.random() * (pool.length - bytes))
-    return pool.subarray(at, at + bytes).toString('base64url')
-  }
-  const secret = () => `v1.${randomB64(12)}.${randomB64(16)}.${randomB64(48)}` // AES-GCM iv.tag.ciphertext, as src/secrets.ts
-  const newId = monotonicFactory(Math.random) // ulid's default draws from crypto once per character
-  const ids: string[] = []
-  const start = now - 90 * 86_400_000
-  database.transaction(() => {
-    for (let i = 0; i < PAYMENTS; i++) {
-      const createdMs = start + Math.floor((i / PAYMENTS) * 90 * 86_400_000)
-      const id = newId(createdMs)
-      const state = i === 0 ? 'COMPLETED' : pick(states)
-      const recent = state === 'AWAITING_APPROVAL' || state === 'PROCESSING'
-      const created = recent ? now - 60_000 : createdMs
-      const paid = state === 'COMPLETED' || state === 'PROCESSING' || (state === 'FAILED' && i % 2 === 0)
-      const amount = String(100 + (i % 50) * 250)
-      const buyer = `https://wallet.example/buyers/b${i % 5000}`
-      const outgoingPaymentId = paid ? `https://wallet.example/rs/outgoing-payments/${crypto.randomUUID()}` : null
-      const quoteId = `https://wallet.example/rs/quotes/${crypto.randomUUID()}`
-      const incomingPaymentId = `https://wallet.example/rs/incoming-payments/${crypto.randomUUID()}`
-      const usd = { assetCode: 'USD', assetScale: 2 }
-      const failure = {
-        FAILED: ['FUNDING_FAILED', 'The buyer wallet did not fund the payment (received 0 of ' + amount + ')'],
-        REJECTED: ['GRANT_REJECTED', 'The buyer rejected the payment in their wallet'],
-        EXPIRED: ['CONSENT_EXPIRED', 'The buyer did not approve in time'],
-      }[state as 'FAILED' | 'REJECTED' | 'EXPIRED']
-      const final = !recent
-      insert.run({
-        id,
-        offerId: `job-${(i * 7919) % 20_000}`,
-        sellerId: SELLER_ID,
-        state,
-        buyerWalletAddressUrl: buyer,
-        amount,
-        ...usd,
-        requestFingerprint: crypto.createHash('sha256').update(id).digest('hex'),
-        incomingPaymentId,
-        incomingPaymentExpiresAt: iso(created + 86_400_000),
-        quoteId,
-        debitAmount: amount,
-        debitAssetCode: 'USD',
-        debitAssetScale: 2,
-        receiveAmount: amount,
-        quoteExpiresAt: iso(created + 300_000),
-        buyerAuthServer: 'https://wallet.example/auth',
-        redirectUrl: `https://wallet.example/interact/${crypto.randomUUID()}/${randomHex(16)}`,
-        continueUri: `https://wallet.example/auth/continue/${crypto.randomUUID()}`,
-        continueToken: secret(),
-        continueWaitSeconds: 5,
-        grantRequestedAt: iso(created),
-        clientNonce: secret(),
-        finishNonce: crypto.randomUUID(),
-        interactRef: state === 'AWAITING_APPROVAL' ? null : crypto.randomUUID(),
-        accessToken: paid ? secret() : null,
-        accessTokenManageUrl: paid ? `https://wallet.example/auth/token/${crypto.randomUUID()}` : null,
-        accessTokenExpiresAt: paid ? iso(created + 600_000) : null,
-        outgoingPaymentId,
-        outgoingPaymentJson: outgoingPaymentId
-          ? JSON.stringify({
-              id: outgoingPaymentId,
-              walletAddress: buyer,
-              quoteId,
-              receiver: incomingPaymentId,
-              receiveAmount: { value: amount, ...usd },
-              debitAmount: { value: amount, ...usd },
-              sentAmount: { value: '0', ...usd },
-              grantSpentDebitAmount: { value: amount, ...usd },
-              grantSpentReceiveAmount: { value: amount, ...usd },
-              metadata: { pendingId: id, offerId: `job-${(i * 7919) % 20_000}` },
-              failed: false,
-              createdAt: new Date(created + 20_000).toISOString(),
-              updatedAt: new Date(created + 20_000).toISOString(),
-            })
-          : null,
-        sentAmount: paid ? amount : null,
-        receivedAmount: state === 'COMPLETED' ? amount : paid ? '0' : null,
-        nextCheckAt: state === 'PROCESSING' ? iso(now + 86_400_000) : null,
-        checkAttempts: paid ? 1 : 0,
-        lastCheckedAt: paid ? iso(created + 22_000) : null,
-        failureCode: failure?.[0] ?? null,
-        failureMessage: failure?.[1] ?? null,
-        createdAt: iso(created),
-        updatedAt: iso(created + 22_000),
-        finishedAt: final ? iso(created + 22_000) : null,
-      })
-      ids.push(id)
-    }
-  })()
-  database.close()
-  return ids
-}
-
+type Endpoint = 'REST status' | 'GraphQL payment' | 'REST list page' | 'GraphQL list page'
 interface Target {
   label: string
   url: string
-  endpoint: 'REST status' | 'GraphQL payment'
+  endpoint: Endpoint
 }
 
-function requestFor(endpoint: Target['endpoint'], id: string): { method: string; path: string; body?: string } {
-  return endpoint === 'REST status'
-    ? { method: 'GET', path: `/payments/${id}/status` }
-    : { method: 'POST', path: '/graphql', body: JSON.stringify({ query: PAYMENT_QUERY, variables: { pendingId: id } }) }
+/** A Pothos cursor for the payment with this id (base64 of `GPC:` and the id's chunk), made from one the service answered. */
+let cursorTemplate: { decoded: string; id: string } | undefined
+const cursorOf = (id: string) => Buffer.from(cursorTemplate!.decoded.replace(cursorTemplate!.id, id)).toString('base64')
+
+function requestFor(endpoint: Endpoint, size: number): { method: string; path: string; body?: string } {
+  const id = paymentId(randomBelow(size))
+  switch (endpoint) {
+    case 'REST status':
+      return { method: 'GET', path: `/payments/${id}/status` }
+    case 'GraphQL payment':
+      return { method: 'POST', path: '/graphql', body: JSON.stringify({ query: PAYMENT_QUERY, variables: { pendingId: id } }) }
+    case 'REST list page':
+      return { method: 'GET', path: `/payments/pending?limit=100&cursor=${id}` }
+    case 'GraphQL list page':
+      return { method: 'POST', path: '/graphql', body: JSON.stringify({ query: PAYMENTS_PAGE_QUERY, variables: { after: cursorOf(id) } }) }
+  }
 }
 
 const headers = { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }
 
-async function fetchBody(target: Target, id: string): Promise<string> {
-  const { method, path: pathname, body } = requestFor(target.endpoint, id)
-  const res = await fetch(target.url + pathname, { method, headers, body })
+async function fetchText(url: string, request: { method: string; path: string; body?: string }): Promise<string> {
+  const res = await fetch(url + request.path, { method: request.method, headers, body: request.body })
   const text = await res.text()
-  if (res.status !== 200) throw new Error(`${target.label} ${target.endpoint} answered ${res.status}: ${text}`)
+  if (res.status !== 200) throw new Error(`${request.method} ${request.path} answered ${res.status}: ${text}`)
   return text
 }
 
-async function drive(target: Target, ids: string[], seconds: number): Promise<Result> {
+async function drive(target: Target, size: number, seconds: number): Promise<Result> {
   const result = await autocannon({
     url: target.url,
     connections: CONNECTIONS,
     duration: seconds,
     headers,
-    requests: [{ setupRequest: (req) => ({ ...req, ...requestFor(target.endpoint, pick(ids)) }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, ...requestFor(target.endpoint, size) }) }],
   })
   if (result.errors || result.timeouts || result.non2xx) {
     throw new Error(`${target.label} ${target.endpoint}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx answers`)
@@ -206,98 +93,142 @@ async function drive(target: Target, ids: string[], seconds: number): Promise<Re
   return result
 }
 
-async function main() {
-  const loadBefore = os.loadavg()[0] // other work on the machine skews absolute numbers; ratios less
-  const guard = setTimeout(() => {
-    console.error(`read-path benchmark did not finish within ${TIME_LIMIT_MS / 1000} s`)
-    process.exit(1)
-  }, TIME_LIMIT_MS)
-  guard.unref()
+async function createDatabase(provider: DatabaseProvider, dir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (provider === 'sqlite') return { url: `file:${path.join(dir, 'payments.db')}`, drop: async () => {} }
+  const name = `bench_read_path_${crypto.randomBytes(4).toString('hex')}`
+  const onServer = async (sql: string) => {
+    const client = new pg.Client({ connectionString: DEV_POSTGRES_URL })
+    await client.connect()
+    await client.query(sql).finally(() => client.end())
+  }
+  await onServer(`CREATE DATABASE "${name}"`)
+  const url = new URL(DEV_POSTGRES_URL)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) }
+}
 
+async function benchmark(provider: DatabaseProvider) {
+  const began = performance.now()
+  const loadBefore = os.loadavg()[0] // other work on the machine skews absolute numbers; ratios less
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-read-path-'))
-  const databaseUrl = `file:${path.join(dir, 'payments.db')}`
+  const database = await createDatabase(provider, dir)
   const children: ChildServer<{ url: string }>[] = []
   try {
-    await migrateDatabase(databaseUrl)
-    const filling = performance.now()
-    const ids = fillPayments(sqlitePath(databaseUrl))
-    const fillSeconds = (performance.now() - filling) / 1000
+    await migrateDatabase(database.url)
+    const fills: string[] = []
+    let filled = 0
+    const growTo = async (size: number) => {
+      progress(`${provider}: filling to ${size.toLocaleString('en')} payments`)
+      const start = performance.now()
+      await fillPayments(database.url, filled + 1, size)
+      fills.push(`${(size - filled).toLocaleString('en')} in ${((performance.now() - start) / 1000).toFixed(1)} s`)
+      filled = size
+    }
+    await growTo(SIZES[0])
 
     const serverFile = path.join(import.meta.dirname, 'support/read-path-server.ts')
-    const env = { DATABASE_URL: databaseUrl, API_TOKENS: API_TOKEN, KEYS_DIR: dir, LOG_LEVEL: 'silent' }
+    const env = {
+      DATABASE_URL: database.url,
+      API_TOKENS: API_TOKEN,
+      KEYS_DIR: dir,
+      LOG_LEVEL: 'silent',
+      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    }
     const service = await startChild<{ url: string }>(serverFile, { ...env, READ_PATH_SERVER: 'service' })
     children.push(service)
     const bare = await startChild<{ url: string }>(serverFile, { ...env, READ_PATH_SERVER: 'bare' })
     children.push(bare)
+    const firstPage = JSON.parse(await fetchText(service.ready.url, { method: 'POST', path: '/graphql', body: JSON.stringify({ query: PAYMENTS_PAGE_QUERY }) }))
+    const endCursor: string = firstPage.data.payments.pageInfo.endCursor
+    cursorTemplate = { decoded: Buffer.from(endCursor, 'base64').toString(), id: paymentId(100) }
+    if (!cursorTemplate.decoded.includes(cursorTemplate.id)) throw new Error(`unexpected cursor ${cursorTemplate.decoded}`)
 
-    const pairs: Array<[Target, Target]> = (['REST status', 'GraphQL payment'] as const).map((endpoint) => [
-      { label: 'service', url: service.ready.url, endpoint },
-      { label: 'bare node:http + better-sqlite3', url: bare.ready.url, endpoint },
-    ])
-
-    // Both must answer byte-identical bodies, or the comparison means nothing.
-    const samples = [ids[0], ids[1], ids[PAYMENTS >> 1], ids[PAYMENTS - 1], ...Array.from({ length: 20 }, () => pick(ids))]
-    for (const [serviceTarget, bareTarget] of pairs) {
-      for (const id of samples) {
-        const [a, b] = await Promise.all([fetchBody(serviceTarget, id), fetchBody(bareTarget, id)])
-        if (a !== b) throw new Error(`${serviceTarget.endpoint} bodies differ for ${id}:\n  service: ${a}\n  bare:    ${b}`)
-      }
-    }
-    const example = await fetchBody(pairs[0][0], ids[0])
-
-    const rows: Array<Array<string | number>> = []
+    const pointRows: Array<Array<string | number>> = []
     const ratios: string[] = []
-    for (const [serviceTarget, bareTarget] of pairs) {
-      const measured: Result[] = []
-      for (const target of [serviceTarget, bareTarget]) {
-        await drive(target, ids, WARMUP_SECONDS)
-        const result = await drive(target, ids, SECONDS)
-        measured.push(result)
-        rows.push([`${target.endpoint}: ${target.label}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total])
+    const listRows: Array<Array<string | number>> = []
+    let example = ''
+    for (const size of SIZES) {
+      if (size > filled) await growTo(size)
+      progress(`${provider}: measuring at ${size.toLocaleString('en')} payments`)
+      if (size === POINT_READS_AT) {
+        const pairs: Array<[Target, Target]> = (['REST status', 'GraphQL payment'] as const).map((endpoint) => [
+          { label: 'service', url: service.ready.url, endpoint },
+          { label: `bare node:http + ${provider === 'sqlite' ? 'better-sqlite3' : 'pg'}`, url: bare.ready.url, endpoint },
+        ])
+        // Both must answer byte-identical bodies, or the comparison means nothing.
+        for (const [serviceTarget, bareTarget] of pairs) {
+          for (let i = 0; i < 24; i++) {
+            const request = requestFor(serviceTarget.endpoint, size)
+            const [a, b] = await Promise.all([fetchText(serviceTarget.url, request), fetchText(bareTarget.url, request)])
+            if (a !== b) throw new Error(`${serviceTarget.endpoint} bodies differ for ${request.path}:\n  service: ${a}\n  bare:    ${b}`)
+            example ||= a
+          }
+        }
+        for (const [serviceTarget, bareTarget] of pairs) {
+          const measured: Result[] = []
+          for (const target of [serviceTarget, bareTarget]) {
+            await drive(target, size, WARMUP_SECONDS)
+            const result = await drive(target, size, SECONDS)
+            measured.push(result)
+            pointRows.push([`${target.endpoint}: ${target.label}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total])
+          }
+          const [s, b] = measured
+          ratios.push(
+            `${serviceTarget.endpoint}: service/bare req/s ${(s.requests.average / b.requests.average).toFixed(2)}x ` +
+              `(bare is ${(b.requests.average / s.requests.average).toFixed(1)}x faster), ` +
+              `p50 ${s.latency.p50} vs ${b.latency.p50} ms, p99 ${s.latency.p99} vs ${b.latency.p99} ms`,
+          )
+        }
       }
-      const [s, b] = measured
-      ratios.push(
-        `${serviceTarget.endpoint}: service/bare req/s ${(s.requests.average / b.requests.average).toFixed(2)}x ` +
-          `(bare is ${(b.requests.average / s.requests.average).toFixed(1)}x faster), ` +
-          `p50 ${s.latency.p50} vs ${b.latency.p50} ms, p99 ${s.latency.p99} vs ${b.latency.p99} ms`,
-      )
+      for (const endpoint of ['REST list page', 'GraphQL list page'] as const) {
+        const target = { label: 'service', url: service.ready.url, endpoint }
+        await drive(target, size, 1)
+        const result = await drive(target, size, LIST_SECONDS)
+        listRows.push([`${endpoint} at ${size.toLocaleString('en')}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total])
+      }
     }
 
-    // Where the service's time goes: the same lookup through the service's Prisma client (all
-    // 45 columns, as requirePayment reads them; then only the 8 the status needs) and through a
-    // prepared better-sqlite3 statement, sequentially in this process while the servers are idle.
-    const lookups = Array.from({ length: 2000 }, () => pick(ids))
-    const perCall = async (lookup: (id: string) => unknown) => {
-      for (const id of lookups.slice(0, 200)) await lookup(id)
-      const began = performance.now()
+    // Where the time of one read goes: Prisma's findUnique (compiled per call) against the prepared
+    // statement the service now uses, sequentially in this process while the servers are idle.
+    const lookups = Array.from({ length: 1000 }, () => paymentId(randomBelow(POINT_READS_AT)))
+    const perCall = async (lookup: (id: string) => Promise<unknown>) => {
+      for (const id of lookups.slice(0, 100)) await lookup(id)
+      const start = performance.now()
       for (const id of lookups) await lookup(id)
-      return (performance.now() - began) / lookups.length
+      return (performance.now() - start) / lookups.length
     }
-    await openDatabase(databaseUrl)
-    const statusFields = { id: true, offerId: true, state: true, buyerWalletAddressUrl: true, incomingPaymentId: true, outgoingPaymentId: true, quoteId: true, redirectUrl: true }
-    const prismaAllMs = await perCall((id) => db.payment.findUnique({ where: { id } }))
-    const prismaSelectMs = await perCall((id) => db.payment.findUnique({ where: { id }, select: statusFields }))
+    await openDatabase(database.url)
+    const prismaMs = await perCall((id) => db.payment.findUnique({ where: { id } }))
+    const preparedMs = await perCall((id) => findStartedPayment(id))
     await closeDatabase()
-    const raw = new Database(sqlitePath(databaseUrl), { readonly: true })
-    const byId = raw.prepare('SELECT * FROM Payment WHERE id = ?')
-    const rawMs = await perCall((id) => byId.get(id))
-    raw.close()
 
     console.log(
-      `read path: ${PAYMENTS.toLocaleString('en')} payments (filled in ${fillSeconds.toFixed(1)} s), random existing ids, ` +
-        `autocannon ${CONNECTIONS} connections x ${SECONDS} s each after ${WARMUP_SECONDS} s warm-up, ` +
-        `each server in its own process, ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
+      `\n${provider}: read path, payments filled ${fills.join(', ')}; random existing ids; autocannon ${CONNECTIONS} connections, ` +
+        `${SECONDS} s per point measurement after ${WARMUP_SECONDS} s warm-up, ${LIST_SECONDS} s per list measurement; each server in its own process; ` +
+        `${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
-    console.log(`identical bodies checked on ${samples.length} ids per endpoint, e.g. ${example}`)
-    printTable(['', 'req/s', 'p50 ms', 'p99 ms', 'requests'], rows)
+    console.log(`identical bodies checked on 24 ids per endpoint, e.g. ${example}`)
+    printTable(['', 'req/s', 'p50 ms', 'p99 ms', 'requests'], pointRows)
     for (const line of ratios) console.log(line)
-    console.log(
-      `one payment by id, sequential, in-process, per call: Prisma findUnique all 45 columns ${prismaAllMs.toFixed(3)} ms, ` +
-        `Prisma findUnique selecting the 8 status columns ${prismaSelectMs.toFixed(3)} ms, better-sqlite3 SELECT * ${rawMs.toFixed(3)} ms`,
-    )
+    printTable(['list pages (100 rows, random cursor), service', 'req/s', 'p50 ms', 'p99 ms', 'requests'], listRows)
+    console.log(`one whole payment by id, sequential, in-process, per call: Prisma findUnique ${prismaMs.toFixed(3)} ms, prepared statement (findStartedPayment) ${preparedMs.toFixed(3)} ms`)
+    console.log(`${provider}: done in ${((performance.now() - began) / 1000).toFixed(0)} s`)
   } finally {
     for (const child of children) await child.stop()
+    await database.drop()
     fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function main() {
+  for (const provider of PROVIDERS) {
+    const guard = setTimeout(() => {
+      console.error(`read-path benchmark on ${provider} did not finish within ${TIME_LIMIT_MS / 1000} s`)
+      process.exit(1)
+    }, TIME_LIMIT_MS)
+    guard.unref()
+    await benchmark(provider)
+    clearTimeout(guard)
   }
 }
 

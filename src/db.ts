@@ -10,7 +10,8 @@ import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
 import type { PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
-import { openSqlite, sqliteFolder } from './db/sqlite.js'
+import type { ReadConnection } from './db/read-connection.js'
+import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
@@ -18,6 +19,7 @@ export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, Wall
 export { databaseProviderOf, type DatabaseProvider }
 
 export let db: PrismaClient
+let reader: ReadConnection | undefined
 let provider: DatabaseProvider
 let notifications: PostgresNotifications | undefined
 const listeners = new Map<Topic, Set<AnnouncementListener>>()
@@ -42,14 +44,17 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
   provider = providerOf(databaseUrl)
   // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
   const postgres = provider === 'postgresql' ? await import('./db/postgres.js') : undefined
-  db = postgres
-    ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
-      ((await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
-    : await openSqlite(databaseUrl)
   if (postgres) {
+    const opened = await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)
+    // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
+    db = opened.client as unknown as PrismaClient
+    reader = opened.reader
     notifications = await postgres.startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
+  } else {
+    db = await openSqlite(databaseUrl)
+    reader = openSqliteReader(databaseUrl)
   }
   return db
 }
@@ -57,7 +62,19 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
 export async function closeDatabase(): Promise<void> {
   await notifications?.close()
   notifications = undefined
+  await reader?.close()
+  reader = undefined
   await db?.$disconnect()
+}
+
+/**
+ * The rows of one read-only SELECT, as a prepared statement on the driver, outside the ORM and
+ * outside any transaction: only committed rows (src/db/read-connection.ts). For the few hottest
+ * reads; portable SQL with quoted identifiers and `$1, $2, ...` placeholders.
+ */
+export function readRows<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
+  if (!reader) throw new Error('The database is not open')
+  return reader.all<Row>(sql, params)
 }
 
 /**

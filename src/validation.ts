@@ -56,8 +56,12 @@ export const PENDING_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
 
 /** Validates one identifier, naming it in the VALIDATION_FAILED error (its value is not repeated). */
 export function requireIdentifier(name: string, value: unknown): string {
-  return parseInput(z.object({ [name]: Identifier }), { [name]: value })[name] as string
+  let schema = identifierSchemas.get(name)
+  // Built once per name: building a zod schema costs more than the rest of a status read.
+  if (!schema) identifierSchemas.set(name, (schema = z.object({ [name]: Identifier })))
+  return parseInput(schema, { [name]: value })[name] as string
 }
+const identifierSchemas = new Map<string, z.ZodObject<Record<string, typeof Identifier>>>()
 
 /** Page size for list routes: a default, and a hard maximum. */
 export const PageQuery = z.object({

@@ -1,15 +1,17 @@
 // The servers bench/read-path.ts measures, each in its own process so that it has a core to
 // itself while autocannon drives it from another:
 //   READ_PATH_SERVER=service  the payments service (startService, API token set, workers running)
-//   READ_PATH_SERVER=bare     the floor: node:http + better-sqlite3, one prepared statement,
-//                             answering the same JSON as GET /payments/:pendingId/status and as
-//                             the GraphQL `payment` query of bench/read-path.ts
+//   READ_PATH_SERVER=bare     the floor: node:http + the driver (better-sqlite3, or a pg pool of
+//                             DATABASE_POOL_SIZE), one prepared statement, answering the same JSON
+//                             as GET /payments/:pendingId/status and as the GraphQL `payment`
+//                             query of bench/read-path.ts
 // Prints {"url": ...} once listening; stops on SIGTERM.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { parseConfig } from '../../src/config.js'
-import type { PaymentState } from '../../src/db.js'
+import { databaseProviderOf, type PaymentState } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/sqlite.js'
 import { restStatusOf } from '../../src/payments/state.js'
 import { createLogger, useLogger } from '../../src/logger.js'
@@ -30,11 +32,22 @@ interface Row {
   quoteId: string | null
 }
 
-function startBare(): Promise<http.Server> {
+const STATUS_SQL =
+  'SELECT "id", "offerId", "state", "buyerWalletAddressUrl", "incomingPaymentId", "outgoingPaymentId", "quoteId" FROM "Payment" WHERE "id" = $1 AND "redirectUrl" IS NOT NULL'
+
+/** One prepared statement on the driver: better-sqlite3's, or a named statement on a pg pool. */
+function statusReader(): (id: string) => Promise<Row | undefined> {
+  if (databaseProviderOf(databaseUrl) === 'postgresql') {
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) })
+    return async (id) => (await pool.query<Row>({ name: 'status', text: STATUS_SQL, values: [id] })).rows[0]
+  }
   const database = new Database(sqlitePath(databaseUrl), { readonly: true })
-  const byId = database.prepare<[string], Row>(
-    'SELECT id, offerId, state, buyerWalletAddressUrl, incomingPaymentId, outgoingPaymentId, quoteId FROM Payment WHERE id = ? AND redirectUrl IS NOT NULL',
-  )
+  const byId = database.prepare<[Record<string, string>], Row>(STATUS_SQL)
+  return async (id) => byId.get({ 1: id })
+}
+
+function startBare(): Promise<http.Server> {
+  const byId = statusReader()
   const authorization = `Bearer ${token}`
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body)
@@ -44,25 +57,27 @@ function startBare(): Promise<http.Server> {
     if (req.headers.authorization !== authorization) return send(res, 401, { error: 'Missing or invalid bearer token' })
     const status = /^\/payments\/([^/]+)\/status$/.exec(req.url ?? '')
     if (req.method === 'GET' && status) {
-      const p = byId.get(decodeURIComponent(status[1]))
-      if (!p) return send(res, 404, { error: 'Payment not found' })
-      return send(res, 200, {
-        pendingId: p.id,
-        offerId: p.offerId,
-        status: restStatusOf[p.state as PaymentState],
-        buyerWalletAddressUrl: p.buyerWalletAddressUrl,
-        incomingPaymentId: p.incomingPaymentId,
-        ...(p.outgoingPaymentId ? { outgoingPaymentId: p.outgoingPaymentId } : {}),
-        quoteId: p.quoteId,
+      void byId(decodeURIComponent(status[1])).then((p) => {
+        if (!p) return send(res, 404, { error: 'Payment not found' })
+        send(res, 200, {
+          pendingId: p.id,
+          offerId: p.offerId,
+          status: restStatusOf[p.state as PaymentState],
+          buyerWalletAddressUrl: p.buyerWalletAddressUrl,
+          incomingPaymentId: p.incomingPaymentId,
+          ...(p.outgoingPaymentId ? { outgoingPaymentId: p.outgoingPaymentId } : {}),
+          quoteId: p.quoteId,
+        })
       })
+      return
     }
     if (req.method === 'POST' && req.url === '/graphql') {
       const chunks: Buffer[] = []
       req.on('data', (chunk) => chunks.push(chunk))
-      req.on('end', () => {
+      req.on('end', async () => {
         // The floor knows its one query: it reads the variable and answers that query's shape.
         const { variables } = JSON.parse(Buffer.concat(chunks).toString())
-        const p = byId.get(String(variables.pendingId))
+        const p = await byId(String(variables.pendingId))
         send(res, 200, {
           data: {
             payment: p

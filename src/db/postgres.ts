@@ -5,11 +5,42 @@ import crypto from 'node:crypto'
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgresql/client.js'
+import type { ReadConnection } from './read-connection.js'
 
-export async function openPostgres(databaseUrl: string, poolSize: number): Promise<PrismaClient> {
-  const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) })
+/** The client and the hot reads (src/db/read-connection.ts) share one pool of `poolSize` connections. */
+export async function openPostgres(databaseUrl: string, poolSize: number): Promise<{ client: PrismaClient; reader: ReadConnection }> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize })
+  const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) })
   await client.$connect()
-  return client
+  return { client, reader: poolReader(pool) }
+}
+
+/**
+ * Prisma stores DateTime as `timestamp(3)` (no time zone) holding UTC; pg would read it as local
+ * time. Every other type keeps pg's parser.
+ */
+const TIMESTAMP_OID = 1114
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMP_OID ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+}
+
+/** Named statements: each pool connection prepares a text once, then only binds and executes it. */
+function poolReader(pool: pg.Pool): ReadConnection {
+  const names = new Map<string, string>()
+  const nameOf = (sql: string) => {
+    let name = names.get(sql)
+    if (!name) names.set(sql, (name = `read_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 24)}`))
+    return name
+  }
+  return {
+    async all<Row>(sql: string, params: readonly unknown[]) {
+      const result = await pool.query({ name: nameOf(sql), text: sql, values: params as unknown[], types })
+      return result.rows as Row[]
+    },
+    // The pool is ended by the client's $disconnect (disposeExternalPool).
+    async close() {},
+  }
 }
 
 export interface PostgresNotifications {

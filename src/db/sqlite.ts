@@ -3,8 +3,11 @@
 // with SQLITE_BUSY. Only src/db.ts imports this module.
 import fs from 'node:fs'
 import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
+import Database from 'better-sqlite3'
 import { PrismaClient } from '../generated/sqlite/client.js'
+import type { ReadConnection } from './read-connection.js'
 
 const BUSY_TIMEOUT_MS = 10_000
 
@@ -93,4 +96,40 @@ export async function openSqlite(databaseUrl: string): Promise<PrismaClient> {
   await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
   return client
+}
+
+/**
+ * A second connection for the hot reads (src/db/read-connection.ts). In WAL mode it reads the last
+ * committed snapshot without waiting for the writer, so these reads are not queued behind the
+ * transaction wrapper above, and never see a transaction that is still open. better-sqlite3 is
+ * synchronous: a busy database is retried after a short sleep instead of blocking the event loop
+ * in SQLite's busy handler (in WAL a reader is only ever busy during recovery after a crash).
+ */
+export function openSqliteReader(databaseUrl: string): ReadConnection {
+  const database = new Database(sqlitePath(databaseUrl), { fileMustExist: true })
+  database.pragma('busy_timeout = 0')
+  database.pragma('query_only = ON')
+  const statements = new Map<string, Database.Statement>()
+  const prepared = (sql: string) => {
+    let statement = statements.get(sql)
+    if (!statement) statements.set(sql, (statement = database.prepare(sql)))
+    return statement
+  }
+  return {
+    async all<Row>(sql: string, params: readonly unknown[]) {
+      // `$1` is an SQLite named parameter too: bind {1: …, 2: …}.
+      const bindings = Object.fromEntries(params.map((value, i) => [i + 1, value]))
+      for (let waited = 0; ; waited += 5) {
+        try {
+          return prepared(sql).all(bindings) as Row[]
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error
+          await sleep(5)
+        }
+      }
+    },
+    async close() {
+      database.close()
+    },
+  }
 }

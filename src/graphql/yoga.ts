@@ -6,9 +6,30 @@ import { createYoga } from 'graphql-yoga'
 import { config } from '../config.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
+import { withFastPath } from './fast-path.js'
 import { schema } from './schema.js'
 
+/** What a client may see of an error: AppErrors and GraphQL errors as they are, anything else masked and logged. */
+export function maskError(error: unknown): GraphQLError {
+  const original = error instanceof GraphQLError ? error.originalError : error
+  if (error instanceof GraphQLError && !original) return error
+  if (original instanceof AppError) {
+    return new GraphQLError(original.message, {
+      extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
+    })
+  }
+  if (original instanceof GraphQLError) return original
+  logger.error({ err: original }, 'unexpected GraphQL error')
+  return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL' } })
+}
+
+/** yoga, and the fast path in front of it for plain JSON queries and mutations (src/graphql/fast-path.ts). */
 export function createGraphQLServer() {
+  const yoga = createYogaServer()
+  return { fetch: withFastPath(yoga, maskError), yoga }
+}
+
+export function createYogaServer() {
   return createYoga({
     schema,
     graphqlEndpoint: '/graphql',
@@ -29,19 +50,6 @@ export function createGraphQLServer() {
         blockFieldSuggestion: { enabled: config.production },
       }),
     ],
-    maskedErrors: {
-      maskError(error) {
-        const original = error instanceof GraphQLError ? error.originalError : error
-        if (error instanceof GraphQLError && !original) return error
-        if (original instanceof AppError) {
-          return new GraphQLError(original.message, {
-            extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) },
-          })
-        }
-        if (original instanceof GraphQLError) return original
-        logger.error({ err: original }, 'unexpected GraphQL error')
-        return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL' } })
-      },
-    },
+    maskedErrors: { maskError },
   })
 }

@@ -1,6 +1,12 @@
 // Reading payments: one by pendingId, and bounded pages filtered by offer, status or seller.
-import { db, type Payment, type PaymentState, Prisma } from '../db.js'
+// The hottest reads (the status the marketplace polls, one payment, list pages) are prepared
+// statements on the driver's read connection (`readRows`, src/db.ts): Prisma 6.19 compiles every
+// query (0.6-1.2 ms per findUnique here, against 0.02 ms for a prepared statement). Their columns
+// come from the Prisma models (the generated datamodel), and test/unit/payment-reads.test.ts
+// checks them against prisma/models.prisma and against Prisma's own answers on both databases.
+import { db, readRows, type Payment, type PaymentState, Prisma } from '../db.js'
 import { AppError } from '../errors.js'
+import { getDatamodel } from '../generated/pothos-types.js'
 import { restStatusOf, type RestStatus } from './state.js'
 
 export async function requirePayment(pendingId: string): Promise<Payment> {
@@ -9,29 +15,53 @@ export async function requirePayment(pendingId: string): Promise<Payment> {
   return payment
 }
 
+const paymentFields = getDatamodel().datamodel.models.Payment.fields
+
+/** Every column of a Payment row, in the models' order (relations are not columns). */
+export const paymentColumns = paymentFields.filter((field) => field.kind !== 'object').map((field) => field.name) as (keyof Payment)[]
+
 /** The columns the REST status and list answers need (the full row carries tokens and JSON). */
-export const paymentSummary = {
-  id: true,
-  offerId: true,
-  state: true,
-  buyerWalletAddressUrl: true,
-  incomingPaymentId: true,
-  outgoingPaymentId: true,
-  quoteId: true,
-} satisfies Prisma.PaymentSelect
-export type PaymentSummary = Prisma.PaymentGetPayload<{ select: typeof paymentSummary }>
+export const paymentSummaryColumns = ['id', 'offerId', 'state', 'buyerWalletAddressUrl', 'incomingPaymentId', 'outgoingPaymentId', 'quoteId'] as const satisfies readonly (keyof Payment)[]
+export type PaymentSummary = Pick<Payment, (typeof paymentSummaryColumns)[number]>
+
+const dateColumns = paymentFields.filter((field) => field.type === 'DateTime').map((field) => field.name as keyof Payment)
 
 /**
- * The hot read path (the marketplace polls it): one raw statement. Prisma 6.19's query compiler
- * costs about 1 ms per typed query on this machine; this statement about 0.25 ms
- * (bench/RESULTS.md). Quoted identifiers keep it valid SQL for SQLite and PostgreSQL alike.
+ * A DateTime as a driver returns it: a Date (pg), or the text Prisma's SQLite adapter stores
+ * (ISO 8601 with an offset; a database default has none and is UTC).
  */
+function toDate(value: unknown): Date {
+  if (value instanceof Date) return value
+  if (typeof value === 'number') return new Date(value)
+  const text = String(value)
+  return new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text.replace(' ', 'T')}Z`)
+}
+
+/** A row as the driver gave it, in the shape Prisma answers (DateTime columns as Date). */
+function asPrismaRow<T>(row: Record<string, unknown>): T {
+  for (const column of dateColumns) if (column in row && row[column] !== null) row[column] = toDate(row[column])
+  return row as T
+}
+
+const columnList = (columns: readonly string[]) => columns.map((column) => `"${column}"`).join(', ')
+
+// A payment whose start has not finished yet is not shown (it may still be rolled back).
+const STARTED = '"redirectUrl" IS NOT NULL'
+const paymentByIdSql = (columns: readonly string[]) => `SELECT ${columnList(columns)} FROM "Payment" WHERE "id" = $1 AND ${STARTED}`
+const summaryByIdSql = paymentByIdSql(paymentSummaryColumns)
+const rowByIdSql = paymentByIdSql(paymentColumns)
+
+/** The hot read path (the marketplace polls it). */
 export async function requirePaymentSummary(pendingId: string): Promise<PaymentSummary> {
-  const [payment] = await db.$queryRaw<PaymentSummary[]>`
-    SELECT "id", "offerId", "state", "buyerWalletAddressUrl", "incomingPaymentId", "outgoingPaymentId", "quoteId"
-    FROM "Payment" WHERE "id" = ${pendingId} AND "redirectUrl" IS NOT NULL`
+  const [payment] = await readRows<PaymentSummary>(summaryByIdSql, [pendingId])
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   return payment
+}
+
+/** The whole row of a started payment, as Prisma's findFirst would answer it; null when there is none. */
+export async function findStartedPayment(pendingId: string): Promise<Payment | null> {
+  const [row] = await readRows<Record<string, unknown>>(rowByIdSql, [pendingId])
+  return row ? asPrismaRow<Payment>(row) : null
 }
 
 const statesOfRestStatus = (status: RestStatus) =>
@@ -44,10 +74,11 @@ export interface PaymentFilter {
   states?: PaymentState[]
 }
 
+const statesOf = (filter: PaymentFilter) => filter.states ?? (filter.status ? statesOfRestStatus(filter.status) : undefined)
+
 export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
-  const states = filter.states ?? (filter.status ? statesOfRestStatus(filter.status) : undefined)
+  const states = statesOf(filter)
   return {
-    // A payment whose start has not finished yet is not shown (it may still be rolled back).
     redirectUrl: { not: null },
     ...(filter.offerId ? { offerId: filter.offerId } : {}),
     ...(filter.sellerId ? { sellerId: filter.sellerId } : {}),
@@ -55,14 +86,45 @@ export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
   }
 }
 
-/** A page in creation order (ids are ULIDs); `limit + 1` rows are read to know whether more exist. */
+/**
+ * Up to `take` started payments matching `filter`, in creation order (ids are ULIDs), after the
+ * id `after` when given (with `afterMustExist`, none unless a payment has that id, as Prisma's
+ * cursors answer). Every page is an index range, so it costs the same at any table size: the
+ * primary key, (offerId, id) or (sellerId, id); a filter on states reads each state's own
+ * (state, id) range and merges them (a plain `state IN (...)` would sort every row in those states).
+ */
+export async function readPaymentPage<Columns extends keyof Payment>(
+  filter: PaymentFilter,
+  page: { after?: string; afterMustExist?: boolean; take: number },
+  columns: readonly Columns[],
+): Promise<Pick<Payment, Columns>[]> {
+  const params: unknown[] = []
+  const bind = (value: unknown) => `$${params.push(value)}`
+  const states = statesOf(filter)
+  const conditions = [
+    STARTED,
+    ...(filter.offerId ? [`"offerId" = ${bind(filter.offerId)}`] : []),
+    ...(filter.sellerId ? [`"sellerId" = ${bind(filter.sellerId)}`] : []),
+    ...(page.after !== undefined ? [`"id" > ${bind(page.after)}`] : []),
+    ...(page.after !== undefined && page.afterMustExist ? [`EXISTS (SELECT 1 FROM "Payment" WHERE "id" = ${bind(page.after)})`] : []),
+  ]
+  const limit = bind(page.take)
+  const select = (where: string[]) => `SELECT ${columnList(columns)} FROM "Payment" WHERE ${where.join(' AND ')} ORDER BY "id" LIMIT ${limit}`
+  let sql: string
+  if (!states) sql = select(conditions)
+  else if (states.length === 0) sql = select([...conditions, 'FALSE'])
+  else if (filter.offerId || states.length === 1) sql = select([...conditions, `"state" IN (${states.map((state) => bind(state)).join(', ')})`])
+  else {
+    const perState = states.map((state, i) => `SELECT * FROM (${select([...conditions, `"state" = ${bind(state)}`])}) AS "state${i}"`)
+    sql = `SELECT * FROM (${perState.join(' UNION ALL ')}) AS "page" ORDER BY "id" LIMIT ${limit}`
+  }
+  const rows = await readRows<Record<string, unknown>>(sql, params)
+  return rows.map((row) => asPrismaRow<Pick<Payment, Columns>>(row))
+}
+
+/** A page in creation order; `limit + 1` rows are read to know whether more exist. */
 export async function listPayments(filter: PaymentFilter, page: { limit: number; cursor?: string }) {
-  const rows = await db.payment.findMany({
-    where: { ...paymentWhere(filter), ...(page.cursor ? { id: { gt: page.cursor } } : {}) },
-    select: paymentSummary,
-    orderBy: { id: 'asc' },
-    take: page.limit + 1,
-  })
+  const rows = await readPaymentPage(filter, { after: page.cursor, take: page.limit + 1 }, paymentSummaryColumns)
   const payments = rows.slice(0, page.limit)
   return { payments, nextCursor: rows.length > page.limit ? payments.at(-1)!.id : undefined }
 }

@@ -1,13 +1,13 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
-import { db, type Payment, type WalletCleanup } from '../db.js'
+import { db, type Payment, type Prisma, type WalletCleanup } from '../db.js'
 import { followPayment } from './live-updates.js'
 import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
 import { retryWalletCleanup } from './cleanup.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
-import { paymentWhere } from './queries.js'
+import { findStartedPayment, paymentColumns, paymentWhere, readPaymentPage, type PaymentFilter } from './queries.js'
 import { recheckPayment } from './settlement.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
@@ -155,6 +155,23 @@ export const PaymentRef = builder.prismaNode('Payment', {
   }),
 })
 
+/** What plugin-prisma asks of a Payment field: the relations to load, and a connection's window. */
+type PrismaQuery = Pick<Prisma.PaymentFindManyArgs, 'include' | 'select' | 'take' | 'skip' | 'cursor'>
+
+/** Whether the query asks only for the row itself, which the prepared reads answer (src/payments/queries.ts). */
+const onlyTheRow = (query: PrismaQuery) => !query.select && (!query.include || Object.keys(query.include).length === 0)
+
+/**
+ * A connection page in creation order. A forward page of bare rows is one prepared read (the
+ * `after` row must exist, as Prisma's cursor requires); relations and backward pages go through Prisma.
+ */
+async function paymentPage(query: PrismaQuery, filter: PaymentFilter): Promise<Payment[]> {
+  const { take, skip, cursor } = query
+  const forward = take !== undefined && take > 0 && (cursor ? skip === 1 && typeof cursor.id === 'string' : !skip)
+  if (onlyTheRow(query) && forward) return readPaymentPage(filter, { after: cursor?.id, afterMustExist: true, take }, paymentColumns)
+  return db.payment.findMany({ ...query, where: paymentWhere(filter), orderBy: { id: 'asc' } })
+}
+
 const PaymentFilter = builder.inputType('PaymentFilter', {
   fields: (t) => ({
     offerId: t.string(),
@@ -173,7 +190,7 @@ const OfferRef = builder.objectRef<{ offerId: string }>('Offer').implement({
       cursor: 'id',
       defaultSize: 50,
       maxSize: 500,
-      resolve: (query, offer) => db.payment.findMany({ ...query, where: paymentWhere({ offerId: offer.offerId }), orderBy: { id: 'asc' } }),
+      resolve: (query, offer) => paymentPage(query, { offerId: offer.offerId }),
     }),
   }),
 })
@@ -183,7 +200,8 @@ builder.queryFields((t) => ({
     type: 'Payment',
     nullable: true,
     args: { pendingId: t.arg.string({ required: true }) },
-    resolve: (query, _root, args) => db.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
+    resolve: (query, _root, args) =>
+      onlyTheRow(query) ? findStartedPayment(args.pendingId) : db.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
   }),
   payments: t.prismaConnection({
     type: 'Payment',
@@ -192,15 +210,11 @@ builder.queryFields((t) => ({
     maxSize: 500,
     args: { filter: t.arg({ type: PaymentFilter }) },
     resolve: (query, _root, args) =>
-      db.payment.findMany({
-        ...query,
-        where: paymentWhere({
-          offerId: args.filter?.offerId ?? undefined,
-          sellerId: args.filter?.sellerId ?? undefined,
-          status: args.filter?.status ?? undefined,
-          states: args.filter?.states ?? undefined,
-        }),
-        orderBy: { id: 'asc' },
+      paymentPage(query, {
+        offerId: args.filter?.offerId ?? undefined,
+        sellerId: args.filter?.sellerId ?? undefined,
+        status: args.filter?.status ?? undefined,
+        states: args.filter?.states ?? undefined,
       }),
   }),
   offer: t.field({ type: OfferRef, args: { offerId: t.arg.string({ required: true }) }, resolve: (_root, args) => ({ offerId: requireIdentifier('offerId', args.offerId) }) }),

@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Payment_state_id_idx" ON "Payment"("state", "id");
+

@@ -1,0 +1,105 @@
+// The hot reads (src/payments/queries.ts) are prepared statements on the driver, outside Prisma:
+// their columns must follow prisma/models.prisma, their answers must be Prisma's own, and they
+// must only ever see committed rows.
+import fs from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { db } from '../../src/db.js'
+import {
+  findStartedPayment,
+  listPayments,
+  paymentColumns,
+  paymentSummaryColumns,
+  paymentWhere,
+  readPaymentPage,
+  requirePaymentSummary,
+} from '../../src/payments/queries.js'
+import { startTestService, type TestService } from '../harness.js'
+
+let service: TestService
+const id = (n: number) => `01KB${String(n).padStart(22, '0')}`
+
+beforeAll(async () => {
+  service = await startTestService()
+  await db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/s1', keyId: 'k', privateKeyPath: 'k.pem' } })
+  await db.seller.create({ data: { id: 'seller-2', walletAddressUrl: 'https://wallet.example/s2', keyId: 'k', privateKeyPath: 'k.pem' } })
+  const states = ['COMPLETED', 'FAILED', 'AWAITING_APPROVAL', 'PROCESSING', 'EXPIRED'] as const
+  for (let n = 1; n <= 12; n++) {
+    const at = new Date(Date.UTC(2026, 10, 29, 10, n, 0, n))
+    await db.payment.create({
+      data: {
+        id: id(n), offerId: `job-${n % 3}`, sellerId: n % 4 ? 'seller-1' : 'seller-2', state: states[n % states.length],
+        buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: String(n * 100), assetCode: 'USD', assetScale: 2,
+        // every fourth payment's start has not finished: never shown
+        redirectUrl: n % 4 === 3 ? null : `https://wallet.example/interact/${n}`,
+        ...(n === 1
+          ? {
+              returnUrl: 'https://shop.example/back', idempotencyKey: 'key-1', requestFingerprint: 'f', incomingPaymentId: 'https://w/ip', incomingPaymentExpiresAt: at,
+              quoteId: 'https://w/q', debitAmount: '91', debitAssetCode: 'EUR', debitAssetScale: 2, receiveAmount: '100', quoteExpiresAt: at,
+              buyerAuthServer: 'https://w/auth', continueUri: 'https://w/c', continueToken: 'v1.a.b.c', continueWaitSeconds: 5, grantRequestedAt: at,
+              clientNonce: 'n', finishNonce: 'fn', finishSecretHash: 'h', interactRef: 'ir', accessToken: 't', accessTokenManageUrl: 'https://w/m',
+              accessTokenExpiresAt: at, outgoingPaymentId: 'https://w/op', outgoingPaymentJson: '{}', sentAmount: '91', receivedAmount: '100',
+              leaseUntil: at, checkAttempts: 3, lastCheckedAt: at, nextCheckAt: at, failureCode: 'X', failureMessage: 'y', finishedAt: at, eventCount: 2,
+            }
+          : {}),
+        createdAt: at,
+      },
+    })
+  }
+})
+afterAll(() => service?.close())
+
+describe('the prepared payment reads', () => {
+  it('read every column prisma/models.prisma declares for Payment, and the summary only names real columns', () => {
+    const models = fs.readFileSync(path.join(import.meta.dirname, '../../prisma/models.prisma'), 'utf8')
+    const modelNames = [...models.matchAll(/^model (\w+)/gm)].map((m) => m[1])
+    const block = /^model Payment \{([\s\S]*?)^\}/m.exec(models)![1]
+    const declared = [...block.matchAll(/^\s+(\w+)\s+(\w+)(\[\])?\??(\s|$)/gm)]
+      .filter(([, , type, list]) => !list && !modelNames.includes(type))
+      .map(([, name]) => name)
+    expect(paymentColumns).toEqual(declared)
+    for (const column of paymentSummaryColumns) expect(declared).toContain(column)
+  })
+
+  it('answer a whole payment exactly as Prisma does, and nothing for one whose start has not finished', async () => {
+    for (let n = 1; n <= 12; n++) {
+      expect(await findStartedPayment(id(n))).toEqual(await db.payment.findFirst({ where: { id: id(n), redirectUrl: { not: null } } }))
+    }
+    expect(await findStartedPayment(id(99))).toBeNull()
+  })
+
+  it('answer the status summary as Prisma does', async () => {
+    const select = Object.fromEntries(paymentSummaryColumns.map((c) => [c, true]))
+    expect(await requirePaymentSummary(id(1))).toEqual(await db.payment.findUnique({ where: { id: id(1) }, select }))
+    await expect(requirePaymentSummary(id(3))).rejects.toMatchObject({ code: 'PAYMENT_NOT_FOUND' })
+  })
+
+  it('page as Prisma does, for every filter and cursor', async () => {
+    const filters = [{}, { offerId: 'job-1' }, { sellerId: 'seller-2' }, { status: 'failed' as const }, { states: ['COMPLETED' as const, 'PROCESSING' as const] }, { states: [] }]
+    for (const filter of filters) {
+      for (const after of [undefined, id(2), id(3), id(7)]) {
+        const prisma = await db.payment.findMany({ where: { ...paymentWhere(filter), ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: 3 })
+        expect(await readPaymentPage(filter, { after, take: 3 }, paymentColumns)).toEqual(prisma)
+      }
+    }
+    // A cursor that names no payment gives nothing, as Prisma's cursors do.
+    expect(await readPaymentPage({}, { after: id(0), afterMustExist: true, take: 3 }, paymentColumns)).toEqual([])
+    expect((await listPayments({}, { limit: 2 })).nextCursor).toBe(id(2))
+  })
+
+  it('see only committed rows, without waiting for a transaction that is open', async () => {
+    const before = (await requirePaymentSummary(id(2))).state
+    expect(before).not.toBe('COMPLETED')
+    await db.$transaction(async (tx) => {
+      await tx.payment.update({ where: { id: id(2) }, data: { state: 'COMPLETED' } })
+      await tx.payment.create({
+        data: { id: id(50), offerId: 'job-9', sellerId: 'seller-1', buyerWalletAddressUrl: 'b', amount: '1', assetCode: 'USD', assetScale: 2, redirectUrl: 'https://r' },
+      })
+      expect((await requirePaymentSummary(id(2))).state).toBe(before)
+      expect(await findStartedPayment(id(50))).toBeNull()
+      expect(await readPaymentPage({ offerId: 'job-9' }, { take: 5 }, ['id'])).toEqual([])
+    })
+    expect((await requirePaymentSummary(id(2))).state).toBe('COMPLETED')
+    expect(await findStartedPayment(id(50))).not.toBeNull()
+  })
+})
