@@ -3,7 +3,11 @@
 // runs in another process (bench/support/sandbox-process.ts); the service and both drivers run
 // here. Loopback only, bounded in count and time; not a test.
 //
-//   npx tsx bench/checkout.ts [checkouts=200] [concurrency=8]
+//   npx tsx bench/checkout.ts [checkouts=200] [concurrency=8]     both databases, one after the other
+//   BENCH_DATABASE=sqlite|postgresql npx tsx bench/checkout.ts ...  one of them
+//
+// PostgreSQL: a database created for the run on BENCH_POSTGRES_URL (default
+// postgresql://postgres@127.0.0.1:5432/postgres, trust auth) and dropped after it.
 //
 // One checkout = start -> the buyer approves (sandbox admin API, the same call for both sides) ->
 // finish (grant continued, outgoing payment created). Settlement is checked once at the end (all
@@ -18,7 +22,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { spawn } from 'node:child_process'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { createAuthenticatedClient, isFinalizedGrantWithAccessToken, isPendingGrant } from '@interledger/open-payments'
 import { parseConfig } from '../src/config.js'
 import { migrateDatabase } from '../src/db.js'
@@ -34,7 +40,7 @@ const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 200), 10), 1000)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 8), 1), 32)
 const WARMUP = 16
 const AMOUNT = 100n
-const TIME_LIMIT_MS = 120_000
+const TIME_LIMIT_MS = 150_000
 const API_TOKEN = 'bench-token-0123456789abcdef'
 const SELLER_ID = 'bench-seller'
 
@@ -61,14 +67,75 @@ interface RunResult {
   settleSeconds: number
 }
 
-// Counts SQL statements: Prisma's better-sqlite3 adapter prepares every statement it runs
-// (6.19.3 keeps no statement cache), so prepare() calls are statements executed.
+const PROVIDERS = ['sqlite', 'postgresql'] as const
+type Provider = (typeof PROVIDERS)[number]
+const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
+
+// Counts SQL statements the service runs (BENCH_SQL_LOG=1 also prints them, per checkout).
+// SQLite: Prisma's better-sqlite3 adapter prepares every statement it runs (6.19.3 keeps no
+// statement cache), so prepare() calls are statements executed. PostgreSQL: every query() of a pg
+// client (Prisma's adapter-pg pool, BEGIN and COMMIT included), except the benchmark's own watcher.
 let sqlStatements = 0
+const sqlLog = new Map<string, number>()
+function countStatement(sql: unknown) {
+  sqlStatements++
+  if (!process.env.BENCH_SQL_LOG) return
+  const text = String(typeof sql === 'object' && sql !== null && 'text' in sql ? sql.text : sql).slice(0, 160)
+  sqlLog.set(text, (sqlLog.get(text) ?? 0) + 1)
+}
 const prepare = Database.prototype.prepare
 Database.prototype.prepare = function (this: Database.Database, ...args: Parameters<typeof prepare>) {
-  sqlStatements++
+  countStatement(args[0])
   return prepare.apply(this, args)
 } as typeof prepare
+const uncounted = new WeakSet<object>()
+const query = pg.Client.prototype.query
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+  if (!uncounted.has(this)) countStatement(args[0])
+  return (query as (...a: unknown[]) => unknown).apply(this, args)
+} as typeof query
+
+/** A database for one run: its URL, a function counting what the service has not settled yet, and its removal. */
+interface BenchDatabase {
+  url: string
+  /** Payments not COMPLETED plus webhook events not DELIVERED, read apart from the service. */
+  unsettled(): Promise<number>
+  drop(): Promise<void>
+}
+
+async function createBenchDatabase(provider: Provider, dir: string): Promise<BenchDatabase> {
+  const unsettledSql = (q: string) =>
+    `SELECT (SELECT COUNT(*) FROM ${q}Payment${q} WHERE state <> 'COMPLETED') + (SELECT COUNT(*) FROM ${q}WebhookEvent${q} WHERE status <> 'DELIVERED') AS n`
+  if (provider === 'sqlite') {
+    const url = `file:${path.join(dir, 'payments.db')}`
+    await migrateDatabase(url)
+    // Its own connection, the statement prepared once (not counted against the service).
+    const watcher = new Database(sqlitePath(url), { readonly: true })
+    const statement = watcher.prepare(unsettledSql(''))
+    return { url, unsettled: async () => (statement.get() as { n: number }).n, drop: async () => void watcher.close() }
+  }
+  const server = new URL(POSTGRES_URL)
+  const name = `bench_checkout_${process.pid}_${Date.now()}`
+  const admin = new pg.Client({ connectionString: POSTGRES_URL })
+  uncounted.add(admin)
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  const url = new URL(server)
+  url.pathname = `/${name}`
+  await migrateDatabase(url.href)
+  const watcher = new pg.Client({ connectionString: url.href })
+  uncounted.add(watcher)
+  await watcher.connect()
+  return {
+    url: url.href,
+    unsettled: async () => Number((await watcher.query(unsettledSql('"'))).rows[0].n),
+    async drop() {
+      await watcher.end()
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await admin.end()
+    },
+  }
+}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -131,6 +198,28 @@ async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<v
 }
 
 async function main() {
+  const provider = process.env.BENCH_DATABASE
+  if (provider === undefined) return runEachProvider()
+  if (!PROVIDERS.includes(provider as Provider)) throw new Error(`BENCH_DATABASE must be one of ${PROVIDERS.join(', ')}`)
+  return benchmark(provider as Provider)
+}
+
+/** Both databases, each in a fresh process (no warm caches carried over), one after the other. */
+async function runEachProvider() {
+  for (const provider of PROVIDERS) {
+    console.log(`--- ${provider} ---`)
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+        env: { ...process.env, BENCH_DATABASE: provider },
+        stdio: 'inherit',
+      })
+      child.on('exit', resolve)
+    })
+    if (code !== 0) throw new Error(`the ${provider} run failed (exit ${code})`)
+  }
+}
+
+async function benchmark(provider: Provider) {
   const loadBefore = os.loadavg()[0] // other work on the machine skews absolute numbers; ratios less
   const guard = setTimeout(() => {
     console.error(`checkout benchmark did not finish within ${TIME_LIMIT_MS / 1000} s`)
@@ -145,6 +234,7 @@ async function main() {
   )
   const receiver = await startWebhookReceiver()
   let service: Awaited<ReturnType<typeof startService>> | undefined
+  let database: BenchDatabase | undefined
   try {
     const { origin } = sandbox.ready
     const sellerUrl = `${origin}/seller`
@@ -152,8 +242,8 @@ async function main() {
     const identity = createSandboxIdentity({ dir: keysDir, walletName: 'seller' })
     await postJson(`${origin}/sandbox/wallets/seller/keys`, { jwk: identity.jwk })
 
-    const databaseUrl = `file:${path.join(dir, 'payments.db')}`
-    await migrateDatabase(databaseUrl)
+    database = await createBenchDatabase(provider, dir)
+    const databaseUrl = database.url
     useLogger(createLogger('silent'))
     const cfg = parseConfig({
         PORT: '0',
@@ -278,12 +368,10 @@ async function main() {
 
     // Quiescent: every service payment COMPLETED and every webhook delivered, so that the floor
     // never shares this process with the service's background work. Polled on a connection of
-    // its own with statements prepared once (not counted against the service).
-    const watcher = new Database(sqlitePath(databaseUrl), { readonly: true })
-    const unsettled = watcher.prepare("SELECT (SELECT COUNT(*) FROM Payment WHERE state <> 'COMPLETED') + (SELECT COUNT(*) FROM WebhookEvent WHERE status <> 'DELIVERED') AS n")
+    // its own (not counted against the service).
     const settleService = async () => {
       const deadline = performance.now() + 30_000
-      while ((unsettled.get() as { n: number }).n > 0) {
+      while ((await database!.unsettled()) > 0) {
         if (performance.now() > deadline) throw new Error('the service did not settle its payments and webhooks within 30 s')
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
@@ -299,7 +387,6 @@ async function main() {
       runs.push(await runSide(floorSide, half, WARMUP + round * half))
       runs.push(await runSide(serviceSide, half, WARMUP + round * half, settleService))
     }
-    watcher.close()
     const merge = (label: string): RunResult => {
       const mine = runs.filter((r) => r.label === label)
       const sum = (key: 'checkouts' | 'seconds' | 'cpuMs' | 'sqlStatements' | 'settleSeconds') => mine.reduce((total, r) => total + r[key], 0)
@@ -330,7 +417,7 @@ async function main() {
     const s = row(serviceRun)
     const f = row(floorRun)
     console.log(
-      `checkout: ${serviceRun.checkouts} checkouts per side (after ${WARMUP} warm-up), concurrency ${CONCURRENCY}, ` +
+      `checkout on ${provider}: ${serviceRun.checkouts} checkouts per side (after ${WARMUP} warm-up), concurrency ${CONCURRENCY}, ` +
         `sandbox in another process (${JSON.stringify(sandbox.ready.options)}), ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
     printTable(
@@ -340,6 +427,9 @@ async function main() {
         [floorRun.label, f.perSecond, f.start.p50, f.start.p99, f.finish.p50, f.finish.p99, f.cpuMs, f.sql],
       ],
     )
+    if (process.env.BENCH_SQL_LOG) {
+      for (const [sql, n] of [...sqlLog].sort((a, b) => b[1] - a[1])) console.log(`${(n / (WARMUP + 2 * half)).toFixed(2)}  ${sql}`)
+    }
     console.log(`ratio service/floor: throughput ${(s.perSecond / f.perSecond).toFixed(2)}x`)
     console.log(
       `service added latency (difference of medians): start +${(s.start.p50 - f.start.p50).toFixed(1)} ms, ` +
@@ -352,6 +442,7 @@ async function main() {
     )
   } finally {
     await service?.close()
+    await database?.drop()
     await receiver.close()
     await sandbox.stop()
     fs.rmSync(dir, { recursive: true, force: true })

@@ -1,16 +1,26 @@
-// Open Payments SDK clients. One authenticated client per seller, created on first use and cached:
-// the seller's wallet address is the client identity; its key signs every request. One public
-// client for unsigned reads. Every client sends through the network guard (network-guard.ts).
+// Open Payments SDK clients. One authenticated client per seller, created on first use and cached
+// (at most SELLER_CLIENTS_MAX, least recently used dropped): the seller's wallet address is the
+// client identity; its key signs every request. One public client for unsigned reads. Every client
+// sends through the network guard (network-guard.ts) and shares one copy of the OpenAPI specs and
+// response validators (shared-validators.ts), so a client costs little memory and a millisecond.
 import { createAuthenticatedClient, createUnauthenticatedClient, type AuthenticatedClient, type UnauthenticatedClient } from '@interledger/open-payments'
+import { LRUCache } from 'lru-cache'
 import { config } from '../config.js'
 import type { Seller } from '../db.js'
 import { loadPrivateKey } from '../sellers/keys.js'
 import { createGuardedClient } from './network-guard.js'
 import { sdkLogger } from './sdk-logger.js'
+import { shareSdkValidators } from './shared-validators.js'
 
-const clients = new Map<string, { key: string; client: Promise<AuthenticatedClient> }>()
+shareSdkValidators()
 
-export function getSellerClient(seller: Seller): Promise<AuthenticatedClient> {
+const SELLER_CLIENTS_MAX = 1000
+const clients = new LRUCache<string, { key: string; client: Promise<AuthenticatedClient> }>({ max: SELLER_CLIENTS_MAX })
+
+/** What a seller's client is made of (the columns getSellerClient reads). */
+export type SellerIdentity = Pick<Seller, 'id' | 'walletAddressUrl' | 'keyId' | 'privateKeyPath'>
+
+export function getSellerClient(seller: SellerIdentity): Promise<AuthenticatedClient> {
   // Re-registering a seller changes these, which must not reuse a client signing with the old key.
   const key = `${seller.walletAddressUrl}|${seller.keyId}|${seller.privateKeyPath}`
   const cached = clients.get(seller.id)
@@ -27,7 +37,7 @@ export function getSellerClient(seller: Seller): Promise<AuthenticatedClient> {
       logger: sdkLogger(),
     }),
   )
-  client.catch(() => clients.delete(seller.id))
+  client.catch(() => clients.get(seller.id)?.client === client && clients.delete(seller.id))
   clients.set(seller.id, { key, client })
   return client
 }

@@ -2,6 +2,7 @@
 // buyer's) are cached per seller and auth server, kept fresh by access-tokens.ts, and replaced by a
 // new grant when rotation fails or a wallet answers 401.
 import { isFinalizedGrantWithAccessToken, type AuthenticatedClient, type GrantRequest } from '@interledger/open-payments'
+import { LRUCache } from 'lru-cache'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
 import { accessTokenOf, freshAccessToken, isAboutToExpire, type AccessToken } from './access-tokens.js'
@@ -16,7 +17,10 @@ const accessFor: Record<TokenType, AccessItem> = {
 }
 
 type Obtained = { outcome: 'obtained'; token: AccessToken } | WalletFailure
-const cache = new Map<string, Promise<Obtained>>()
+// One entry per seller and auth server (a buyer's wallet names its own): bounded, least recently
+// used dropped (a dropped token only costs a new grant).
+const CACHE_MAX = 10_000
+const cache = new LRUCache<string, Promise<Obtained>>({ max: CACHE_MAX })
 
 async function requestToken(client: AuthenticatedClient, authServer: string, type: TokenType): Promise<Obtained> {
   const step = `requesting a ${type} grant`

@@ -2,14 +2,18 @@
 // (its id, auth server and resource server) are called later, so they are checked like the
 // address itself; every connection is checked again when it is opened (network-guard.ts).
 import type { AuthenticatedClient, JWK, WalletAddress } from '@interledger/open-payments'
+import { LRUCache } from 'lru-cache'
 import { config } from '../config.js'
 import { AppError } from '../errors.js'
 import { getPublicClient } from './clients.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
 import { checkWalletAddressUrl } from './wallet-address-url.js'
 
+// Buyers name any wallet address, so the cache is bounded: the most recently used documents, for a
+// few minutes each.
 const CACHE_MS = 5 * 60_000
-const cache = new Map<string, { wallet: WalletAddress; until: number }>()
+const CACHE_MAX = 10_000
+const cache = new LRUCache<string, WalletAddress>({ max: CACHE_MAX, ttl: CACHE_MS })
 
 export type WalletAddressRead = { outcome: 'found'; wallet: WalletAddress } | { outcome: 'notFound'; error: AppError } | WalletFailure
 
@@ -32,7 +36,7 @@ function naming(failure: WalletFailure, field: string): WalletFailure {
 /** A wallet address document, checked, and cached for a few minutes (they rarely change). */
 export async function readWalletAddress(client: AuthenticatedClient, url: string, field: string): Promise<WalletAddressRead> {
   const cached = cache.get(url)
-  if (cached && cached.until > Date.now()) return { outcome: 'found', wallet: cached.wallet }
+  if (cached) return { outcome: 'found', wallet: cached }
   const checked = checkUrl(url, field)
   if ('outcome' in checked) return checked
   const read = await callWallet(`reading the wallet address ${field}`, () => client.walletAddress.get({ url: checked.url }))
@@ -45,7 +49,7 @@ export async function readWalletAddress(client: AuthenticatedClient, url: string
     const ok = checkUrl(named, `${field} ${name}`)
     if ('outcome' in ok) return naming(ok, field)
   }
-  cache.set(url, { wallet, until: Date.now() + CACHE_MS })
+  cache.set(url, wallet)
   return { outcome: 'found', wallet }
 }
 

@@ -21,7 +21,7 @@ import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
-import { transitionPayment } from './transitions.js'
+import { transitionPayment, updatePayment } from './transitions.js'
 
 const WAIT_FOR_OTHER_FINISH_MS = 15_000
 
@@ -56,9 +56,12 @@ function outcomeOfResult(result: string, message?: string) {
   }
 }
 
+const finishCheckColumns = { id: true, redirectUrl: true, finishSecretHash: true, clientNonce: true, finishNonce: true, buyerAuthServer: true } as const
+
 export async function finishCheckout(rawInput: unknown): Promise<Payment> {
   const input = parseInput(FinishInput, rawInput)
-  const payment = await db.payment.findUnique({ where: { id: input.pendingId } })
+  // Only what the checks below need; the claim's update returns the whole row.
+  const payment = await db.payment.findUnique({ where: { id: input.pendingId }, select: finishCheckColumns })
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId: input.pendingId })
 
   if (input.result !== undefined) {
@@ -70,7 +73,7 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
     const outcome = outcomeOfResult(input.result, input.message)
     if (!outcome) throw new AppError('INVALID_FINISH', `Unknown result "${input.result}"`, { field: 'result' })
     const changed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], { ...outcome, finishedAt: new Date() })
-    return changed ?? payment
+    return changed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
   }
 
   if (!input.hash || !input.interact_ref) {
@@ -134,7 +137,7 @@ async function retryLater(payment: Payment, error: AppError): Promise<Payment> {
     return fail(payment, 'WALLET_UNAVAILABLE', `The buyer wallet kept failing while the payment was being finished: ${error.message}`)
   }
   const now = new Date()
-  await transitionPayment(payment.id, ['FINISHING'], {
+  await updatePayment(payment.id, ['FINISHING'], {
     checkAttempts: { increment: 1 },
     lastCheckedAt: now,
     nextCheckAt: new Date(now.getTime() + schedule[payment.checkAttempts]),
@@ -191,7 +194,7 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     }
     crashPoint('after-grant-continued')
     // Stored before the outgoing payment is created: continuation is single-use.
-    const stored = await transitionPayment(payment.id, ['FINISHING'], {
+    const stored = await updatePayment(payment.id, ['FINISHING'], {
       ...storedToken(continued.accessToken),
       leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
     })

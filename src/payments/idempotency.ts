@@ -42,7 +42,9 @@ export async function findReplay<Row>(key: string, fingerprint: string, rows: Id
 
 /**
  * Records the request by inserting its row (`insert`; the unique key refuses a second one):
- * claimed, do the work; or replayed, the answer of the first request with this key.
+ * claimed, do the work; or replayed, the answer of the first request with this key. Callers ask
+ * findReplay first (before any wallet call), so the insert is tried straight away; the key's row
+ * is read only when the insert is refused.
  */
 export async function claimIdempotencyKey<Row>(
   key: string | undefined,
@@ -53,13 +55,13 @@ export async function claimIdempotencyKey<Row>(
   if (!key) return { outcome: 'claimed', row: await insert() }
   // Twice at most: the first request may fail and delete its row between our insert and read.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const replay = await findReplay(key, fingerprint, rows)
-    if (replay) return { outcome: 'replayed', row: replay }
     try {
       return { outcome: 'claimed', row: await insert() }
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
     }
+    const replay = await findReplay(key, fingerprint, rows)
+    if (replay) return { outcome: 'replayed', row: replay }
   }
   throw new AppError('PAYMENT_NOT_FINISHABLE', 'The first request with this Idempotency-Key is still being processed; retry shortly', { idempotencyKey: key })
 }

@@ -6,6 +6,7 @@ import { config } from '../config.js'
 import { db, type Seller } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
+import type { SellerIdentity } from '../open-payments/clients.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { readWalletKeys } from '../open-payments/wallet-addresses.js'
 import { Identifier, parseInput } from '../validation.js'
@@ -63,12 +64,13 @@ export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: 
   return { seller, created: !existing }
 }
 
-export async function findSeller(id: string): Promise<Seller | null> {
-  return db.seller.findUnique({ where: { id } })
-}
-
-export async function requireSeller(id: string): Promise<Seller> {
-  const seller = await findSeller(id)
+/**
+ * The seller as a checkout needs it: the columns its Open Payments client is made of. Read from
+ * the database each time (one indexed row, no cache): a seller re-registered through another
+ * replica must never be served from here with its old key.
+ */
+export async function requireSeller(id: string): Promise<SellerIdentity> {
+  const seller = await db.seller.findUnique({ where: { id }, select: { id: true, walletAddressUrl: true, keyId: true, privateKeyPath: true } })
   if (!seller) throw new AppError('SELLER_NOT_FOUND', 'Seller not found', { sellerId: id })
   return seller
 }

@@ -63,6 +63,16 @@ export async function enqueuePaymentEvent(
 }
 
 /**
+ * Writes the event announcing `payment`'s current state when the caller's update in this
+ * transaction already counted it (`eventCount: { increment: 1 }` in the same UPDATE ... RETURNING,
+ * as src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. One
+ * statement fewer than enqueuePaymentEvent.
+ */
+export async function enqueueCountedPaymentEvent(tx: Prisma.TransactionClient, payment: Payment, type: string = eventTypeOf[payment.state]): Promise<WebhookEvent> {
+  return insertWebhookEvent(tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id, payment.eventCount)
+}
+
+/**
  * Writes any event (declare its type in src/webhooks/event-types.ts). Events of one payment are
  * delivered in order; events without a payment form one queue of their own, also in order.
  */
@@ -72,14 +82,24 @@ export async function enqueueWebhookEvent(
   buildBody: (id: string, at: Date) => { id: string; type: string },
   paymentId: string | null = null,
 ): Promise<WebhookEvent> {
-  const at = new Date()
-  const id = nextEventId(at.getTime())
   // A payment's events take their place in its order from the database: the payment's row counts
   // its events, and this transaction holds that row until it commits (no clock decides the order).
   // Events without a payment keep sequence 0 and are delivered in id order (one queue of their own).
   const sequence = paymentId
     ? (await tx.payment.update({ where: { id: paymentId }, data: { eventCount: { increment: 1 } }, select: { eventCount: true } })).eventCount
     : 0
+  return insertWebhookEvent(tx, type, buildBody, paymentId, sequence)
+}
+
+function insertWebhookEvent(
+  tx: Prisma.TransactionClient,
+  type: string,
+  buildBody: (id: string, at: Date) => { id: string; type: string },
+  paymentId: string | null,
+  sequence: number,
+): Promise<WebhookEvent> {
+  const at = new Date()
+  const id = nextEventId(at.getTime())
   return tx.webhookEvent.create({
     data: { id, paymentId, type, payload: JSON.stringify(buildBody(id, at)), nextAttemptAt: at, createdAt: at, sequence },
   })

@@ -10,8 +10,8 @@ vi.mock('../../src/webhooks/outbox.js', async (importOriginal) => {
   const outbox = await importOriginal<typeof import('../../src/webhooks/outbox.js')>()
   return {
     ...outbox,
-    enqueuePaymentEvent: (...args: Parameters<typeof outbox.enqueuePaymentEvent>) => {
-      if (args[1].id !== outboxFailure.paymentId) return outbox.enqueuePaymentEvent(...args)
+    enqueueCountedPaymentEvent: (...args: Parameters<typeof outbox.enqueueCountedPaymentEvent>) => {
+      if (args[1].id !== outboxFailure.paymentId) return outbox.enqueueCountedPaymentEvent(...args)
       outboxFailure.paymentId = undefined
       return Promise.reject(new Error('the outbox write failed (test)'))
     },
