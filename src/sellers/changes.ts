@@ -12,14 +12,22 @@ export const SELLER_CHANGES_POLL_MS = 2000
 /** Slack for the look-back window: updatedAt is stamped by the writing process's clock. */
 const CLOCK_SLACK_MS = 1000
 
+/**
+ * The change (seller id → its updatedAt) each seller's entries were last dropped for, within the
+ * look-back window: a poll drops a seller's entries once per change, not at every look that still
+ * sees it, and never again for a change this process made and announced itself.
+ */
+const handled = new Map<string, number>()
+
 function forgetSeller(sellerId: string): void {
   forgetSellerClient(sellerId)
   forgetGrantTokens(sellerId)
 }
 
 /** Tells every process (this one included) that `sellerId` changed; call it after the commit. */
-export function announceSellerChanged(sellerId: string): void {
-  announce('seller_updates', sellerId)
+export function announceSellerChanged(seller: { id: string; updatedAt: Date }): void {
+  handled.set(seller.id, seller.updatedAt.getTime())
+  announce('seller_updates', seller.id)
 }
 
 /**
@@ -31,9 +39,15 @@ export function forgetChangedSellers(): () => void {
   let lookedAt = new Date()
   const lookForChanges = async () => {
     const now = new Date()
-    const changed = await db.seller.findMany({ where: { updatedAt: { gte: new Date(lookedAt.getTime() - CLOCK_SLACK_MS) } }, select: { id: true } })
+    const since = new Date(lookedAt.getTime() - CLOCK_SLACK_MS)
+    const changed = await db.seller.findMany({ where: { updatedAt: { gte: since } }, select: { id: true, updatedAt: true } })
     lookedAt = now
-    for (const { id } of changed) forgetSeller(id)
+    for (const [id, at] of handled) if (at < since.getTime()) handled.delete(id)
+    for (const { id, updatedAt } of changed) {
+      if (handled.get(id) === updatedAt.getTime()) continue
+      handled.set(id, updatedAt.getTime())
+      forgetSeller(id)
+    }
   }
   return onAnnouncement('seller_updates', (sellerId) => (sellerId ? forgetSeller(sellerId) : void lookForChanges().catch(() => {})), {
     pollMs: SELLER_CHANGES_POLL_MS,

@@ -59,7 +59,7 @@ export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: 
   const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
   // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one,
   // on any replica.
-  announceSellerChanged(seller.id)
+  announceSellerChanged(seller)
   logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
   return { seller, created: !existing }
 }
