@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
+import { dueClaimStatement, type DueClaim } from './db/claims.js'
 import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import { openSqlite, sqliteFolder } from './db/sqlite.js'
@@ -15,7 +16,7 @@ import { openSqlite, sqliteFolder } from './db/sqlite.js'
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
 export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
-export { databaseProviderOf, type DatabaseProvider }
+export { databaseProviderOf, type DatabaseProvider, type DueClaim }
 
 export let db: PrismaClient
 let provider: DatabaseProvider
@@ -70,6 +71,15 @@ export async function pendingMigrations(): Promise<string[]> {
   )
   const done = new Set(applied.map((row) => row.migration_name))
   return committed.filter((name) => !done.has(name))
+}
+
+/**
+ * Leases up to `claim.limit` due rows to this process in one statement, safe when several
+ * processes claim at once (src/db/claims.ts); returns their ids. For the workers (src/workers/).
+ */
+export async function claimDueRows(claim: DueClaim): Promise<string[]> {
+  const rows = await db.$queryRaw<{ id: string }[]>(dueClaimStatement(provider, claim))
+  return rows.map((row) => row.id)
 }
 
 function tellListeners(topic: Topic, subject: string | undefined): void {

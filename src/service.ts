@@ -10,8 +10,7 @@ import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
 import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { upsertSeller } from './sellers/service.js'
-import { startWebhookDispatcher } from './webhooks/dispatcher.js'
-import { startSettlementWorker } from './payments/settlement.js'
+import { startWorkers } from './workers/index.js'
 
 export interface RunningService {
   url: string
@@ -52,8 +51,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
       `SANDBOX: try a checkout: curl -X POST ${url}/offers/1/quotes/start -H 'content-type: application/json' -d '{"sellerId":"${cfg.sellerId}","buyerWalletAddressUrl":"${demo.buyerWalletAddressUrl}","amount":"100"}' then open its redirectUrl in a browser (buyer in EUR: ${demo.eurBuyerWalletAddressUrl})`,
     )
   }
-  const webhookDispatcher = startWebhookDispatcher()
-  const settlementWorker = startSettlementWorker()
+  const workers = startWorkers()
 
   let closing: Promise<void> | undefined
   return {
@@ -65,8 +63,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
           server.close(() => resolve())
           if ('closeIdleConnections' in server) server.closeIdleConnections()
         })
-        await settlementWorker.stop()
-        await webhookDispatcher.stop()
+        await workers.stop()
         await demo?.sandbox.close()
         await closeDatabase()
         logger.info('payments service stopped')
