@@ -150,6 +150,9 @@ async function measureOutbox(provider: string, databaseUrl: string, receiver: Re
       const event = await db.$transaction((tx) => commitEvent(tx, payment))
       oneByOne.set(event.id, performance.now())
       wakeWebhookDispatcher()
+      // As between two requests of a real writer: on SQLite's synchronous driver a loop of commits
+      // would otherwise run on promise callbacks alone and never let the deliveries' sockets be read.
+      await new Promise((resolve) => setImmediate(resolve))
     }
     await receiver.received([...oneByOne.keys()])
 

@@ -75,11 +75,11 @@ export async function pendingMigrations(): Promise<string[]> {
 
 /**
  * Leases up to `claim.limit` due rows to this process in one statement, safe when several
- * processes claim at once (src/db/claims.ts); returns their ids. For the workers (src/workers/).
+ * processes claim at once (src/db/claims.ts); returns their ids and the `returning` columns (as
+ * the driver reads them: text and integers only, the same on both providers). For src/workers/.
  */
-export async function claimDueRows(claim: DueClaim): Promise<string[]> {
-  const rows = await db.$queryRaw<{ id: string }[]>(dueClaimStatement(provider, claim))
-  return rows.map((row) => row.id)
+export async function claimDueRows<Row extends { id: string } = { id: string }>(claim: DueClaim): Promise<Row[]> {
+  return db.$queryRaw<Row[]>(dueClaimStatement(provider, claim))
 }
 
 function tellListeners(topic: Topic, subject: string | undefined): void {

@@ -21,6 +21,8 @@ export interface DueClaim {
   limit: number
   now: Date
   leaseUntil: Date
+  /** Columns to return besides "id" (saves reading the claimed rows again). */
+  returning?: readonly string[]
 }
 
 export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): Prisma.Sql {
@@ -33,5 +35,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING "id"`
+    RETURNING ${Prisma.raw(['id', ...(claim.returning ?? [])].map((column) => `"${column}"`).join(', '))}`
 }

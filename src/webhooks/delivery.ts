@@ -122,8 +122,11 @@ function retryOrDeadRecord(outcome: Exclude<DeliveryOutcome, { kind: 'delivered'
   return { ...common, lastError: outcome.error, nextAttemptAt }
 }
 
+/** What delivering and recording an event needs of its row. */
+export type DeliverableEvent = Pick<WebhookEvent, 'id' | 'paymentId' | 'type' | 'payload' | 'attempts'>
+
 export interface AttemptedDelivery {
-  event: WebhookEvent
+  event: DeliverableEvent
   /** The lease the event was claimed with: the outcome is written only while the event still holds it. */
   leaseUntil: Date
   outcome: DeliveryOutcome
@@ -135,8 +138,8 @@ export interface AttemptedDelivery {
  * time). Logs one line per event.
  */
 export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
-  const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: WebhookEvent[] }>()
-  const failed: { event: WebhookEvent; leaseUntil: Date; data: Prisma.WebhookEventUpdateManyMutationInput }[] = []
+  const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: DeliverableEvent[] }>()
+  const failed: { event: DeliverableEvent; leaseUntil: Date; data: Prisma.WebhookEventUpdateManyMutationInput }[] = []
   for (const { event, leaseUntil, outcome } of attempts) {
     if (outcome.kind === 'delivered') {
       const key = `${leaseUntil.getTime()} ${outcome.statusCode}`
@@ -147,7 +150,7 @@ export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now:
     }
   }
   const groups = [...delivered.values()]
-  const counts = await db.$transaction([
+  const updates = [
     ...groups.map(({ leaseUntil, statusCode, events }) =>
       db.webhookEvent.updateMany({
         where: { id: { in: events.map((event) => event.id) }, leaseUntil },
@@ -155,8 +158,9 @@ export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now:
       }),
     ),
     ...failed.map(({ event, leaseUntil, data }) => db.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })),
-  ])
-  const fieldsOf = (event: WebhookEvent, statusCode: number | null | undefined) => ({
+  ]
+  const counts = updates.length === 1 ? [await updates[0]] : await db.$transaction(updates)
+  const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,
     paymentId: event.paymentId,

@@ -1,12 +1,12 @@
 // Writes that many concurrent items make (a delivery's outcome, say) go to the database together:
-// the first waits for nobody; the ones that arrive while a write is in flight go in the next one.
-// Each caller's promise settles when the write that carried its item committed (or failed).
-export function batchWrites<T>(write: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+// the first item waits `gatherMs` for others to join it, and items that arrive while a write is in
+// flight go in the next one. Each caller's promise settles when the write that carried its item
+// committed (or failed).
+export function batchWrites<T>(write: (items: T[]) => Promise<void>, { gatherMs }: { gatherMs: number }): (item: T) => Promise<void> {
   let queued: { item: T; done: () => void; failed: (error: unknown) => void }[] = []
   let writing = false
 
   async function writeQueued(): Promise<void> {
-    writing = true
     while (queued.length > 0) {
       const batch = queued
       queued = []
@@ -23,6 +23,9 @@ export function batchWrites<T>(write: (items: T[]) => Promise<void>): (item: T) 
   return (item) =>
     new Promise<void>((done, failed) => {
       queued.push({ item, done, failed })
-      if (!writing) void writeQueued()
+      if (!writing) {
+        writing = true
+        setTimeout(() => void writeQueued(), gatherMs)
+      }
     })
 }

@@ -15,7 +15,7 @@ export function checkSettlementsJob(): Job<Payment> {
     wakeOn: ['payment_updates'],
     async claim(limit) {
       const now = new Date()
-      const ids = await claimDueRows({
+      const claimed = await claimDueRows({
         table: 'Payment',
         due: Prisma.sql`t."state" = 'PROCESSING' AND t."nextCheckAt" <= ${now}`,
         orderBy: Prisma.sql`t."nextCheckAt"`,
@@ -23,7 +23,7 @@ export function checkSettlementsJob(): Job<Payment> {
         now,
         leaseUntil: new Date(now.getTime() + CHECK_LEASE_MS),
       })
-      return ids.length === 0 ? [] : db.payment.findMany({ where: { id: { in: ids } } })
+      return claimed.length === 0 ? [] : db.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
     },
     async run(payment) {
       await checkSettlement(payment) // records its own failures and the next check time

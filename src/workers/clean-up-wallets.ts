@@ -22,7 +22,7 @@ export function cleanUpWalletsJob(): Job<ClaimedStep> {
     async claim(limit) {
       const now = new Date()
       const leaseUntil = new Date(now.getTime() + CLEANUP_LEASE_MS)
-      const ids = await claimDueRows({
+      const claimed = await claimDueRows({
         table: 'WalletCleanup',
         due: Prisma.sql`t."status" = 'PENDING' AND t."nextAttemptAt" <= ${now}`,
         orderBy: Prisma.sql`t."nextAttemptAt"`,
@@ -30,8 +30,8 @@ export function cleanUpWalletsJob(): Job<ClaimedStep> {
         now,
         leaseUntil,
       })
-      if (ids.length === 0) return []
-      const steps = await db.walletCleanup.findMany({ where: { id: { in: ids } }, include: { payment: true } })
+      if (claimed.length === 0) return []
+      const steps = await db.walletCleanup.findMany({ where: { id: { in: claimed.map((row) => row.id) } }, include: { payment: true } })
       return steps.map(({ payment, ...step }) => ({ step, payment, leaseUntil }))
     },
     async run({ step, payment, leaseUntil }) {

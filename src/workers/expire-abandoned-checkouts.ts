@@ -17,7 +17,7 @@ export function expireAbandonedCheckoutsJob(): Job<Payment> {
     wakeOn: [],
     async claim(limit) {
       const now = new Date()
-      const ids = await claimDueRows({
+      const claimed = await claimDueRows({
         table: 'Payment',
         due: Prisma.sql`t."state" = 'AWAITING_APPROVAL' AND t."redirectUrl" IS NOT NULL AND t."grantRequestedAt" < ${abandonedBefore(now)}`,
         orderBy: Prisma.sql`t."grantRequestedAt"`,
@@ -25,7 +25,7 @@ export function expireAbandonedCheckoutsJob(): Job<Payment> {
         now,
         leaseUntil: new Date(now.getTime() + LEASE_MS),
       })
-      return ids.length === 0 ? [] : db.payment.findMany({ where: { id: { in: ids } } })
+      return claimed.length === 0 ? [] : db.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
     },
     async run(payment) {
       await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {

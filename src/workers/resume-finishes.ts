@@ -19,7 +19,7 @@ export function resumeFinishesJob(): Job<Payment> {
     wakeOn: [], // due only when a lease runs out or a retry time comes: the poll finds them
     async claim(limit) {
       const now = new Date()
-      const ids = await claimDueRows({
+      const claimed = await claimDueRows({
         table: 'Payment',
         due: Prisma.sql`t."state" = 'FINISHING' AND (t."nextCheckAt" IS NULL OR t."nextCheckAt" <= ${now})`,
         orderBy: Prisma.sql`t."id"`,
@@ -27,7 +27,7 @@ export function resumeFinishesJob(): Job<Payment> {
         now,
         leaseUntil: new Date(now.getTime() + config.settlement.finishLeaseMs),
       })
-      return ids.length === 0 ? [] : db.payment.findMany({ where: { id: { in: ids } } })
+      return claimed.length === 0 ? [] : db.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
     },
     async run(payment) {
       await completeFinishing(payment).catch((error) => {
