@@ -23,7 +23,8 @@ afterAll(() => service.close())
 
 /** `count` due items of this test's own. */
 async function createItems(count: number): Promise<string[]> {
-  const payments = await Promise.all(Array.from({ length: count }, () => createTestPayment(service)))
+  const payments = [await createTestPayment(service)] // creates the seller: then no two upserts race for it
+  payments.push(...(await Promise.all(Array.from({ length: count - 1 }, () => createTestPayment(service)))))
   const data = payments.map((payment) => ({ id: ulid(), paymentId: payment.id, step: 'CANCEL_GRANT' as const, nextAttemptAt: new Date() }))
   await service.db.walletCleanup.createMany({ data })
   return data.map((row) => row.id)
