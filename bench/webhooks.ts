@@ -136,7 +136,7 @@ async function measureOutbox(provider: string, databaseUrl: string, receiver: Re
         const written = []
         for (const payment of burstPayments.slice(i, i + BURST_COMMIT_SIZE)) written.push(await commitEvent(tx, payment))
         return written
-      })
+      }, { timeout: 60_000, maxWait: 60_000 }) // a loaded machine is slow, not wrong
       ids.push(...events.map((event) => event.id))
     }
     const announcedAt = performance.now()
