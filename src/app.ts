@@ -3,10 +3,10 @@
 // no request without one reaches yoga.
 import { Hono } from 'hono'
 import { config } from './config.js'
-import { db, pendingMigrations } from './db.js'
+import { pendingMigrations } from './db.js'
 import { AppError } from './errors.js'
 import { graphiqlAssetRoutes, renderGraphiQLPage } from './graphql/graphiql.js'
-import { createGraphQLServer } from './graphql/yoga.js'
+import type { createGraphQLServer } from './graphql/yoga.js'
 import { requireApiToken } from './http/auth.js'
 import { limitBodySize } from './http/body-limit.js'
 import { requireJsonBody } from './http/content-type.js'
@@ -14,13 +14,29 @@ import { allowCrossOrigin } from './http/cors.js'
 import { faviconRoutes } from './http/favicon.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
+import { measureRequests, serveMetrics } from './metrics.js'
 import { closeWhenBodyUnread } from './http/unread-body.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
 
+type GraphQLServer = ReturnType<typeof createGraphQLServer>
+
+/**
+ * Loads the GraphQL stack (the Pothos schema, yoga and its plugins) on its first call, once.
+ * It is the largest part of start-up that /health and the REST routes do not need: service.ts
+ * calls it right after the server listens, a GraphQL request that comes sooner waits for it, and
+ * /ready answers once it is loaded.
+ */
+export function loadGraphQLOnce(): () => Promise<GraphQLServer> {
+  let loading: Promise<GraphQLServer> | undefined
+  return () => (loading ??= import('./graphql/yoga.js').then((yoga) => yoga.createGraphQLServer()))
+}
+
 export interface AppOptions {
   /** Shown in /health and logs when the embedded sandbox wallet is serving this process. */
   sandbox?: boolean
+  /** The GraphQL stack's loader (loadGraphQLOnce); one of its own when not given. */
+  graphql?: () => Promise<GraphQLServer>
 }
 
 /** A browser navigation (GET asking for HTML), the only request the GraphiQL page answers. */
@@ -30,38 +46,44 @@ const prefersHtml = (req: Request) => req.method === 'GET' && (req.headers.get('
  * yoga answers an Accept it cannot serve with an empty 406; every error a client gets has the
  * documented shape, so that one gets it too. (Other yoga refusals are GraphQL errors already.)
  */
-async function executeGraphQL(yoga: ReturnType<typeof createGraphQLServer>, req: Request): Promise<Response> {
+async function executeGraphQL(yoga: GraphQLServer, req: Request): Promise<Response> {
   const res = await yoga.fetch(req)
   if (res.status === 406) throw new AppError('NOT_ACCEPTABLE', 'Accept must allow application/json or application/graphql-response+json')
   return res
 }
 
 export function createApp(options: AppOptions = {}): Hono {
-  const yoga = createGraphQLServer()
+  const graphql = options.graphql ?? loadGraphQLOnce()
   const app = new Hono()
 
   app.use(logRequests())
+  app.use(measureRequests())
   app.use(closeWhenBodyUnread())
   app.onError((error, c) => respondWithError(c, error))
-  app.notFound((c) => respondWithError(c, new AppError('NOT_FOUND', 'Not found')))
+  const notFound = new AppError('NOT_FOUND', 'Not found') // one instance: an Error's stack costs more than the answer
+  app.notFound((c) => respondWithError(c, notFound))
   app.use(allowCrossOrigin())
-  // For load balancers: this process can serve (database reachable, every migration applied).
+  // For load balancers: this process can serve (database reachable, every migration applied,
+  // GraphQL loaded: the first probe after start-up may wait for it).
   app.get('/ready', async (c) => {
+    await graphql()
     const pending = await pendingMigrations().catch(() => undefined)
     if (!pending) throw new AppError('NOT_READY', 'The database cannot be reached')
     if (pending.length > 0) throw new AppError('NOT_READY', 'Database migrations are pending', { pending })
     return c.json({ status: 'ready' })
   })
 
-  app.get('/health', async (c) => {
-    await db.$queryRawUnsafe('SELECT 1')
-    return c.json({
+  app.get('/metrics', serveMetrics()) // its own token check: METRICS_TOKENS, else API_TOKENS
+  // Liveness: this process is up and its HTTP server answers. It asks nothing of the database,
+  // so a probe costs next to nothing; /ready is the check that the database serves.
+  app.get('/health', (c) =>
+    c.json({
       status: 'ok',
       service: 'payments',
       time: new Date().toISOString(),
       ...(options.sandbox ? { mode: 'SANDBOX' } : {}),
-    })
-  })
+    }),
+  )
 
   // The GraphiQL page is static HTML that executes nothing, so a browser may load it without a
   // token. The decision reads only the method and Accept header, never the URL: yoga is not asked.
@@ -76,7 +98,7 @@ export function createApp(options: AppOptions = {}): Hono {
   app.use(requireApiToken())
   app.use(limitBodySize())
   app.use(requireJsonBody())
-  app.on(['GET', 'POST'], '/graphql', (c) => executeGraphQL(yoga, c.req.raw))
+  app.on(['GET', 'POST'], '/graphql', async (c) => executeGraphQL(await graphql(), c.req.raw))
   app.route('/', sellerRoutes)
   app.route('/', paymentRoutes)
   return app

@@ -9,7 +9,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
 import { dueClaimStatement, type DueClaim } from './db/claims.js'
-import { openPostgres, startPostgresNotifications, type PostgresNotifications } from './db/postgres.js'
+import type { PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import { openSqlite, sqliteFolder } from './db/sqlite.js'
 
@@ -24,10 +24,11 @@ let notifications: PostgresNotifications | undefined
 const listeners = new Map<Topic, Set<AnnouncementListener>>()
 
 /**
- * What processes tell each other about: committed webhook events waiting for delivery, and a
- * payment whose row changed (the subject names the payment: an id, never anything secret).
+ * What processes tell each other about: committed webhook events waiting for delivery, a payment
+ * whose row changed, and a seller whose registration changed (the subject names the payment or
+ * seller: an id, never anything secret).
  */
-const topics = ['webhook_events', 'payment_updates'] as const
+const topics = ['webhook_events', 'payment_updates', 'seller_updates'] as const
 export type Topic = (typeof topics)[number]
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void
@@ -40,13 +41,14 @@ function providerOf(databaseUrl: string): DatabaseProvider {
 
 export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
   provider = providerOf(databaseUrl)
-  db =
-    provider === 'postgresql'
-      ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
-        ((await openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
-      : await openSqlite(databaseUrl)
-  if (providerOf(databaseUrl) === 'postgresql') {
-    notifications = await startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
+  // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
+  const postgres = provider === 'postgresql' ? await import('./db/postgres.js') : undefined
+  db = postgres
+    ? // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
+      ((await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)) as unknown as PrismaClient)
+    : await openSqlite(databaseUrl)
+  if (postgres) {
+    notifications = await postgres.startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   }
@@ -119,6 +121,20 @@ export function onAnnouncement(topic: Topic, listener: AnnouncementListener, opt
  */
 export function localSecretsFolder(databaseUrl: string): string | undefined {
   return providerOf(databaseUrl) === 'sqlite' ? sqliteFolder(databaseUrl) : undefined
+}
+
+/**
+ * Start-up's migration step, on the database openDatabase() opened: runs the Prisma CLI
+ * (migrateDatabase) unless every committed migration is already applied. Spawning the CLI costs
+ * over a second even when it has nothing to do. Anything else (a migration pending, or one another
+ * process is applying right now: unfinished rows count as pending; no migration table yet; the
+ * check failing) runs the CLI, which takes its turn behind any other migrator and applies what is
+ * left, or fails with its own message.
+ */
+export async function migrateIfPending(databaseUrl: string): Promise<void> {
+  const pending = await pendingMigrations().catch(() => undefined)
+  if (pending?.length === 0) return
+  await migrateDatabase(databaseUrl)
 }
 
 /**

@@ -16,7 +16,9 @@ async function main() {
     throw error
   }
   const log = useLogger(createLogger(cfg.logLevel))
-  const service = await startService(cfg)
+  // Signals are handled from the start: the server answers before start-up has finished (the
+  // GraphQL stack loads after it listens), and a stop then waits for start-up, then closes.
+  const starting = startService(cfg)
 
   let stopping = false
   const stop = async (signal: string) => {
@@ -28,11 +30,14 @@ async function main() {
       process.exit(1)
     }, 10_000)
     force.unref()
+    const service = await starting.catch(() => undefined) // a failed start exits below
+    if (!service) return
     await service.close()
     process.exit(0)
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+  await starting
 }
 
 main().catch((error) => {

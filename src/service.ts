@@ -3,12 +3,13 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
-import { createApp } from './app.js'
+import { createApp, loadGraphQLOnce } from './app.js'
 import { answerClientErrors } from './http/client-errors.js'
 import { useConfig, type Config } from './config.js'
-import { closeDatabase, migrateDatabase, openDatabase } from './db.js'
+import { closeDatabase, migrateIfPending, openDatabase } from './db.js'
 import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
+import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWorkers } from './workers/index.js'
 
@@ -19,8 +20,9 @@ export interface RunningService {
 
 export async function startService(cfg: Config): Promise<RunningService> {
   useConfig(cfg)
-  if (cfg.migrateOnStart) await migrateDatabase(cfg.databaseUrl)
   await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  if (cfg.migrateOnStart) await migrateIfPending(cfg.databaseUrl)
+  const stopForgettingSellers = forgetChangedSellers()
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }
@@ -33,12 +35,14 @@ export async function startService(cfg: Config): Promise<RunningService> {
     cfg = useConfig({ ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } })
     logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
-  const bootstrapSeller =
-    cfg.bootstrapSeller ??
-    (demo && { id: cfg.sellerId, walletAddressUrl: demo.seller.walletAddressUrl, keyId: demo.seller.keyId, privateKeyPath: demo.seller.privateKeyPath })
-  if (bootstrapSeller) await upsertSeller(bootstrapSeller)
+  if (cfg.bootstrapSeller) await upsertSeller(cfg.bootstrapSeller)
+  else if (demo) {
+    const { keyId, privateKeyPath, walletAddressUrl } = demo.seller
+    await upsertSeller({ id: cfg.sellerId, walletAddressUrl, keyId, privateKeyPath }, { verifyWallet: false }) // startDemoWallets gave it this key
+  }
 
-  const app = createApp({ sandbox: Boolean(demo) })
+  const graphql = loadGraphQLOnce()
+  const app = createApp({ sandbox: Boolean(demo), graphql })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
   })
@@ -51,6 +55,8 @@ export async function startService(cfg: Config): Promise<RunningService> {
       `SANDBOX: try a checkout: curl -X POST ${url}/offers/1/quotes/start -H 'content-type: application/json' -d '{"sellerId":"${cfg.sellerId}","buyerWalletAddressUrl":"${demo.buyerWalletAddressUrl}","amount":"100"}' then open its redirectUrl in a browser (buyer in EUR: ${demo.eurBuyerWalletAddressUrl})`,
     )
   }
+  // /health and the REST routes answer from here on, while the GraphQL stack loads (app.ts).
+  await graphql()
   const workers = startWorkers()
 
   let closing: Promise<void> | undefined
@@ -65,6 +71,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
         })
         await workers.stop()
         await demo?.sandbox.close()
+        stopForgettingSellers()
         await closeDatabase()
         logger.info('payments service stopped')
       })()

@@ -20,12 +20,18 @@ export interface PostgresNotifications {
   close(): Promise<void>
 }
 
+/** The listening connection's application_name, to find it in pg_stat_activity. */
+export const LISTENER_APPLICATION_NAME = 'payments-listener'
+const RECONNECT_DELAYS_MS = [100, 500, 1000, 2000, 5000]
+
 /**
  * LISTEN/NOTIFY: a commit on one replica wakes the workers of the others at once instead of at their
  * next poll. One dedicated connection per process listens; notifications go out on the pool. The
  * payload names the sending process, which already told its own listeners, then (after a space)
- * the subject, if any. A lost listening connection only costs latency: the workers' polls remain
- * the safety net.
+ * the subject, if any. A dropped listening connection (database restart, failover, a terminated
+ * backend) is opened again, with every LISTEN, after a short delay (growing to 5 s while it
+ * fails); then each channel's listeners hear a wake-up with no subject, since notifications sent
+ * meanwhile were lost. Until then the workers' polls are the safety net.
  */
 export async function startPostgresNotifications(
   databaseUrl: string,
@@ -33,20 +39,51 @@ export async function startPostgresNotifications(
   deliver: (channel: string, subject: string | undefined) => void,
 ): Promise<PostgresNotifications> {
   const processId = crypto.randomUUID()
-  const listener = new pg.Client({ connectionString: databaseUrl })
-  listener.on('error', () => {}) // see above: polling covers a dropped connection
-  listener.on('notification', (message) => {
-    const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
-    if (sender !== processId) deliver(message.channel, subject)
-  })
-  await listener.connect()
+  const channels = new Set<string>()
+  let listener: pg.Client | undefined
+  let closed = false
+  let retry: ReturnType<typeof setTimeout> | undefined
+
+  async function connect(): Promise<pg.Client> {
+    const connection = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
+    connection.on('error', () => {}) // 'end' follows, and reconnects
+    connection.on('notification', (message) => {
+      const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
+      if (sender !== processId) deliver(message.channel, subject)
+    })
+    await connection.connect()
+    connection.on('end', () => {
+      if (listener === connection) listener = undefined
+      if (!closed) reconnect(0)
+    })
+    for (const channel of channels) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+    return connection
+  }
+
+  function reconnect(attempt: number): void {
+    retry = setTimeout(async () => {
+      const connection = await connect().catch(() => undefined)
+      if (closed) return void connection?.end().catch(() => {})
+      if (!connection) return reconnect(attempt + 1)
+      listener = connection
+      for (const channel of channels) deliver(channel, undefined)
+    }, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)])
+    retry.unref()
+  }
+
+  listener = await connect()
   return {
     async notify(channel, subject) {
       await client.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, subject === undefined ? processId : `${processId} ${subject}`)
     },
     async listen(channel) {
-      await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      channels.add(channel)
+      await listener?.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
     },
-    close: () => listener.end(),
+    async close() {
+      closed = true
+      clearTimeout(retry)
+      await listener?.end()
+    },
   }
 }

@@ -7,12 +7,17 @@ import { AppError } from '../errors.js'
 
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest()
 
-export function isAuthorized(header: string | undefined, tokens: string[]): boolean {
+/** The configured tokens' digests, computed once per list of tokens rather than per request. */
+const tokenDigests = new WeakMap<readonly string[], Buffer[]>()
+
+export function isAuthorized(header: string | undefined, tokens: readonly string[]): boolean {
   const match = /^Bearer ([^\s]+)$/i.exec(header ?? '')
   if (!match) return false
   const presented = digest(match[1])
+  let expected = tokenDigests.get(tokens)
+  if (!expected) tokenDigests.set(tokens, (expected = tokens.map(digest)))
   let ok = false
-  for (const token of tokens) ok = crypto.timingSafeEqual(presented, digest(token)) || ok
+  for (const token of expected) ok = crypto.timingSafeEqual(presented, token) || ok
   return ok
 }
 

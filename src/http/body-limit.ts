@@ -8,11 +8,14 @@ import { config } from '../config.js'
 import { AppError } from '../errors.js'
 
 export function limitBodySize(): MiddlewareHandler {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: config.bodyLimitBytes,
     onError: (c) => {
       c.header('Connection', 'close')
       throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${config.bodyLimitBytes} bytes`)
     },
   })
+  // A GET or HEAD has no body here (@hono/node-server never reads one), and hono's bodyLimit
+  // would build the whole WHATWG Request just to find that out.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next))
 }

@@ -1,7 +1,13 @@
-// One log line per request, with a request id (taken from X-Request-Id when it looks sane).
+// One log line per request, with a request id (taken from X-Request-Id when it looks sane, else a
+// random UUID: unique across replicas, cheap; it names a request in the logs, it grants nothing).
 // Only the path is logged: query strings can carry finish-redirect secrets (hash, interact_ref).
+// - Level: info for every request, except probes (/health, /ready) that succeed: debug, so that a
+//   load balancer probing every few seconds does not fill the log. A failing probe is info.
+// - The line's fields are fixed here and carry nothing secret by key, so it is written by a child
+//   logger without the root logger's key redaction (src/logger.ts), which costs ~10x the rest of
+//   the line. (Redaction is by key: it never looked inside the path's value either.)
+import crypto from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { ulid } from 'ulid'
 import { logger } from '../logger.js'
 
 declare module 'hono' {
@@ -10,20 +16,27 @@ declare module 'hono' {
   }
 }
 
+const PROBES = new Set(['/health', '/ready'])
+const SANE_REQUEST_ID = /^[\w.-]{1,64}$/
+
 export function logRequests(): MiddlewareHandler {
+  const log = logger.child({}, { redact: [] })
   return async (c, next) => {
     const incoming = c.req.header('x-request-id')
-    const requestId = incoming && /^[\w.-]{1,64}$/.test(incoming) ? incoming : ulid()
+    const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
     c.set('requestId', requestId)
     c.header('X-Request-Id', requestId)
     const started = performance.now()
     await next()
-    logger.info(
+    const path = c.req.path
+    const level = c.res.status < 400 && PROBES.has(path) ? 'debug' : 'info'
+    if (!log.isLevelEnabled(level)) return
+    log[level](
       {
         reqId: requestId,
         method: c.req.method,
         // A path can be as long as node's header limit (16 KB); a log line keeps its start.
-        path: c.req.path.length > 200 ? `${c.req.path.slice(0, 200)}…` : c.req.path,
+        path: path.length > 200 ? `${path.slice(0, 200)}…` : path,
         status: c.res.status,
         ms: Math.round((performance.now() - started) * 10) / 10,
       },

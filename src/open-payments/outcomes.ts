@@ -9,6 +9,7 @@
 // messages never reach a caller.
 import { OpenPaymentsClientError } from '@interledger/open-payments'
 import { AppError } from '../errors.js'
+import { timeWalletCall } from '../metrics.js'
 import { withConnectionDiagnosis } from './network-guard.js'
 
 export interface Refused {
@@ -38,6 +39,13 @@ function isTimeout(error: unknown): boolean {
  * the end of every error message ("The wallet refused creating the quote").
  */
 export async function callWallet<T>(step: string, call: () => Promise<T>): Promise<Called<T>> {
+  const measured = timeWalletCall(step)
+  const called = await interpretWalletCall(step, call)
+  measured(called.outcome)
+  return called
+}
+
+async function interpretWalletCall<T>(step: string, call: () => Promise<T>): Promise<Called<T>> {
   const result = await withConnectionDiagnosis(call)
   if ('value' in result) return { outcome: 'answered', value: result.value }
   const { error, problem } = result

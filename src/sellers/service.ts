@@ -6,11 +6,10 @@ import { config } from '../config.js'
 import { db, type Seller } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
-import { forgetSellerClient } from '../open-payments/clients.js'
-import { forgetGrantTokens } from '../open-payments/grant-tokens.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { readWalletKeys } from '../open-payments/wallet-addresses.js'
 import { Identifier, parseInput } from '../validation.js'
+import { announceSellerChanged } from './changes.js'
 import { loadPrivateKey, publicKeyX } from './keys.js'
 
 export const SellerInput = z.object({
@@ -43,18 +42,23 @@ async function verifySellerWallet(walletAddressUrl: string, keyId: string, publi
   }
 }
 
-export async function upsertSeller(rawInput: unknown): Promise<{ seller: Seller; created: boolean }> {
+/**
+ * `verifyWallet: false` only for the embedded sandbox's seller at start-up (src/service.ts): that
+ * wallet was just handed this very key in this process, and asking it costs the start-up the
+ * Open Payments SDK's response validators.
+ */
+export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: boolean } = {}): Promise<{ seller: Seller; created: boolean }> {
   const input = parseInput(SellerInput, rawInput)
   const walletAddressUrl = checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
   const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
-  if (config.verifySellerWallet) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
+  if (config.verifySellerWallet && options.verifyWallet !== false) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
 
   const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
   const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
   const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
-  // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one.
-  forgetSellerClient(seller.id)
-  forgetGrantTokens(seller.id)
+  // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one,
+  // on any replica.
+  announceSellerChanged(seller.id)
   logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
   return { seller, created: !existing }
 }

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_TOKEN, startTestService, type TestService } from '../harness.js'
 
@@ -81,6 +82,32 @@ describe('bad requests', () => {
     const line = service.logs.map((l) => JSON.parse(l)).find((l) => l.reqId === 'trace-123')
     expect(line).toMatchObject({ msg: 'request', method: 'GET', path: '/sellers', status: 200 })
     expect(service.logs.join('\n')).not.toContain(API_TOKEN)
+  })
+
+  it('gives every request without a sane X-Request-Id a fresh one, answered and logged', async () => {
+    const answers = [
+      await service.request('/sellers'),
+      await service.request('/sellers'),
+      await service.request('/nope', { headers: { 'x-request-id': 'not sane: spaces' } }),
+      await service.request('/health', { headers: { 'x-request-id': 'x'.repeat(65) } }),
+    ]
+    const ids = answers.map((res) => res.headers.get('x-request-id'))
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect(new Set(ids).size).toBe(ids.length)
+    const logged = service.logs.map((l) => JSON.parse(l))
+    for (const id of ids) expect(logged.filter((l) => l.reqId === id && l.msg === 'request')).toHaveLength(1)
+  })
+
+  it('logs requests at info, and probes that succeed at debug (a load balancer probes every few seconds)', async () => {
+    const id = crypto.randomUUID()
+    for (const path of ['/health', '/ready', '/sellers', '/nope']) await service.request(path, { headers: { 'x-request-id': `${id}.${path.slice(1)}` } })
+    const levels = Object.fromEntries(
+      service.logs
+        .map((l) => JSON.parse(l))
+        .filter((l) => String(l.reqId).startsWith(id))
+        .map((l) => [l.path, l.level]),
+    )
+    expect(levels).toEqual({ '/health': 20, '/ready': 20, '/sellers': 30, '/nope': 30 })
   })
 })
 

@@ -1,0 +1,143 @@
+// GET /metrics: this process's metrics in the Prometheus text format (prom-client). Each replica
+// has its own registry and answers for itself; scrape every replica.
+//  - per request, one histogram observe: HTTP requests by route pattern (never the raw path, which
+//    holds ids) and status; wallet (Open Payments SDK) calls by step and outcome;
+//  - at scrape time, a few indexed aggregate queries: payments by state, the webhook outbox, and
+//    how late each worker's oldest due work is (workerBacklog below);
+//  - Node's default process metrics.
+// Labels are route patterns, fixed step names, states and job names: never an id or a secret.
+import type { MiddlewareHandler } from 'hono'
+import { matchedRoutes } from 'hono/route'
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { config } from './config.js'
+import { db, type PaymentState } from './db.js'
+import { AppError } from './errors.js'
+import { isAuthorized } from './http/auth.js'
+
+const registry = new Registry()
+collectDefaultMetrics({ register: registry })
+
+const httpRequests = new Histogram({
+  name: 'http_request_duration_seconds',
+  help: 'HTTP requests by method, route pattern and status, with their latency',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+})
+
+const walletCalls = new Histogram({
+  name: 'wallet_call_duration_seconds',
+  help: 'Open Payments calls by step and outcome (answered, refused: the wallet said no, unavailable: failed, timed out or unreachable), with their latency',
+  labelNames: ['step', 'outcome'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  registers: [registry],
+})
+
+const paymentsByState = new Gauge({ name: 'payments', help: 'Payments in the database by state', labelNames: ['state'] as const, registers: [registry] })
+const outboxPending = new Gauge({ name: 'webhook_outbox_pending', help: 'Webhook events not delivered yet', registers: [registry] })
+const outboxOldestAge = new Gauge({
+  name: 'webhook_outbox_oldest_pending_age_seconds',
+  help: 'Age of the oldest webhook event not delivered yet (0 when none)',
+  registers: [registry],
+})
+const outboxDead = new Gauge({ name: 'webhook_outbox_dead', help: 'Webhook events given up after their retry schedule', registers: [registry] })
+const workerDue = new Gauge({ name: 'worker_due', help: 'Work items due now and not claimed, by job', labelNames: ['job'] as const, registers: [registry] })
+const workerLag = new Gauge({
+  name: 'worker_lag_seconds',
+  help: 'How long the oldest due, unclaimed work item of each job has been waiting (0 when none)',
+  labelNames: ['job'] as const,
+  registers: [registry],
+})
+
+const paymentStates: PaymentState[] = ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED']
+
+/** Times one HTTP request, labelled with the route pattern that matched ("unmatched" for a 404 of no route). */
+export function measureRequests(): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now()
+    try {
+      await next()
+    } finally {
+      // The route that answers is the first matching one registered per method (app.get, app.post…);
+      // app.use middlewares match every path under the method ALL.
+      const route = matchedRoutes(c).find((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
+      httpRequests.observe({ method: c.req.method, route, status: c.res.status }, (performance.now() - started) / 1000)
+    }
+  }
+}
+
+/** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts). */
+export function timeWalletCall(step: string): (outcome: 'answered' | 'refused' | 'unavailable') => void {
+  const started = performance.now()
+  return (outcome) => walletCalls.observe({ step, outcome }, (performance.now() - started) / 1000)
+}
+
+export interface JobBacklog {
+  job: 'settlement_check' | 'finish_resume' | 'webhook_delivery' | 'wallet_cleanup'
+  /** Items due now and not held by a live lease. */
+  due: number
+  /** Since when the oldest of them has been due; undefined when none is. */
+  oldestDueAt: Date | undefined
+}
+
+/**
+ * What each background job has waiting, read from the tables the workers claim from (the same
+ * conditions as their claims). The one place to change when the workers change.
+ */
+export async function workerBacklog(now = new Date()): Promise<JobBacklog[]> {
+  const unleased = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
+  const [checks, finishes, webhooks, cleanups] = await Promise.all([
+    db.payment.aggregate({ where: { state: 'PROCESSING', nextCheckAt: { lte: now }, ...unleased }, _count: true, _min: { nextCheckAt: true } }),
+    // A finish to resume has no due time of its own: it has waited since it last changed.
+    db.payment.aggregate({
+      where: { state: 'FINISHING', ...unleased, AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }] },
+      _count: true,
+      _min: { updatedAt: true },
+    }),
+    db.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...unleased }, _count: true, _min: { nextAttemptAt: true } }),
+    db.walletCleanup.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...unleased }, _count: true, _min: { nextAttemptAt: true } }),
+  ])
+  return [
+    { job: 'settlement_check', due: checks._count, oldestDueAt: checks._min.nextCheckAt ?? undefined },
+    { job: 'finish_resume', due: finishes._count, oldestDueAt: finishes._min.updatedAt ?? undefined },
+    { job: 'webhook_delivery', due: webhooks._count, oldestDueAt: webhooks._min.nextAttemptAt ?? undefined },
+    { job: 'wallet_cleanup', due: cleanups._count, oldestDueAt: cleanups._min.nextAttemptAt ?? undefined },
+  ]
+}
+
+const ageSeconds = (since: Date | null | undefined, now: Date) => (since ? Math.max(0, (now.getTime() - since.getTime()) / 1000) : 0)
+
+async function readDatabaseGauges(): Promise<void> {
+  const now = new Date()
+  const [states, pending, dead, backlog] = await Promise.all([
+    db.payment.groupBy({ by: ['state'], _count: true }),
+    db.webhookEvent.aggregate({ where: { status: 'PENDING' }, _count: true, _min: { createdAt: true } }),
+    db.webhookEvent.count({ where: { status: 'DEAD' } }),
+    workerBacklog(now),
+  ])
+  for (const state of paymentStates) paymentsByState.set({ state }, 0)
+  for (const row of states) paymentsByState.set({ state: row.state }, row._count)
+  outboxPending.set(pending._count)
+  outboxOldestAge.set(ageSeconds(pending._min.createdAt, now))
+  outboxDead.set(dead)
+  for (const job of backlog) {
+    workerDue.set({ job: job.job }, job.due)
+    workerLag.set({ job: job.job }, ageSeconds(job.oldestDueAt, now))
+  }
+}
+
+/**
+ * The /metrics handler. With METRICS_TOKENS set, only those bearer tokens may scrape (a scraper
+ * then holds no API token); otherwise the API tokens (API_TOKENS) may.
+ */
+export function serveMetrics(): MiddlewareHandler {
+  return async (c) => {
+    const tokens = config.metricsTokens.length > 0 ? config.metricsTokens : config.apiTokens
+    if (tokens.length > 0 && !isAuthorized(c.req.header('authorization'), tokens)) {
+      c.header('WWW-Authenticate', 'Bearer')
+      throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
+    }
+    await readDatabaseGauges()
+    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType })
+  }
+}

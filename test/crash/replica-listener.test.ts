@@ -1,0 +1,59 @@
+// The LISTEN connection of a replica is opened again when it drops: after its backend is
+// terminated (as a database restart or failover would), an announcement from another process
+// still arrives. (PostgreSQL only: SQLite has no cross-process announcements.)
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { onAnnouncement } from '../../src/db.js'
+import { LISTENER_APPLICATION_NAME } from '../../src/db/postgres.js'
+import { testProvider } from '../database.js'
+import { startTestService, waitFor, type TestService } from '../harness.js'
+
+describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
+  let service: TestService
+  let other: pg.Client
+  beforeAll(async () => {
+    service = await startTestService()
+    // Another process on the same database, as far as PostgreSQL can tell: its own connection.
+    other = new pg.Client({ connectionString: service.databaseUrl })
+    await other.connect()
+  })
+  afterAll(async () => {
+    await other?.end()
+    await service?.close()
+  })
+
+  const listenerPids = async () =>
+    (
+      await other.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [
+        LISTENER_APPLICATION_NAME,
+      ])
+    ).rows.map((row) => row.pid)
+
+  /** NOTIFY as another replica does: "<its process id> <subject>". */
+  const announceFromElsewhere = (subject: string) => other.query(`SELECT pg_notify('payment_updates', $1)`, [`another-process ${subject}`])
+
+  it('is opened again after its backend is terminated; announcements from another process still arrive', async () => {
+    const heard: (string | undefined)[] = []
+    const stop = onAnnouncement('payment_updates', (subject) => heard.push(subject))
+    try {
+      await announceFromElsewhere('before')
+      await waitFor(() => heard.includes('before'), 5000)
+
+      const [pid] = await listenerPids()
+      expect(pid).toBeTypeOf('number')
+      await other.query('SELECT pg_terminate_backend($1)', [pid])
+      // A new listening connection replaces it; its listeners get a wake-up for what was missed.
+      const [newPid] = await waitFor(async () => {
+        const pids = await listenerPids()
+        return pids.length === 1 && pids[0] !== pid && pids
+      }, 10_000)
+      expect(newPid).not.toBe(pid)
+      await waitFor(() => heard.includes(undefined), 5000)
+
+      await announceFromElsewhere('after')
+      await waitFor(() => heard.includes('after'), 5000)
+    } finally {
+      stop()
+    }
+  }, 30_000)
+})
