@@ -8,6 +8,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
+import { dueClaimStatement, type DueClaim } from './db/claims.js'
 import type { PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import type { ReadConnection } from './db/read-connection.js'
@@ -16,7 +17,7 @@ import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
 export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
-export { databaseProviderOf, type DatabaseProvider }
+export { databaseProviderOf, type DatabaseProvider, type DueClaim }
 
 export let db: PrismaClient
 let reader: ReadConnection | undefined
@@ -89,6 +90,15 @@ export async function pendingMigrations(): Promise<string[]> {
   )
   const done = new Set(applied.map((row) => row.migration_name))
   return committed.filter((name) => !done.has(name))
+}
+
+/**
+ * Leases up to `claim.limit` due rows to this process in one statement, safe when several
+ * processes claim at once (src/db/claims.ts); returns their ids and the `returning` columns (as
+ * the driver reads them: text and integers only, the same on both providers). For src/workers/.
+ */
+export async function claimDueRows<Row extends { id: string } = { id: string }>(claim: DueClaim): Promise<Row[]> {
+  return db.$queryRaw<Row[]>(dueClaimStatement(provider, claim))
 }
 
 function tellListeners(topic: Topic, subject: string | undefined): void {

@@ -11,8 +11,7 @@ import { logger } from './logger.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
-import { startWebhookDispatcher } from './webhooks/dispatcher.js'
-import { startSettlementWorker } from './payments/settlement.js'
+import { startWorkers } from './workers/index.js'
 
 export interface RunningService {
   url: string
@@ -58,8 +57,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
   }
   // /health and the REST routes answer from here on, while the GraphQL stack loads (app.ts).
   await graphql()
-  const webhookDispatcher = startWebhookDispatcher()
-  const settlementWorker = startSettlementWorker()
+  const workers = startWorkers()
 
   let closing: Promise<void> | undefined
   return {
@@ -71,8 +69,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
           server.close(() => resolve())
           if ('closeIdleConnections' in server) server.closeIdleConnections()
         })
-        await settlementWorker.stop()
-        await webhookDispatcher.stop()
+        await workers.stop()
         await demo?.sandbox.close()
         stopForgettingSellers()
         await closeDatabase()

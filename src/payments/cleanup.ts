@@ -1,7 +1,7 @@
 // Wallet clean-up: what the service still owes the wallets after a checkout ended without being
 // paid. Two steps, each persisted as a WalletCleanup row in the same transaction as the state
-// change that calls for it (src/payments/transitions.ts), then done by the settlement worker's loop
-// (runCleanupOnce, claimed with a lease like settlement checks) until the wallet confirms:
+// change that calls for it (src/payments/transitions.ts), then done by the job
+// src/workers/clean-up-wallets.ts (claimed with a lease, attemptWalletCleanupStep) until the wallet confirms:
 //  - CANCEL_GRANT: the buyer's outgoing-payment grant is cancelled at their auth server, so their
 //    wallet no longer shows it as approvable (pending) or spendable (a continued grant's token).
 //  - CLOSE_INCOMING_PAYMENT: the seller's incoming payment is completed, so the seller's wallet
@@ -19,11 +19,11 @@ import { describeWalletFailure, type WalletFailure } from '../open-payments/outc
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
-import { computeNextAttemptAt } from '../webhooks/dispatcher.js'
+import { computeNextAttemptAt } from '../webhooks/delivery.js'
 import { requirePayment } from './queries.js'
 
-const LEASE_MS = 60_000
-const BATCH = 20
+/** How long one attempt at a step may take before another process may attempt it. */
+export const CLEANUP_LEASE_MS = 60_000
 const nextCleanupId = monotonicFactory()
 const log = () => logger.child({ component: 'cleanup' })
 
@@ -90,7 +90,7 @@ async function performStep(task: WalletCleanup, payment: Payment): Promise<StepR
 }
 
 /** Runs one claimed step and records its result, fenced by the lease it was claimed with. */
-async function attemptStep(task: WalletCleanup, payment: Payment, leaseUntil: Date): Promise<void> {
+export async function attemptWalletCleanupStep(task: WalletCleanup, payment: Payment, leaseUntil: Date): Promise<void> {
   const result = await performStep(task, payment)
   const attempts = task.attempts + 1
   const at = new Date()
@@ -114,33 +114,6 @@ async function attemptStep(task: WalletCleanup, payment: Payment, leaseUntil: Da
   const { count } = await db.walletCleanup.updateMany({ where: { id: task.id, leaseUntil }, data })
   if (count === 1) report()
   else log().warn(fields, 'wallet clean-up lease expired before the result was recorded; another worker owns the step now')
-}
-
-/** One pass over the clean-up steps due at `now`; returns how many it attempted. */
-export async function runCleanupOnce(now = new Date()): Promise<number> {
-  const stale = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
-  const due = await db.walletCleanup.findMany({
-    where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...stale },
-    include: { payment: true },
-    orderBy: { nextAttemptAt: 'asc' },
-    take: BATCH,
-  })
-  const claimed: Array<{ task: WalletCleanup; payment: Payment; leaseUntil: Date }> = []
-  for (const { payment, ...task } of due) {
-    const leaseUntil = new Date(Date.now() + LEASE_MS)
-    const { count } = await db.walletCleanup.updateMany({
-      where: { id: task.id, status: 'PENDING', attempts: task.attempts, ...stale },
-      data: { leaseUntil },
-    })
-    if (count === 1) claimed.push({ task, payment, leaseUntil })
-  }
-  // Side by side: the settlement checks share this loop, and a wallet that times out must not hold
-  // them back for a whole batch of its clean-ups.
-  const results = await Promise.allSettled(claimed.map(({ task, payment, leaseUntil }) => attemptStep(task, payment, leaseUntil)))
-  results.forEach((result, i) => {
-    if (result.status === 'rejected') log().error({ pendingId: claimed[i].payment.id, err: result.reason }, 'recording a wallet clean-up step failed; retried after its lease')
-  })
-  return claimed.length
 }
 
 /** GraphQL `retryWalletCleanup`: an operator re-arms the steps that gave up (after fixing the wallet side). */

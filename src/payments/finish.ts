@@ -2,7 +2,7 @@
 // hash of an approval; the finish secret of a `result=`, src/payments/finish-secret.ts), claim the
 // payment with a compare-and-set (exactly one request or process continues the grant), continue
 // the grant once, then create the outgoing payment.
-// A claim that dies half-way is resumed by the settlement worker (resumeFinishing).
+// A claim that dies half-way is resumed by the resume-finishes job (src/workers/resume-finishes.ts).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
 import { config } from '../config.js'
@@ -127,7 +127,7 @@ async function fail(payment: Payment, failureCode: string, failureMessage: strin
 
 /**
  * A wallet that failed while finishing: the payment stays FINISHING and is tried again on
- * FINISH_RETRY_SCHEDULE (by the settlement worker), then given up as FAILED / WALLET_UNAVAILABLE.
+ * FINISH_RETRY_SCHEDULE (by the resume-finishes job), then given up as FAILED / WALLET_UNAVAILABLE.
  * The wallet's error is thrown for the request that was waiting (502/504), unless this was the
  * last try.
  */
@@ -183,7 +183,7 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     switch (continued.outcome) {
       case 'refused':
         // Continuation is single-use: a refusal can mean that another holder of this claim (a
-        // request still alive when its lease ran out and the settlement worker resumed it) has
+        // request still alive when its lease ran out and the resume-finishes job resumed it) has
         // just continued. If it stored the token, it pays: failing here would mark FAILED a
         // payment that then goes through. Whichever of the two conditional updates comes first wins.
         return fail(payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant', { accessToken: null })

@@ -1,14 +1,8 @@
-// Settlement: creating an outgoing payment is not payment. A restart-safe worker (all its state is
-// in the payments table) checks what the wallets report until the money has arrived or cannot:
-//  - PROCESSING: read the seller's incoming payment and the buyer's outgoing payment with backoff;
-//    received in full -> COMPLETED; outgoing failed or incoming expired short -> FAILED.
-//  - FINISHING whose claim expired (its process died) or whose retry time came: resume it
-//    (src/payments/finish.ts: bounded by FINISH_RETRY_SCHEDULE, then FAILED).
-//  - AWAITING_APPROVAL past the consent lifetime: EXPIRED.
-//  - wallet clean-up of payments that ended unpaid (src/payments/cleanup.ts).
-// Claims are leases taken with conditional updates, so several processes can run the worker.
+// Settlement: creating an outgoing payment is not payment. checkSettlement reads what the wallets
+// report about a PROCESSING payment and records it: received in full -> COMPLETED; outgoing failed
+// or incoming expired short -> FAILED; otherwise the next check is scheduled with backoff. The job
+// that runs it on every due payment is src/workers/check-settlements.ts; recheckPayment runs it now.
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
-import { config } from '../config.js'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
 import { logger } from '../logger.js'
@@ -18,14 +12,13 @@ import { readOutgoingPayment } from '../open-payments/outgoing-payments.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { requireSeller } from '../sellers/service.js'
 import { outgoingAccessToken } from './access-token.js'
-import { runCleanupOnce } from './cleanup.js'
 import { resumeFinishing } from './finish.js'
 import { requirePayment } from './queries.js'
 import { transitionPayment } from './transitions.js'
 
-const CHECK_LEASE_MS = 30_000
+/** How long a settlement check may take before another process may check the payment again. */
+export const CHECK_LEASE_MS = 30_000
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000
-const BATCH = 20
 const log = () => logger.child({ component: 'settlement' })
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes. */
@@ -102,110 +95,12 @@ async function readOutgoingBestEffort(client: AuthenticatedClient, payment: Paym
   return undefined
 }
 
-/**
- * Abandoned consent: EXPIRED, a compare-and-set, so a finish that claimed the payment meanwhile
- * wins. The transition queues the grant cancel and the incoming payment close (src/payments/cleanup.ts).
- */
-async function expireAbandoned(payment: Payment): Promise<void> {
-  await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
-    state: 'EXPIRED',
-    failureCode: 'CONSENT_EXPIRED',
-    failureMessage: 'The buyer did not approve in time',
-    finishedAt: new Date(),
-  })
-}
-
 async function claimCheck(id: string, now: Date): Promise<Payment | null> {
   const { count } = await db.payment.updateMany({
     where: { id, state: 'PROCESSING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
     data: { leaseUntil: new Date(now.getTime() + CHECK_LEASE_MS) },
   })
   return count ? db.payment.findUnique({ where: { id } }) : null
-}
-
-/** One pass over everything due; returns how many payments it worked on. */
-export async function runSettlementOnce(now = new Date()): Promise<number> {
-  let worked = 0
-  const due = await db.payment.findMany({
-    where: {
-      state: 'PROCESSING',
-      nextCheckAt: { lte: now },
-      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
-    },
-    select: { id: true },
-    orderBy: { nextCheckAt: 'asc' },
-    take: BATCH,
-  })
-  for (const { id } of due) {
-    const claimed = await claimCheck(id, now)
-    if (claimed) {
-      worked++
-      await checkSettlement(claimed)
-    }
-  }
-
-  const stalled = await db.payment.findMany({
-    where: {
-      state: 'FINISHING',
-      OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
-      AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }],
-    },
-    select: { id: true },
-    take: BATCH,
-  })
-  for (const { id } of stalled) {
-    worked++
-    await resumeFinishing(id).catch((error) => {
-      log().warn({ pendingId: id, code: error instanceof AppError ? error.code : 'INTERNAL' }, 'resuming a finish failed; will retry')
-    })
-  }
-
-  const abandoned = await db.payment.findMany({
-    where: {
-      state: 'AWAITING_APPROVAL',
-      redirectUrl: { not: null },
-      grantRequestedAt: { lt: new Date(now.getTime() - config.openPayments.consentTimeoutMs) },
-    },
-    take: BATCH,
-  })
-  for (const payment of abandoned) {
-    worked++
-    await expireAbandoned(payment)
-  }
-
-  worked += await runCleanupOnce(now)
-  return worked
-}
-
-let wake: (() => void) | undefined
-
-export function startSettlementWorker(): { stop(): Promise<void> } {
-  let stopped = false
-  let sleeping: ReturnType<typeof setTimeout> | undefined
-  const loop = (async () => {
-    while (!stopped) {
-      const worked = await runSettlementOnce().catch((error) => {
-        log().error({ err: error }, 'settlement pass failed')
-        return 0
-      })
-      if (stopped) break
-      // Busy: go again at once. Idle: sleep until the next poll or until woken.
-      if (worked >= BATCH) continue
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        sleeping = setTimeout(resolve, config.settlement.pollIntervalMs)
-      })
-      clearTimeout(sleeping)
-    }
-  })()
-  return {
-    async stop() {
-      stopped = true
-      clearTimeout(sleeping)
-      wake?.()
-      await loop
-    },
-  }
 }
 
 /** GraphQL `recheckPayment`: check a payment's settlement now instead of at its next scheduled time. */

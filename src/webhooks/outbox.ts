@@ -2,7 +2,7 @@
 // one transaction, so an event exists exactly when its change committed. The dispatcher sends it
 // later; nothing here touches the network.
 import { monotonicFactory } from 'ulid'
-import { announce, db, onAnnouncement, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import { announce, db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
 import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
 import { restStatusOf, type RestStatus } from '../payments/state.js'
 import { eventTypeOf } from './event-types.js'
@@ -105,14 +105,9 @@ function insertWebhookEvent(
   })
 }
 
-/** Tells the dispatchers (in this process, and on PostgreSQL in every replica) that events were committed. */
+/** Tells the webhook workers (in this process, and on PostgreSQL in every replica) that events were committed. */
 export function wakeWebhookDispatcher(): void {
   announce('webhook_events')
-}
-
-/** Registers a dispatcher's wake-up; returns the function that unregisters it. */
-export function listenForWebhookWakeups(listener: () => void): () => void {
-  return onAnnouncement('webhook_events', listener)
 }
 
 /**

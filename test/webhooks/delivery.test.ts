@@ -1,9 +1,12 @@
-// The dispatcher on a test clock: retries over about three days, Retry-After, dead-letter, the
-// per-payment order, leases between two dispatchers, and a dispatcher that dies holding a lease.
+// Webhook delivery (the deliver-webhooks job, driven step by step) on a test clock: retries over
+// about three days, Retry-After, dead-letter, the per-payment order, leases between two
+// dispatchers, and a dispatcher that dies holding a lease.
 import { ulid } from 'ulid'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { enqueueWebhookEvent } from '../../src/webhooks/outbox.js'
-import { computeNextAttemptAt, parseRetryAfter, startWebhookDispatcher, type WebhookDispatcher } from '../../src/webhooks/dispatcher.js'
+import { computeNextAttemptAt, parseRetryAfter } from '../../src/webhooks/delivery.js'
+import { deliverWebhooksJob } from '../../src/workers/deliver-webhooks.js'
+import { startWorker, type Worker } from '../../src/workers/worker.js'
 import { startTestService, type TestService, waitFor } from '../harness.js'
 import {
   changePaymentState,
@@ -18,7 +21,7 @@ const secrets = [newWebhookSecret()]
 const DAY = 86_400_000
 let service: TestService
 let receiver: Receiver
-const dispatchers: WebhookDispatcher[] = []
+const dispatchers: Worker[] = []
 
 beforeAll(async () => {
   receiver = await startReceiver()
@@ -42,7 +45,7 @@ afterEach(async () => {
 })
 
 function startTestDispatcher(clock = createTestClock(), owner = 'test') {
-  const dispatcher = startWebhookDispatcher({ now: clock.now, owner, poll: false })
+  const dispatcher = startWorker(deliverWebhooksJob({ now: clock.now, owner }), { poll: false })
   dispatchers.push(dispatcher)
   return dispatcher
 }

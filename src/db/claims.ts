@@ -1,0 +1,39 @@
+// Claims of due work (src/workers/): ONE statement leases up to `limit` due rows to the caller and
+// returns their ids, so two processes claiming at once never get the same row. It is a
+// compare-and-set on the lease (`leaseUntil` empty or past, checked again by the UPDATE itself),
+// and on PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so concurrent claimers
+// take different rows instead of queueing behind each other. SQLite runs one writer at a time: the
+// UPDATE alone is atomic there. A process that dies holding a claim loses it when the lease ends.
+// Only src/db.ts imports this module.
+import { Prisma } from '../generated/sqlite/client.js'
+import type { DatabaseProvider } from './provider.js'
+
+export interface DueClaim {
+  /** The model whose rows are claimed; each has `id` and `leaseUntil` columns. */
+  table: 'Payment' | 'WebhookEvent' | 'WalletCleanup'
+  /**
+   * Which rows are due, over the table aliased `t`, in SQL both providers speak ("quoted"
+   * camelCase columns, enum values as literals); the lease condition is added here.
+   */
+  due: Prisma.Sql
+  /** The order due rows are claimed in, e.g. Prisma.sql`t."nextCheckAt"`. */
+  orderBy: Prisma.Sql
+  limit: number
+  now: Date
+  leaseUntil: Date
+  /** Columns to return besides "id" (saves reading the claimed rows again). */
+  returning?: readonly string[]
+}
+
+export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): Prisma.Sql {
+  const table = Prisma.raw(`"${claim.table}"`)
+  const free = (alias: string) => Prisma.raw(`(${alias}"leaseUntil" IS NULL OR ${alias}"leaseUntil" < `)
+  const skipLocked = provider === 'postgresql' ? Prisma.raw('FOR UPDATE SKIP LOCKED') : Prisma.empty
+  return Prisma.sql`UPDATE ${table} SET "leaseUntil" = ${claim.leaseUntil}
+    WHERE "id" IN (
+      SELECT t."id" FROM ${table} t
+      WHERE (${claim.due}) AND ${free('t.')}${claim.now})
+      ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
+    ) AND ${free('')}${claim.now})
+    RETURNING ${Prisma.raw(['id', ...(claim.returning ?? [])].map((column) => `"${column}"`).join(', '))}`
+}

@@ -1,0 +1,174 @@
+// Delivering one outbox event to the marketplace and recording what happened: POST it signed over
+// kept-alive connections, classify the answer (DELIVERED, a retry time, or DEAD), and write the
+// outcomes of many deliveries in one transaction. The job that claims due events and calls these is
+// src/workers/deliver-webhooks.ts (ordering and leases are described there). Every write is fenced
+// by the lease the event was claimed with, so a process whose lease expired cannot overwrite the
+// result of the one that claimed the event after it.
+import type { Logger } from 'pino'
+import type { Pool } from 'undici'
+import { config } from '../config.js'
+import { db, type Prisma, type WebhookEvent } from '../db.js'
+import type { WebhookSigner } from './signing.js'
+
+export type DeliveryOutcome =
+  | { kind: 'delivered'; statusCode: number }
+  | { kind: 'retry'; statusCode?: number; error: string; retryAfterMs?: number }
+  | { kind: 'dead'; statusCode: number; error: string }
+
+/** Up to this fraction is added to each scheduled delay, so receivers recovering from an outage are not hit by every retry at once. */
+const JITTER = 0.2
+/** A Retry-After longer than this is treated as this long: a day's silence is already a long outage. */
+const MAX_RETRY_AFTER_MS = 24 * 3600_000
+const ERROR_SNIPPET_CHARS = 200
+
+/** Seconds or an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now: Date): number | undefined {
+  if (!value) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now.getTime())
+}
+
+/** 2xx delivered; 408, 429 and 5xx retry (they say "later"); every other 4xx is permanent. */
+export function classifyResponse(statusCode: number, retryAfter: string | null, body: string, now: Date): DeliveryOutcome {
+  if (statusCode >= 200 && statusCode < 300) return { kind: 'delivered', statusCode }
+  const error = `HTTP ${statusCode}${body ? `: ${body.slice(0, ERROR_SNIPPET_CHARS)}` : ''}`
+  if (statusCode >= 400 && statusCode < 500 && statusCode !== 408 && statusCode !== 429) return { kind: 'dead', statusCode, error }
+  return { kind: 'retry', statusCode, error, retryAfterMs: parseRetryAfter(retryAfter, now) }
+}
+
+/**
+ * When to try again after `attempts` failed attempts: the schedule's step with jitter, or the
+ * receiver's Retry-After when that is later. Null once the schedule is used up.
+ */
+export function computeNextAttemptAt(
+  attempts: number,
+  scheduleMs: readonly number[],
+  now: Date,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): Date | null {
+  const step = scheduleMs[attempts - 1]
+  if (step === undefined) return null
+  const delay = Math.max(step * (1 + JITTER * random()), Math.min(retryAfterMs ?? 0, MAX_RETRY_AFTER_MS))
+  return new Date(now.getTime() + delay)
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const code = (error as { code?: string; name?: string } | undefined)?.code
+  const name = error instanceof Error ? error.name : undefined
+  if (name === 'TimeoutError' || name === 'AbortError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return `timed out after ${timeoutMs} ms`
+  }
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined
+  const detail = cause?.code ?? code ?? cause?.message ?? (error instanceof Error ? error.message : String(error))
+  return `connection failed: ${detail}`
+}
+
+/**
+ * Connections to the marketplace's webhook URL, kept alive between deliveries (a new TCP
+ * connection per event costs more than the event). An idle connection is closed after 1.5 s (or
+ * sooner when the receiver's Keep-Alive header asks), before common servers close it themselves
+ * (gunicorn after 2 s): a POST sent on a connection the receiver is closing fails and waits for
+ * its retry. Redirects are not followed.
+ */
+export async function openWebhookConnections(url: string, connections: number): Promise<Pool> {
+  const { Pool } = await import('undici') // on the first delivery, not at start-up
+  return new Pool(new URL(url).origin, { connections, keepAliveTimeout: 1_500, pipelining: 1 })
+}
+
+/** Posts one event; never throws. */
+export async function deliverWebhookEvent(
+  event: Pick<WebhookEvent, 'id' | 'payload'>,
+  sign: WebhookSigner,
+  connections: Pool,
+  url: string,
+  timeoutMs: number,
+  now: Date,
+): Promise<DeliveryOutcome> {
+  const { pathname, search } = new URL(url)
+  try {
+    const res = await connections.request({
+      method: 'POST',
+      path: pathname + search,
+      headers: { 'content-type': 'application/json', 'user-agent': 'payments-service-webhooks/1', ...sign(event.id, new Date(), event.payload) },
+      body: event.payload,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    })
+    const body = (await res.body.text()).trim()
+    const retryAfter = res.headers['retry-after']
+    return classifyResponse(res.statusCode, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, body, now)
+  } catch (error) {
+    return { kind: 'retry', error: describeFailure(error, timeoutMs) }
+  }
+}
+
+/** What to write for an attempt's outcome (DELIVERED is written by recordDeliveryOutcomes, in groups). */
+function retryOrDeadRecord(outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>, attempts: number, now: Date): Prisma.WebhookEventUpdateManyMutationInput {
+  const common = { attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: outcome.statusCode ?? null }
+  if (outcome.kind === 'dead') return { ...common, status: 'DEAD', lastError: outcome.error }
+  const nextAttemptAt = computeNextAttemptAt(attempts, config.webhooks.retryScheduleMs, now, outcome.retryAfterMs)
+  if (!nextAttemptAt) return { ...common, status: 'DEAD', lastError: `${outcome.error} (gave up after ${attempts} attempts)` }
+  return { ...common, lastError: outcome.error, nextAttemptAt }
+}
+
+/** What delivering and recording an event needs of its row. */
+export type DeliverableEvent = Pick<WebhookEvent, 'id' | 'paymentId' | 'type' | 'payload' | 'attempts'>
+
+export interface AttemptedDelivery {
+  event: DeliverableEvent
+  /** The lease the event was claimed with: the outcome is written only while the event still holds it. */
+  leaseUntil: Date
+  outcome: DeliveryOutcome
+}
+
+/**
+ * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
+ * delivered under one lease with one status code, one per failed attempt (each has its own retry
+ * time). Logs one line per event.
+ */
+export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
+  const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: DeliverableEvent[] }>()
+  const failed: { event: DeliverableEvent; leaseUntil: Date; data: Prisma.WebhookEventUpdateManyMutationInput }[] = []
+  for (const { event, leaseUntil, outcome } of attempts) {
+    if (outcome.kind === 'delivered') {
+      const key = `${leaseUntil.getTime()} ${outcome.statusCode}`
+      if (!delivered.has(key)) delivered.set(key, { leaseUntil, statusCode: outcome.statusCode, events: [] })
+      delivered.get(key)!.events.push(event)
+    } else {
+      failed.push({ event, leaseUntil, data: retryOrDeadRecord(outcome, event.attempts + 1, now) })
+    }
+  }
+  const groups = [...delivered.values()]
+  const updates = [
+    ...groups.map(({ leaseUntil, statusCode, events }) =>
+      db.webhookEvent.updateMany({
+        where: { id: { in: events.map((event) => event.id) }, leaseUntil },
+        data: { status: 'DELIVERED', deliveredAt: now, attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: statusCode, lastError: null },
+      }),
+    ),
+    ...failed.map(({ event, leaseUntil, data }) => db.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })),
+  ]
+  const counts = updates.length === 1 ? [await updates[0]] : await db.$transaction(updates)
+  const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
+    eventId: event.id,
+    type: event.type,
+    paymentId: event.paymentId,
+    attempts: event.attempts + 1,
+    statusCode,
+  })
+  const leaseLost = 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now'
+  groups.forEach(({ statusCode, events }, i) => {
+    if (counts[i].count === events.length) for (const event of events) log.info(fieldsOf(event, statusCode), 'webhook delivered')
+    else log.warn({ eventIds: events.map((event) => event.id), recorded: counts[i].count }, leaseLost)
+  })
+  failed.forEach(({ event, data }, i) => {
+    const fields = fieldsOf(event, data.lastStatusCode as number | null)
+    if (counts[groups.length + i].count === 0) log.warn(fields, leaseLost)
+    else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
+    else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
+  })
+}

@@ -1,0 +1,31 @@
+// Writes that many concurrent items make (a delivery's outcome, say) go to the database together:
+// the first item waits `gatherMs` for others to join it, and items that arrive while a write is in
+// flight go in the next one. Each caller's promise settles when the write that carried its item
+// committed (or failed).
+export function batchWrites<T>(write: (items: T[]) => Promise<void>, { gatherMs }: { gatherMs: number }): (item: T) => Promise<void> {
+  let queued: { item: T; done: () => void; failed: (error: unknown) => void }[] = []
+  let writing = false
+
+  async function writeQueued(): Promise<void> {
+    while (queued.length > 0) {
+      const batch = queued
+      queued = []
+      try {
+        await write(batch.map((entry) => entry.item))
+        for (const entry of batch) entry.done()
+      } catch (error) {
+        for (const entry of batch) entry.failed(error)
+      }
+    }
+    writing = false
+  }
+
+  return (item) =>
+    new Promise<void>((done, failed) => {
+      queued.push({ item, done, failed })
+      if (!writing) {
+        writing = true
+        setTimeout(() => void writeQueued(), gatherMs)
+      }
+    })
+}

@@ -1,0 +1,93 @@
+// Job: deliver the webhook outbox to the marketplace (src/webhooks/delivery.ts posts and records).
+// Due: a PENDING event whose attempt time came and that is first in its queue. Woken by every
+// committed event (announce('webhook_events'), from any replica on PostgreSQL).
+//
+// Ordering, per payment: events are delivered in the order they were written (their `sequence`,
+// assigned by the database in the writing transaction, not their ULIDs' clock order). Only the
+// head of a payment's queue (its lowest sequence still PENDING) can be claimed, so an event waits
+// while an earlier one is retrying or in flight; an event that went DEAD no longer blocks the ones
+// after it. Events without a payment form one queue of their own, in id order. Different payments
+// never wait for each other and are delivered side by side. Delivery is at least once: a receiver
+// must deduplicate on webhook-id.
+import type { Pool } from 'undici'
+import { config } from '../config.js'
+import { claimDueRows, db, Prisma } from '../db.js'
+import { logger } from '../logger.js'
+import { deliverWebhookEvent, openWebhookConnections, recordDeliveryOutcomes, type AttemptedDelivery, type DeliverableEvent } from '../webhooks/delivery.js'
+import { createWebhookSigner } from '../webhooks/signing.js'
+import { batchWrites } from './batched-writes.js'
+import type { Backlog, Job } from './worker.js'
+
+/** Deliveries in flight at once per process (and kept-alive connections to the marketplace). */
+const CONCURRENCY = 16
+
+export interface DeliverWebhooksOptions {
+  /** The clock for due times and leases (tests drive it). Signatures always carry the real time. */
+  now?: () => Date
+  /** A name for this process's deliveries in the logs. */
+  owner?: string
+}
+
+interface ClaimedEvent {
+  event: DeliverableEvent
+  leaseUntil: Date
+}
+
+export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<ClaimedEvent> {
+  const now = options.now ?? (() => new Date())
+  const log = logger.child({ component: 'webhooks', ...(options.owner ? { owner: options.owner } : {}) })
+  const { url, secrets, timeoutMs, pollIntervalMs } = config.webhooks
+  // Long enough that a live delivery (up to the timeout) never outlives its claim.
+  const leaseMs = Math.max(60_000, 3 * timeoutMs)
+  const sign = createWebhookSigner(secrets)
+  if (secrets.length === 0) {
+    log.warn('WEBHOOK_SECRET IS NOT SET: webhooks go out UNSIGNED and the marketplace cannot tell them from forgeries. Set WEBHOOK_SECRET (whsec_...).')
+  }
+  let connections: Promise<Pool> | undefined
+  // Outcomes of deliveries that end within a few milliseconds of each other are written together.
+  const record = batchWrites((attempts: AttemptedDelivery[]) => recordDeliveryOutcomes(attempts, now(), log), { gatherMs: 3 })
+
+  return {
+    name: 'deliver-webhooks',
+    concurrency: CONCURRENCY,
+    pollMs: pollIntervalMs,
+    wakeOn: ['webhook_events'],
+
+    async claim(limit) {
+      const at = now()
+      const leaseUntil = new Date(at.getTime() + leaseMs)
+      const claimed = await claimDueRows<DeliverableEvent>({
+        table: 'WebhookEvent',
+        due: Prisma.sql`t."status" = 'PENDING' AND t."nextAttemptAt" <= ${at}
+          AND NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
+            WHERE earlier."paymentId" = t."paymentId" AND earlier."status" = 'PENDING' AND earlier."sequence" < t."sequence")
+          AND (t."paymentId" IS NOT NULL OR NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
+            WHERE earlier."paymentId" IS NULL AND earlier."status" = 'PENDING' AND earlier."id" < t."id"))`,
+        orderBy: Prisma.sql`t."createdAt", t."id"`,
+        limit,
+        now: at,
+        leaseUntil,
+        returning: ['paymentId', 'type', 'payload', 'attempts'],
+      })
+      // SQLite's driver may read an integer as a BigInt.
+      return claimed.map((event) => ({ event: { ...event, attempts: Number(event.attempts) }, leaseUntil }))
+    },
+
+    async run({ event, leaseUntil }) {
+      connections ??= openWebhookConnections(url, CONCURRENCY)
+      const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs, now())
+      // Settles once the outcome committed: only then may the payment's next event be claimed.
+      await record({ event, leaseUntil, outcome })
+    },
+
+    async close() {
+      await (await connections)?.close()
+    },
+  }
+}
+
+/** Events waiting to be delivered (also those queued behind an earlier event of their payment). */
+export async function webhookDeliveryBacklog(now = new Date()): Promise<Backlog> {
+  const due = await db.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
+  return { due: due._count._all, oldestDueAt: due._min.nextAttemptAt }
+}

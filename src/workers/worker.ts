@@ -1,0 +1,127 @@
+// The one worker mechanism behind every background job (the jobs are the other files of this
+// folder). A worker claims due items from the database (leased to this process, so no other
+// process runs them meanwhile: claimDueRows in src/db.ts), runs up to `concurrency` of them at once,
+// and claims again as soon as a slot frees or an announcement (src/db.ts onAnnouncement: a commit
+// in this process, or on PostgreSQL in any replica) says new work may be due. A poll every
+// `pollMs` is the safety net: retries whose time came, leases of dead processes that ran out, and
+// other processes on one SQLite file, which cannot announce across processes.
+import { onAnnouncement, type Topic } from '../db.js'
+import { logger } from '../logger.js'
+
+export interface Backlog {
+  /** Items due now (waiting for a slot, a claim, or an earlier item they are ordered behind). */
+  due: number
+  /** When the longest-waiting of them became due; null when nothing is due. */
+  oldestDueAt: Date | null
+}
+
+export interface Job<Item> {
+  /** Names the job in the logs and in the lag readings (src/workers/index.ts). */
+  name: string
+  /** At most this many items of this job run at once in one process. */
+  concurrency: number
+  /** How often to look for due items when nothing announced any. */
+  pollMs: number
+  /** Announcements after which items may be due at once. */
+  wakeOn: readonly Topic[]
+  /** Claims up to `limit` due items for this process (one statement: claimDueRows). */
+  claim(limit: number): Promise<Item[]>
+  /** Does one item's work and records its outcome. A throw is logged; the item's lease makes it due again later. */
+  run(item: Item): Promise<void>
+  /** Releases what the job holds (connections) once the worker stopped. */
+  close?(): Promise<void>
+}
+
+export interface Worker {
+  /** Claims what is due now and runs it to the end; resolves to how many items ran (tests step with this). */
+  runOnce(): Promise<number>
+  /** Claims again soon (announcements and finished items call it). */
+  wake(): void
+  /** Stops claiming, then waits for the items in flight. */
+  stop(): Promise<void>
+}
+
+export interface WorkerOptions {
+  /** false: no polling and no wake-ups; only runOnce() runs items (tests drive it step by step). Default true. */
+  poll?: boolean
+}
+
+export function startWorker<Item>(job: Job<Item>, options: WorkerOptions = {}): Worker {
+  const log = logger.child({ component: 'worker', job: job.name })
+  const inFlight = new Set<Promise<void>>()
+  let stopped = false
+  let claiming: Promise<void> | undefined
+  let lookAgain = false
+  let poll: NodeJS.Timeout | undefined
+
+  function runItem(item: Item, afterwards?: () => void): Promise<void> {
+    const running = job
+      .run(item)
+      .catch((error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'))
+      .finally(() => {
+        inFlight.delete(running)
+        afterwards?.()
+      })
+    inFlight.add(running)
+    return running
+  }
+
+  // One claim at a time per worker; wake-ups during a claim make it claim once more afterwards, so
+  // a burst of commits or of finished items costs a few claims, not one each.
+  async function claimWhileDue(): Promise<void> {
+    try {
+      while (lookAgain && !stopped) {
+        lookAgain = false
+        const free = job.concurrency - inFlight.size
+        if (free <= 0) return // every slot is busy: finishing items wake the worker (refill)
+        const items = await job.claim(free)
+        for (const item of items) void runItem(item, refill)
+        if (items.length === free) lookAgain = true // there may be more
+      }
+    } catch (error) {
+      lookAgain = false
+      log.error({ err: error }, 'claiming due work failed; trying again at the next poll')
+    }
+  }
+
+  function wake(): void {
+    if (stopped || options.poll === false) return
+    lookAgain = true
+    claiming ??= claimWhileDue().finally(() => {
+      claiming = undefined
+      if (lookAgain) wake() // woken after the loop's last look
+      else schedulePoll()
+    })
+  }
+
+  // After an item: claim again once half the slots are free, so that a long backlog is claimed in
+  // batches rather than one statement per item (an announcement still claims at once).
+  function refill(): void {
+    if (inFlight.size <= job.concurrency / 2) wake()
+  }
+
+  function schedulePoll(): void {
+    clearTimeout(poll)
+    if (!stopped) poll = setTimeout(wake, job.pollMs).unref()
+  }
+
+  const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => onAnnouncement(topic, wake))
+  wake() // work left over from before a restart starts now, not after the first poll
+
+  return {
+    wake,
+    async runOnce() {
+      const items = await job.claim(job.concurrency)
+      await Promise.all(items.map((item) => runItem(item)))
+      return items.length
+    },
+    async stop() {
+      stopped = true
+      clearTimeout(poll)
+      for (const stop of stopListening) stop()
+      await claiming
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight])
+      await job.close?.()
+    },
+  }
+}
