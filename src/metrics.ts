@@ -3,7 +3,7 @@
 //  - per request, one histogram observe: HTTP requests by route pattern (never the raw path, which
 //    holds ids) and status; wallet (Open Payments SDK) calls by step and outcome;
 //  - at scrape time, a few indexed aggregate queries: payments by state, the webhook outbox, and
-//    how late each worker's oldest due work is (workerBacklog below);
+//    how late each worker's oldest due work is (readWorkerLag in src/workers/index.ts: the same conditions as each job's claim);
 //  - Node's default process metrics.
 // Labels are route patterns, fixed step names, states and job names: never an id or a secret.
 import type { MiddlewareHandler } from 'hono'
@@ -13,6 +13,7 @@ import { config } from './config.js'
 import { db, type PaymentState } from './db.js'
 import { AppError } from './errors.js'
 import { isAuthorized } from './http/auth.js'
+import { readWorkerLag } from './workers/index.js'
 
 const registry = new Registry()
 collectDefaultMetrics({ register: registry })
@@ -72,39 +73,6 @@ export function timeWalletCall(step: string): (outcome: 'answered' | 'refused' |
   return (outcome) => walletCalls.observe({ step, outcome }, (performance.now() - started) / 1000)
 }
 
-export interface JobBacklog {
-  job: 'settlement_check' | 'finish_resume' | 'webhook_delivery' | 'wallet_cleanup'
-  /** Items due now and not held by a live lease. */
-  due: number
-  /** Since when the oldest of them has been due; undefined when none is. */
-  oldestDueAt: Date | undefined
-}
-
-/**
- * What each background job has waiting, read from the tables the workers claim from (the same
- * conditions as their claims). The one place to change when the workers change.
- */
-export async function workerBacklog(now = new Date()): Promise<JobBacklog[]> {
-  const unleased = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
-  const [checks, finishes, webhooks, cleanups] = await Promise.all([
-    db.payment.aggregate({ where: { state: 'PROCESSING', nextCheckAt: { lte: now }, ...unleased }, _count: true, _min: { nextCheckAt: true } }),
-    // A finish to resume has no due time of its own: it has waited since it last changed.
-    db.payment.aggregate({
-      where: { state: 'FINISHING', ...unleased, AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }] },
-      _count: true,
-      _min: { updatedAt: true },
-    }),
-    db.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...unleased }, _count: true, _min: { nextAttemptAt: true } }),
-    db.walletCleanup.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now }, ...unleased }, _count: true, _min: { nextAttemptAt: true } }),
-  ])
-  return [
-    { job: 'settlement_check', due: checks._count, oldestDueAt: checks._min.nextCheckAt ?? undefined },
-    { job: 'finish_resume', due: finishes._count, oldestDueAt: finishes._min.updatedAt ?? undefined },
-    { job: 'webhook_delivery', due: webhooks._count, oldestDueAt: webhooks._min.nextAttemptAt ?? undefined },
-    { job: 'wallet_cleanup', due: cleanups._count, oldestDueAt: cleanups._min.nextAttemptAt ?? undefined },
-  ]
-}
-
 const ageSeconds = (since: Date | null | undefined, now: Date) => (since ? Math.max(0, (now.getTime() - since.getTime()) / 1000) : 0)
 
 async function readDatabaseGauges(): Promise<void> {
@@ -113,16 +81,16 @@ async function readDatabaseGauges(): Promise<void> {
     db.payment.groupBy({ by: ['state'], _count: true }),
     db.webhookEvent.aggregate({ where: { status: 'PENDING' }, _count: true, _min: { createdAt: true } }),
     db.webhookEvent.count({ where: { status: 'DEAD' } }),
-    workerBacklog(now),
+    readWorkerLag(now),
   ])
   for (const state of paymentStates) paymentsByState.set({ state }, 0)
   for (const row of states) paymentsByState.set({ state: row.state }, row._count)
   outboxPending.set(pending._count)
   outboxOldestAge.set(ageSeconds(pending._min.createdAt, now))
   outboxDead.set(dead)
-  for (const job of backlog) {
-    workerDue.set({ job: job.job }, job.due)
-    workerLag.set({ job: job.job }, ageSeconds(job.oldestDueAt, now))
+  for (const [job, lag] of Object.entries(backlog)) {
+    workerDue.set({ job }, lag.due)
+    workerLag.set({ job }, (lag.oldestDueAgeMs ?? 0) / 1000)
   }
 }
 

@@ -78,11 +78,11 @@ describe('/metrics with METRICS_TOKENS set', () => {
     // Four events of this payment wait for a receiver that is not there.
     expect(valueOf(text, 'webhook_outbox_pending')).toBeGreaterThanOrEqual(4)
     expect(valueOf(text, 'webhook_outbox_oldest_pending_age_seconds')).toBeGreaterThan(0)
-    for (const job of ['settlement_check', 'finish_resume', 'webhook_delivery', 'wallet_cleanup']) {
+    for (const job of ['deliver-webhooks', 'check-settlements', 'resume-finishes', 'clean-up-wallets', 'expire-abandoned-checkouts']) {
       expect(valueOf(text, 'worker_lag_seconds', { job }), job).toBeGreaterThanOrEqual(0)
       expect(valueOf(text, 'worker_due', { job }), job).toBeGreaterThanOrEqual(0)
     }
-    expect(valueOf(text, 'worker_due', { job: 'webhook_delivery' })).toBeGreaterThanOrEqual(1)
+    expect(valueOf(text, 'worker_due', { job: 'deliver-webhooks' })).toBeGreaterThanOrEqual(1)
     expect(valueOf(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0)
 
     // No id, offer, token or URL in any label: route patterns, step names, states and job names only.
