@@ -5,6 +5,7 @@
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
 import { db, type Payment } from '../db.js'
 import { AppError } from '../errors.js'
+import { config } from '../config.js'
 import { logger } from '../logger.js'
 import { getSellerClient } from '../open-payments/clients.js'
 import { readIncomingPayment } from '../open-payments/incoming-payments.js'
@@ -16,8 +17,12 @@ import { resumeFinishing } from './finish.js'
 import { requirePayment } from './queries.js'
 import { transitionPayment } from './transitions.js'
 
-/** How long a settlement check may take before another process may check the payment again. */
-export const CHECK_LEASE_MS = 30_000
+/**
+ * How long a settlement check may take before another process may check the payment again: a
+ * check makes at most a few wallet calls (token rotation, reading the outgoing payment, the incoming
+ * payment), each bounded by OPEN_PAYMENTS_TIMEOUT_MS (30 s with the default 5 s timeout).
+ */
+export const checkLeaseMs = () => 6 * config.openPayments.timeoutMs
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000
 const log = () => logger.child({ component: 'settlement' })
 
@@ -98,7 +103,7 @@ async function readOutgoingBestEffort(client: AuthenticatedClient, payment: Paym
 async function claimCheck(id: string, now: Date): Promise<Payment | null> {
   const { count } = await db.payment.updateMany({
     where: { id, state: 'PROCESSING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
-    data: { leaseUntil: new Date(now.getTime() + CHECK_LEASE_MS) },
+    data: { leaseUntil: new Date(now.getTime() + checkLeaseMs()) },
   })
   return count ? db.payment.findUnique({ where: { id } }) : null
 }

@@ -4,7 +4,7 @@
 // changes, so a payment that just became PROCESSING is checked at once instead of at the next poll.
 import { config } from '../config.js'
 import { claimDueRows, db, Prisma, type Payment } from '../db.js'
-import { CHECK_LEASE_MS, checkSettlement } from '../payments/settlement.js'
+import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
 import type { Backlog, Job } from './worker.js'
 
 export function checkSettlementsJob(): Job<Payment> {
@@ -21,7 +21,7 @@ export function checkSettlementsJob(): Job<Payment> {
         orderBy: Prisma.sql`t."nextCheckAt"`,
         limit,
         now,
-        leaseUntil: new Date(now.getTime() + CHECK_LEASE_MS),
+        leaseUntil: new Date(now.getTime() + checkLeaseMs()),
       })
       return claimed.length === 0 ? [] : db.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
     },

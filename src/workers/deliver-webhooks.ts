@@ -37,8 +37,9 @@ export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<Cl
   const now = options.now ?? (() => new Date())
   const log = logger.child({ component: 'webhooks', ...(options.owner ? { owner: options.owner } : {}) })
   const { url, secrets, timeoutMs, pollIntervalMs } = config.webhooks
-  // Long enough that a live delivery (up to the timeout) never outlives its claim.
-  const leaseMs = Math.max(60_000, 3 * timeoutMs)
+  // Long enough that a live delivery (aborted at WEBHOOK_TIMEOUT_MS) never outlives its claim; short
+  // enough that the events a killed replica held go out soon (30 s with the default 10 s timeout).
+  const leaseMs = 3 * timeoutMs
   const sign = createWebhookSigner(secrets)
   if (secrets.length === 0) {
     log.warn('WEBHOOK_SECRET IS NOT SET: webhooks go out UNSIGNED and the marketplace cannot tell them from forgeries. Set WEBHOOK_SECRET (whsec_...).')

@@ -41,6 +41,9 @@ describe.runIf(testProvider === 'postgresql')('a replica killed in the middle of
       DJANGO_BASE_URL: receiver.url,
       SETTLEMENT_POLL_INTERVAL_MS: '200',
       WEBHOOK_POLL_INTERVAL_MS: '1000',
+      // Leases follow the timeouts: what the killed replica held is taken over within 3 and 12 s.
+      WEBHOOK_TIMEOUT_MS: '1000',
+      OPEN_PAYMENTS_TIMEOUT_MS: '2000',
       // A finish whose replica died is resumed by another after this.
       FINISH_LEASE_SECONDS: '2',
       DATABASE_POOL_SIZE: '5',
