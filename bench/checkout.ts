@@ -35,13 +35,13 @@ import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startService } from '../src/service.js'
 import { startChild } from './support/child.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
+import { benchAuth, benchServiceEnv } from './support/service-env.js'
 
 const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 200), 10), 1000)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 8), 1), 32)
 const WARMUP = 16
 const AMOUNT = 100n
 const TIME_LIMIT_MS = 150_000
-const API_TOKEN = 'bench-token-0123456789abcdef'
 const SELLER_ID = 'bench-seller'
 
 interface Timing {
@@ -248,21 +248,11 @@ async function benchmark(provider: Provider) {
     const cfg = parseConfig({
         PORT: '0',
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: databaseUrl,
-        MIGRATE_ON_START: 'false',
-        API_TOKENS: API_TOKEN,
-        KEYS_DIR: keysDir,
-        SANDBOX: 'off',
-        OPEN_PAYMENTS_USE_HTTP: 'true',
-        OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true',
-        TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-        DJANGO_BASE_URL: receiver.url,
-        WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+        ...benchServiceEnv({ databaseUrl, keysDir, webhookReceiverUrl: receiver.url }),
     })
     service = await startService(cfg)
     const serviceUrl = service.url
-    const auth = { authorization: `Bearer ${API_TOKEN}` }
+    const auth = benchAuth
     await postJson(
       `${serviceUrl}/sellers`,
       { id: SELLER_ID, walletAddressUrl: sellerUrl, keyId: identity.keyId, privateKeyPath: identity.privateKeyPath },

@@ -11,7 +11,6 @@
 // buyer wallets as the concurrency, so that per-seller and per-buyer caches show.
 // Target (issue 11): peak <= 200 MB at 100 concurrent checkouts, and back near idle after.
 import { spawn } from 'node:child_process'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
@@ -22,13 +21,13 @@ import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
 import { printTable } from './support/stats.js'
+import { benchAuth, benchServiceEnv } from './support/service-env.js'
 
 const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 2), 1), 10)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 100), 1), 200)
 const SELLERS = Math.min(Math.max(Number(process.argv[4] ?? 10), 1), 50)
 const SETTLE_MS = 5_000
 const TIME_LIMIT_MS = 150_000
-const API_TOKEN = 'bench-token-0123456789abcdef'
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const provider = process.env.BENCH_DATABASE ?? 'sqlite'
 
@@ -116,18 +115,8 @@ async function main() {
         NODE_ENV: 'development',
         PORT: String(port),
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: databaseUrl,
-        MIGRATE_ON_START: 'false',
-        API_TOKENS: API_TOKEN,
-        KEYS_DIR: keysDir,
-        SANDBOX: 'off',
-        OPEN_PAYMENTS_USE_HTTP: 'true',
-        OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true',
+        ...benchServiceEnv({ databaseUrl, keysDir, webhookReceiverUrl: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}` }),
         OPEN_PAYMENTS_TIMEOUT_MS: '30000', // 100 checkouts at once queue at the sandbox
-        TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-        DJANGO_BASE_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`,
-        WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     })
@@ -139,7 +128,7 @@ async function main() {
       if (performance.now() - startedAt > 30_000) throw new Error('the service did not answer /health within 30 s')
       await sleep(50)
     }
-    const auth = { authorization: `Bearer ${API_TOKEN}` }
+    const auth = benchAuth
     for (const seller of sellers) await postJson(`${serviceUrl}/sellers`, seller, auth)
     await sleep(SETTLE_MS)
     const idle = rssOf(pid)

@@ -24,6 +24,7 @@ import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
+import { benchAuth, benchServiceEnv } from './support/service-env.js'
 
 const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 60), 10), 500)
 const READ_SECONDS = Math.min(Math.max(Number(process.argv[3] ?? 5), 1), 30)
@@ -31,12 +32,11 @@ const CONCURRENCY = 8
 const READ_CONNECTIONS = 16
 const REPLICA_COUNTS = [1, 2, 3]
 const TIME_LIMIT_MS = 180_000
-const API_TOKEN = 'bench-token-0123456789abcdef'
 const SELLER_ID = 'bench-seller'
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy'
 const SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const repoRoot = path.resolve(import.meta.dirname, '..')
-const auth = { authorization: `Bearer ${API_TOKEN}` }
+const auth = benchAuth
 
 async function freePort(): Promise<number> {
   const server = net.createServer()
@@ -222,17 +222,7 @@ async function main() {
     await postJson(`${origin}/sandbox/wallets/seller/keys`, { jwk: identity.jwk })
     const env = {
       NODE_ENV: 'development',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
-      MIGRATE_ON_START: 'false',
-      API_TOKENS: API_TOKEN,
-      KEYS_DIR: keysDir,
-      SANDBOX: 'off',
-      OPEN_PAYMENTS_USE_HTTP: 'true',
-      OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS: 'true',
-      TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-      DJANGO_BASE_URL: receiver.url,
-      WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+      ...benchServiceEnv({ databaseUrl, keysDir, webhookReceiverUrl: receiver.url }),
       DATABASE_POOL_SIZE: '5',
     }
     const registrar = await startReplica(env)
