@@ -39,7 +39,7 @@ function insertSql(d: Dialect, numbers: string, slim: boolean): string {
   const url = (kind: string) => `'https://wallet.example/rs/${kind}/' || ${d.hex}`
   const columns: Record<string, string> = {
     id: `'01KB' || ${d.padded}`,
-    offerId: `'job-' || ((i * 7919) % 20000)`,
+    offerId: `'job-' || (((i % 20000) * 7919) % 20000)`,
     sellerId: `'${SELLER_ID}'`,
     state: d.state(state),
     buyerWalletAddressUrl: `'https://wallet.example/buyers/b' || (i % 5000)`,
