@@ -52,6 +52,9 @@ const workerLag = new Gauge({
 
 const paymentStates: PaymentState[] = ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED']
 
+/** The methods the service answers; any other (WebDAV's PROPFIND, ...) is counted as "other". */
+const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+
 /** Times one HTTP request, labelled with the route pattern that matched ("unmatched" for a 404 of no route). */
 export function measureRequests(): MiddlewareHandler {
   return async (c, next) => {
@@ -62,7 +65,7 @@ export function measureRequests(): MiddlewareHandler {
       // The route that answers is the first matching one registered per method (app.get, app.post…);
       // app.use middlewares match every path under the method ALL.
       const route = matchedRoutes(c).find((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
-      httpRequests.observe({ method: c.req.method, route, status: c.res.status }, (performance.now() - started) / 1000)
+      httpRequests.observe({ method: knownMethods.has(c.req.method) ? c.req.method : 'other', route, status: c.res.status }, (performance.now() - started) / 1000)
     }
   }
 }

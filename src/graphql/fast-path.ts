@@ -19,6 +19,11 @@ const loadJit = () => (jit ??= import('graphql-jit'))
 
 /** Documents kept at most; the marketplace sends a handful, an attacker may send endless new ones. */
 const MAX_DOCUMENTS = 500
+/**
+ * Compiled operations kept at most, across all documents (one document may hold hundreds of
+ * operations, and a compiled one weighs about 100 KB); a name the document does not define is never kept.
+ */
+const MAX_COMPILED_OPERATIONS = 200
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- yoga's own type for a server without extra context
 type Yoga = YogaServerInstance<{}, {}>
@@ -86,18 +91,27 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     return cached
   }
 
+  let compiledOperations = 0
+
   async function compiledOperation(cached: CachedDocument, operationName: string | undefined): Promise<CompiledQuery | null> {
     const key = operationName ?? ''
     let compiled = cached.operations.get(key)
     if (compiled !== undefined) return compiled
     const operation = getOperationAST(cached.document!, operationName)
+    if (!operation) return null // no such operation: yoga says so, and nothing is kept for the name
     compiled = null
-    if (operation && operation.operation !== 'subscription') {
+    if (operation.operation !== 'subscription') {
       const { compileQuery, isCompiledQuery } = await loadJit()
       const result = compileQuery(schema, cached.document!, operationName)
       if (isCompiledQuery(result)) compiled = result
     }
+    if (compiledOperations >= MAX_COMPILED_OPERATIONS) {
+      // Full: start again from nothing (the marketplace's few operations are compiled again at once).
+      for (const document of documents.values()) document.operations.clear()
+      compiledOperations = 0
+    }
     cached.operations.set(key, compiled)
+    compiledOperations++
     return compiled
   }
 
@@ -112,7 +126,7 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     return new Response(body, { status, headers: { 'Content-Type': `${mediaType}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)) } })
   }
 
-  return async function fetch(request: Request): Promise<Response> {
+  async function fetch(request: Request): Promise<Response> {
     const mediaType = acceptedMediaTypes[request.headers.get('accept') ?? '']
     if (request.method !== 'POST' || !mediaType || !isJson(request.headers.get('content-type')) || request.url.includes('?')) {
       return yoga.fetch(request)
@@ -136,4 +150,7 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     if (!('data' in result)) return toYoga()
     return respond(result as ExecutionResult, mediaType)
   }
+
+  /** How many compiled operations are kept now (bounded by MAX_COMPILED_OPERATIONS). */
+  return Object.assign(fetch, { compiledOperations: () => compiledOperations })
 }

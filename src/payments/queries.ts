@@ -74,7 +74,17 @@ export interface PaymentFilter {
   states?: PaymentState[]
 }
 
-const statesOf = (filter: PaymentFilter) => filter.states ?? (filter.status ? statesOfRestStatus(filter.status) : undefined)
+const allStates = Object.keys(restStatusOf) as PaymentState[]
+
+/**
+ * The states a filter asks for, each once and in one fixed order: a list with repeats reads no
+ * state twice, and every request asking for the same states runs the same prepared statement.
+ */
+function statesOf(filter: PaymentFilter): PaymentState[] | undefined {
+  if (!filter.states) return filter.status ? statesOfRestStatus(filter.status) : undefined
+  const asked = new Set(filter.states)
+  return allStates.filter((state) => asked.has(state))
+}
 
 export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
   const states = statesOf(filter)

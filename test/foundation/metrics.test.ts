@@ -100,6 +100,13 @@ describe('/metrics with METRICS_TOKENS set', () => {
     expect(valueOf(text, 'http_request_duration_seconds_count', { route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1)
     expect(text).not.toContain('01JABCDEFGHJKMNPQRSTVWXYZ0')
   })
+
+  it('counts methods the service does not answer (PROPFIND, MKCOL, ...) as "other", so a caller cannot add series', async () => {
+    for (const method of ['PROPFIND', 'MKCOL', 'LOCK', 'PURGE']) await world.service.request('/payments/x', { method, token: null })
+    const text = await scrape()
+    expect(valueOf(text, 'http_request_duration_seconds_count', { method: 'other' })).toBeGreaterThanOrEqual(4)
+    expect(text).not.toMatch(/method="(PROPFIND|MKCOL|LOCK|PURGE)"/)
+  })
 })
 
 describe('/metrics without METRICS_TOKENS', () => {

@@ -116,6 +116,22 @@ describe('the GraphQL fast path', () => {
     }
   })
 
+  it('keeps nothing for operation names a document does not define, and at most 200 compiled operations in all', async () => {
+    const before = fastFetch.compiledOperations()
+    for (let i = 0; i < 50; i++) {
+      const res = await fastFetch(post({ query: '{ __typename }', operationName: `made-up-${i}-${'x'.repeat(1000)}` }))
+      expect(res.status).toBe(400)
+    }
+    expect(fastFetch.compiledOperations()).toBe(before)
+    const names = Array.from({ length: 250 }, (_, i) => `op${i}`)
+    const document = names.map((name) => `query ${name} { __typename }`).join('\n')
+    for (const name of names) {
+      const res = await fastFetch(post({ query: document, operationName: name }))
+      expect(await res.json()).toEqual({ data: { __typename: 'Query' } })
+      expect(fastFetch.compiledOperations()).toBeLessThanOrEqual(200)
+    }
+  })
+
   it('keeps armor: a document over its limits is refused on every request, however often it is sent', async () => {
     const tooDeep = handedToYoga.find(([name]) => name === 'too deep for armor')![1]
     for (let i = 0; i < 3; i++) {

@@ -37,6 +37,17 @@ describe('nodes(ids)', () => {
   })
 })
 
+describe('payments(filter: { states })', () => {
+  it('reads each state once however often the list repeats it (a list of 600 was one statement branch each, and INTERNAL past 500 on SQLite)', async () => {
+    const query = 'query($f: PaymentFilter) { payments(first: 10, filter: $f) { edges { node { pendingId } } } }'
+    const once = await service.graphql(query, { f: { states: ['FAILED', 'COMPLETED'] } })
+    const repeated = await service.graphql(query, { f: { states: Array.from({ length: 600 }, (_, i) => (i % 2 ? 'FAILED' : 'COMPLETED')) } })
+    expect(once.errors).toBeUndefined()
+    expect(repeated.errors).toBeUndefined()
+    expect(repeated.data).toEqual(once.data)
+  })
+})
+
 describe('authentication', () => {
   it('takes the Bearer scheme in any case (RFC 9110), and still refuses a wrong token', async () => {
     for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
