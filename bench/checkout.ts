@@ -18,8 +18,6 @@
 // service, it reads both wallet addresses and takes the incoming-payment and quote grants once.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
@@ -35,7 +33,7 @@ import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startService } from '../src/service.js'
 import { startChild } from './support/child.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
-import { benchAuth, benchServiceEnv } from './support/service-env.js'
+import { benchAuth, benchServiceEnv, startWebhookReceiver } from './support/service-env.js'
 
 const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 200), 10), 1000)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 8), 1), 32)
@@ -179,23 +177,6 @@ async function runSide(side: Side, count: number, firstIndex: number, settle?: (
   return { label: side.label, checkouts: count, seconds, timings, cpuMs, sqlStatements: sqlStatements - sqlBefore, settleSeconds }
 }
 
-async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<void> }> {
-  // The service delivers a signed webhook per state change; a receiver that answers 204 keeps
-  // the dispatcher doing its real work instead of retrying a closed port.
-  const server = http.createServer((req, res) => {
-    req.resume()
-    req.on('end', () => res.writeHead(204).end())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
-  }
-}
 
 async function main() {
   const provider = process.env.BENCH_DATABASE

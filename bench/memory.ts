@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import http from 'node:http'
-import net, { type AddressInfo } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
@@ -21,7 +21,7 @@ import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
 import { printTable } from './support/stats.js'
-import { benchAuth, benchServiceEnv } from './support/service-env.js'
+import { benchAuth, benchServiceEnv, freePort } from './support/service-env.js'
 
 const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 2), 1), 10)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 100), 1), 200)
@@ -47,13 +47,6 @@ async function postJson(url: string, body: unknown, headers: Record<string, stri
   return JSON.parse(text)
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

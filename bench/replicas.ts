@@ -14,8 +14,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import http from 'node:http'
-import net, { type AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import autocannon from 'autocannon'
@@ -24,7 +22,7 @@ import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
-import { benchAuth, benchServiceEnv } from './support/service-env.js'
+import { benchAuth, benchServiceEnv, freePort, startWebhookReceiver } from './support/service-env.js'
 
 const CHECKOUTS = Math.min(Math.max(Number(process.argv[2] ?? 60), 10), 500)
 const READ_SECONDS = Math.min(Math.max(Number(process.argv[3] ?? 5), 1), 30)
@@ -38,13 +36,6 @@ const SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.
 const repoRoot = path.resolve(import.meta.dirname, '..')
 const auth = benchAuth
 
-async function freePort(): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -121,17 +112,6 @@ async function startHaproxy(dir: string, backends: string[]): Promise<Process> {
   return { url, stop: stopper(child) }
 }
 
-async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    req.resume()
-    req.on('end', () => res.writeHead(204).end())
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())),
-  }
-}
 
 interface Measured {
   replicas: number

@@ -2,6 +2,8 @@
 // in another process reached over plain HTTP on loopback, a migrated database, fresh secrets, and a
 // local webhook receiver so that the dispatcher does its real work.
 import crypto from 'node:crypto'
+import http from 'node:http'
+import net, { type AddressInfo } from 'node:net'
 
 export const BENCH_API_TOKEN = 'bench-token-0123456789abcdef'
 export const benchAuth = { authorization: `Bearer ${BENCH_API_TOKEN}` }
@@ -20,4 +22,32 @@ export function benchServiceEnv(options: { databaseUrl: string; keysDir: string;
     DJANGO_BASE_URL: options.webhookReceiverUrl,
     WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
   }
+}
+
+/** A webhook receiver that answers 204 to everything: the service's delivery does its real work. */
+export async function startWebhookReceiver(): Promise<{ url: string; close(): Promise<void> }> {
+  // The service delivers a signed webhook per state change; a receiver that answers 204 keeps
+  // the dispatcher doing its real work instead of retrying a closed port.
+  const server = http.createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(204).end())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+/** A port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
