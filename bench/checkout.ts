@@ -27,7 +27,7 @@ import { createAuthenticatedClient, isFinalizedGrantWithAccessToken, isPendingGr
 import { parseConfig } from '../src/config.js'
 import { migrateDatabase } from '../src/db.js'
 import { sqlitePath } from '../src/db/sqlite.js'
-import { createLogger, useLogger } from '../src/logger.js'
+import { createLogger } from '../src/logger.js'
 import { sdkLogger } from '../src/open-payments/sdk-logger.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startService } from '../src/service.js'
@@ -225,13 +225,13 @@ async function benchmark(provider: Provider) {
 
     database = await createBenchDatabase(provider, dir)
     const databaseUrl = database.url
-    useLogger(createLogger('silent'))
+    const logger = createLogger('silent')
     const cfg = parseConfig({
         PORT: '0',
         HOST: '127.0.0.1',
         ...benchServiceEnv({ databaseUrl, keysDir, webhookReceiverUrl: receiver.url }),
     })
-    service = await startService(cfg)
+    service = await startService(cfg, { logger })
     const serviceUrl = service.url
     const auth = benchAuth
     await postJson(
@@ -270,7 +270,7 @@ async function benchmark(provider: Provider) {
       useHttp: true,
       validateResponses: true,
       requestTimeoutMs: 5000,
-      logger: sdkLogger(),
+      logger: sdkLogger(logger),
     })
     const [sellerWallet, buyerWallet] = await Promise.all([client.walletAddress.get({ url: sellerUrl }), client.walletAddress.get({ url: buyerUrl })])
     const incomingGrant = await client.grant.request(

@@ -15,10 +15,12 @@ import os from 'node:os'
 import path from 'node:path'
 import autocannon, { type Result } from 'autocannon'
 import pg from 'pg'
-import { closeDatabase, db, migrateDatabase, openDatabase, type DatabaseProvider } from '../src/db.js'
+import { parseConfig } from '../src/config.js'
+import { migrateDatabase, type DatabaseProvider } from '../src/db.js'
 import { findStartedPayment } from '../src/payments/queries.js'
 import { startChild, type ChildServer } from './support/child.js'
 import { fillPayments, paymentId } from './support/payment-fill.js'
+import { openServiceDeps } from './support/service-deps.js'
 import { printTable } from './support/stats.js'
 
 const SECONDS = Math.min(Math.max(Number(process.argv[2] ?? 5), 2), 15)
@@ -197,10 +199,10 @@ async function benchmark(provider: DatabaseProvider) {
       for (const id of lookups) await lookup(id)
       return (performance.now() - start) / lookups.length
     }
-    await openDatabase(database.url)
-    const prismaMs = await perCall((id) => db.payment.findUnique({ where: { id } }))
-    const preparedMs = await perCall((id) => findStartedPayment(id))
-    await closeDatabase()
+    const deps = await openServiceDeps(parseConfig(env)) // the service's Deps on the same database, in this process
+    const prismaMs = await perCall((id) => deps.db.prisma.payment.findUnique({ where: { id } }))
+    const preparedMs = await perCall((id) => findStartedPayment(deps, id))
+    await deps.db.close()
 
     console.log(
       `\n${provider}: read path, payments filled ${fills.join(', ')}; random existing ids; autocannon ${CONNECTIONS} connections, ` +

@@ -12,11 +12,13 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { ulid } from 'ulid'
-import { parseConfig, useConfig } from '../src/config.js'
-import { closeDatabase, db, migrateDatabase, openDatabase, type Payment } from '../src/db.js'
-import { createLogger, useLogger } from '../src/logger.js'
+import { parseConfig } from '../src/config.js'
+import { migrateDatabase, type Payment, type Prisma } from '../src/db.js'
+import type { Deps } from '../src/deps.js'
+import { createLogger } from '../src/logger.js'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../src/webhooks/outbox.js'
 import { startChild, type ChildServer } from './support/child.js'
+import { openServiceDeps } from './support/service-deps.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
 
 const BURST = Math.min(Number(process.argv[2] ?? 500), 5000)
@@ -72,28 +74,29 @@ async function main() {
     LOG_LEVEL: 'warn',
   }
   const replicas: ChildServer<{ pid: number }>[] = []
+  let replicaA: Deps | undefined
   try {
     await migrateDatabase(databaseUrl)
     for (let i = 0; i < REPLICAS; i++) replicas.push(await startChild(path.join(import.meta.dirname, 'support', 'webhook-replica.ts'), env))
-    useConfig(parseConfig(env))
-    useLogger(createLogger('warn'))
-    await openDatabase(databaseUrl)
-    await db.seller.create({ data: { id: 'bench', walletAddressUrl: 'https://wallet.example/bench', keyId: 'k', privateKeyPath: 'k.pem' } })
+    // Replica A: a service's Deps without its workers (nor its HTTP side).
+    const deps = await openServiceDeps(parseConfig(env), { logger: createLogger('warn') })
+    replicaA = deps
+    const { prisma } = deps.db
+    await prisma.seller.create({ data: { id: 'bench', walletAddressUrl: 'https://wallet.example/bench', keyId: 'k', privateKeyPath: 'k.pem' } })
     const createPayments = async (count: number): Promise<Payment[]> => {
       const data = Array.from({ length: count }, (_, i) => ({ id: ulid(), offerId: `offer-${i}`, sellerId: 'bench', buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: '100', assetCode: 'USD', assetScale: 2 }))
-      await db.payment.createMany({ data })
-      return db.payment.findMany({ where: { id: { in: data.map((p) => p.id) } } })
+      await prisma.payment.createMany({ data })
+      return prisma.payment.findMany({ where: { id: { in: data.map((p) => p.id) } } })
     }
-    type Tx = Parameters<Parameters<typeof db.$transaction>[0]>[0]
-    const commitEvent = (tx: Tx, payment: Payment) =>
-      tx.payment.update({ where: { id: payment.id }, data: { state: 'COMPLETED' } }).then((updated) => enqueuePaymentEvent(tx, updated))
+    const commitEvent = (tx: Prisma.TransactionClient, payment: Payment) =>
+      tx.payment.update({ where: { id: payment.id }, data: { state: 'COMPLETED' } }).then((updated) => enqueuePaymentEvent(deps, tx, updated))
 
     // Single events: committed on A, announced (NOTIFY), delivered by another replica, then the next.
     const single: number[] = []
     for (const payment of await createPayments(SINGLE_EVENTS)) {
-      const event = await db.$transaction((tx) => commitEvent(tx, payment))
+      const event = await prisma.$transaction((tx) => commitEvent(tx, payment))
       const committedAt = performance.now()
-      wakeWebhookDispatcher()
+      wakeWebhookDispatcher(deps)
       await received([event.id])
       single.push(receivedAt.get(event.id)! - committedAt)
       await sleep(5)
@@ -104,20 +107,20 @@ async function main() {
     const committedAt = new Map<string, number>()
     const began = performance.now()
     for (let i = 0; i < burstPayments.length; i += 100) {
-      const events = await db.$transaction(async (tx) => {
+      const events = await prisma.$transaction(async (tx) => {
         const written = []
         for (const payment of burstPayments.slice(i, i + 100)) written.push(await commitEvent(tx, payment))
         return written
       }, { timeout: 60_000, maxWait: 60_000 }) // a loaded machine is slow, not wrong
       const at = performance.now()
       for (const event of events) committedAt.set(event.id, at)
-      wakeWebhookDispatcher()
+      wakeWebhookDispatcher(deps)
     }
     await received([...committedAt.keys()])
     const burstDelays = [...committedAt].map(([id, at]) => receivedAt.get(id)! - at)
     const burstSeconds = (Math.max(...[...committedAt.keys()].map((id) => receivedAt.get(id)!)) - began) / 1000
     await sleep(500) // a late duplicate would show here
-    const delivered = await db.webhookEvent.count({ where: { status: 'DELIVERED' } })
+    const delivered = await prisma.webhookEvent.count({ where: { status: 'DELIVERED' } })
 
     console.log(`\nload average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; ${os.cpus().length} cores; PostgreSQL; replica A commits, ${REPLICAS} other replicas deliver`)
     const s = summarizeLatencies(single)
@@ -132,7 +135,7 @@ async function main() {
     console.log(`${delivered} DELIVERED in the outbox; ${duplicates} duplicate deliveries`)
   } finally {
     await Promise.all(replicas.map((replica) => replica.stop()))
-    await closeDatabase().catch(() => {})
+    await replicaA?.db.close().catch(() => {})
     await onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
     await new Promise((resolve) => (server.closeAllConnections(), server.close(resolve)))
   }

@@ -17,12 +17,15 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { ulid } from 'ulid'
-import { parseConfig, useConfig } from '../src/config.js'
-import { closeDatabase, db, migrateDatabase, openDatabase, type Payment } from '../src/db.js'
-import { createLogger, useLogger } from '../src/logger.js'
+import type { Logger } from 'pino'
+import { parseConfig } from '../src/config.js'
+import { migrateDatabase, type Payment, type Prisma } from '../src/db.js'
+import type { Deps } from '../src/deps.js'
+import { createLogger } from '../src/logger.js'
 import { enqueuePaymentEvent, wakeWebhookDispatcher } from '../src/webhooks/outbox.js'
 import { deliverWebhooksJob } from '../src/workers/deliver-webhooks.js'
 import { startWorker } from '../src/workers/worker.js'
+import { openServiceDeps } from './support/service-deps.js'
 import { printTable, summarizeLatencies } from './support/stats.js'
 
 const EVENTS = Math.min(Number(process.argv[2] ?? 1000), 5000)
@@ -81,7 +84,7 @@ function rowOf(label: string, startedAt: Map<string, number>, receivedAt: Map<st
   return { label, perSecond: (startedAt.size / (last - first)) * 1000, ...summarizeLatencies(delays) }
 }
 
-async function createPayments(count: number): Promise<Payment[]> {
+async function createPayments(deps: Deps, count: number): Promise<Payment[]> {
   const data = Array.from({ length: count }, (_, i) => ({
     id: ulid(),
     offerId: `offer-${i}`,
@@ -91,65 +94,65 @@ async function createPayments(count: number): Promise<Payment[]> {
     assetCode: 'USD',
     assetScale: 2,
   }))
-  for (let i = 0; i < data.length; i += 500) await db.payment.createMany({ data: data.slice(i, i + 500) })
-  return db.payment.findMany({ where: { id: { in: data.map((p) => p.id) } } })
+  for (let i = 0; i < data.length; i += 500) await deps.db.prisma.payment.createMany({ data: data.slice(i, i + 500) })
+  return deps.db.prisma.payment.findMany({ where: { id: { in: data.map((p) => p.id) } } })
 }
 
 /** One state change and its event in one transaction, as a checkout writes them. */
-function commitEvent(tx: Parameters<Parameters<typeof db.$transaction>[0]>[0], payment: Payment) {
-  return tx.payment.update({ where: { id: payment.id }, data: { state: 'COMPLETED' } }).then((updated) => enqueuePaymentEvent(tx, updated))
+function commitEvent(deps: Deps, tx: Prisma.TransactionClient, payment: Payment) {
+  return tx.payment.update({ where: { id: payment.id }, data: { state: 'COMPLETED' } }).then((updated) => enqueuePaymentEvent(deps, tx, updated))
 }
 
-async function measureOutbox(provider: string, databaseUrl: string, receiver: Receiver): Promise<Row[]> {
-  const cfg = useConfig(
-    parseConfig({
-      DATABASE_URL: databaseUrl,
-      DJANGO_BASE_URL: receiver.url,
-      WEBHOOK_SECRET: `whsec_${Buffer.from('bench-secret-bench-secret-32byte').toString('base64')}`,
-      TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      // An hour: every delivery here follows a wake-up on commit, none a poll.
-      WEBHOOK_POLL_INTERVAL_MS: '3600000',
-      LOG_LEVEL: 'silent',
-    }),
-  )
+/** The outbox's worker alone (deliverWebhooksJob), on a service's Deps: no HTTP side, no other worker. */
+async function measureOutbox(provider: string, databaseUrl: string, receiver: Receiver, logger: Logger): Promise<Row[]> {
+  const cfg = parseConfig({
+    DATABASE_URL: databaseUrl,
+    DJANGO_BASE_URL: receiver.url,
+    WEBHOOK_SECRET: `whsec_${Buffer.from('bench-secret-bench-secret-32byte').toString('base64')}`,
+    TOKEN_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    // An hour: every delivery here follows a wake-up on commit, none a poll.
+    WEBHOOK_POLL_INTERVAL_MS: '3600000',
+    LOG_LEVEL: 'silent',
+  })
   await migrateDatabase(databaseUrl)
-  await openDatabase(databaseUrl, { poolSize: cfg.databasePoolSize })
-  await db.seller.create({ data: { id: 'bench', walletAddressUrl: 'https://wallet.example/bench', keyId: 'k', privateKeyPath: 'k.pem' } })
-  const worker = startWorker(deliverWebhooksJob())
+  const deps = await openServiceDeps(cfg, { logger })
+  const { prisma } = deps.db
+  await prisma.seller.create({ data: { id: 'bench', walletAddressUrl: 'https://wallet.example/bench', keyId: 'k', privateKeyPath: 'k.pem' } })
+  const worker = startWorker(deps, deliverWebhooksJob(deps))
   try {
     // Single events, one after another.
     const single = new Map<string, number>()
-    for (const payment of await createPayments(SINGLE_EVENTS)) {
-      const event = await db.$transaction((tx) => commitEvent(tx, payment))
+    for (const payment of await createPayments(deps, SINGLE_EVENTS)) {
+      const event = await prisma.$transaction((tx) => commitEvent(deps, tx, payment))
       single.set(event.id, performance.now())
-      wakeWebhookDispatcher()
+      wakeWebhookDispatcher(deps)
       await receiver.received([event.id])
       await sleep(5)
     }
 
     // A burst: committed at once (in transactions of BURST_COMMIT_SIZE), then announced.
-    const burstPayments = await createPayments(EVENTS)
+    const burstPayments = await createPayments(deps, EVENTS)
     const burst = new Map<string, number>()
     const ids: string[] = []
     for (let i = 0; i < burstPayments.length; i += BURST_COMMIT_SIZE) {
-      const events = await db.$transaction(async (tx) => {
+      const events = await prisma.$transaction(async (tx) => {
         const written = []
-        for (const payment of burstPayments.slice(i, i + BURST_COMMIT_SIZE)) written.push(await commitEvent(tx, payment))
+        for (const payment of burstPayments.slice(i, i + BURST_COMMIT_SIZE)) written.push(await commitEvent(deps, tx, payment))
         return written
       }, { timeout: 60_000, maxWait: 60_000 }) // a loaded machine is slow, not wrong
       ids.push(...events.map((event) => event.id))
     }
     const announcedAt = performance.now()
     for (const id of ids) burst.set(id, announcedAt)
-    wakeWebhookDispatcher()
+    wakeWebhookDispatcher(deps)
     await receiver.received(ids)
 
     // The same count committed one at a time, each announced after its commit.
     const oneByOne = new Map<string, number>()
-    for (const payment of await createPayments(EVENTS)) {
-      const event = await db.$transaction((tx) => commitEvent(tx, payment))
+    for (const payment of await createPayments(deps, EVENTS)) {
+      const event = await prisma.$transaction((tx) => commitEvent(deps, tx, payment))
       oneByOne.set(event.id, performance.now())
-      wakeWebhookDispatcher()
+      wakeWebhookDispatcher(deps)
       // As between two requests of a real writer: on SQLite's synchronous driver a loop of commits
       // would otherwise run on promise callbacks alone and never let the deliveries' sockets be read.
       await new Promise((resolve) => setImmediate(resolve))
@@ -163,7 +166,7 @@ async function measureOutbox(provider: string, databaseUrl: string, receiver: Re
     ]
   } finally {
     await worker.stop()
-    await closeDatabase()
+    await deps.db.close()
   }
 }
 
@@ -209,16 +212,16 @@ async function postgresDatabase(): Promise<{ url: string; drop: () => Promise<vo
 }
 
 async function main() {
-  useLogger(createLogger(process.env.LOG_LEVEL ?? 'warn'))
+  const logger = createLogger(process.env.LOG_LEVEL ?? 'warn')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-webhooks-'))
   const receiver = await startReceiver()
   const rows: Row[] = []
   try {
-    if (databases.includes('sqlite')) rows.push(...(await measureOutbox('SQLite', `file:${path.join(dir, 'bench.db')}`, receiver)))
+    if (databases.includes('sqlite')) rows.push(...(await measureOutbox('SQLite', `file:${path.join(dir, 'bench.db')}`, receiver, logger)))
     const postgres = databases.includes('postgresql') ? await postgresDatabase() : undefined
     if (postgres) {
       try {
-        rows.push(...(await measureOutbox('PostgreSQL', postgres.url, receiver)))
+        rows.push(...(await measureOutbox('PostgreSQL', postgres.url, receiver, logger)))
       } finally {
         await postgres.drop()
       }

@@ -2,8 +2,7 @@
 // Everything except /health, the GraphiQL page and the wallet's finish redirect needs a token;
 // no request without one reaches yoga.
 import { Hono } from 'hono'
-import { config } from './config.js'
-import { pendingMigrations } from './db.js'
+import type { Deps } from './deps.js'
 import { AppError } from './errors.js'
 import { graphiqlAssetRoutes, renderGraphiQLPage } from './graphql/graphiql.js'
 import type { createGraphQLServer } from './graphql/yoga.js'
@@ -27,9 +26,9 @@ type GraphQLServer = ReturnType<typeof createGraphQLServer>
  * calls it right after the server listens, a GraphQL request that comes sooner waits for it, and
  * /ready answers once it is loaded.
  */
-export function loadGraphQLOnce(): () => Promise<GraphQLServer> {
+export function loadGraphQLOnce(deps: Deps): () => Promise<GraphQLServer> {
   let loading: Promise<GraphQLServer> | undefined
-  return () => (loading ??= import('./graphql/yoga.js').then((yoga) => yoga.createGraphQLServer()))
+  return () => (loading ??= import('./graphql/yoga.js').then((yoga) => yoga.createGraphQLServer(deps)))
 }
 
 export interface AppOptions {
@@ -52,28 +51,29 @@ async function executeGraphQL(yoga: GraphQLServer, req: Request): Promise<Respon
   return res
 }
 
-export function createApp(options: AppOptions = {}): Hono {
-  const graphql = options.graphql ?? loadGraphQLOnce()
+export function createApp(deps: Deps, options: AppOptions = {}): Hono {
+  const { config, logger } = deps
+  const graphql = options.graphql ?? loadGraphQLOnce(deps)
   const app = new Hono()
 
-  app.use(logRequests())
-  app.use(measureRequests())
+  app.use(logRequests(logger))
+  app.use(measureRequests(deps.metrics))
   app.use(closeWhenBodyUnread())
-  app.onError((error, c) => respondWithError(c, error))
+  app.onError((error, c) => respondWithError(c, error, logger))
   const notFound = new AppError('NOT_FOUND', 'Not found') // one instance: an Error's stack costs more than the answer
-  app.notFound((c) => respondWithError(c, notFound))
-  app.use(allowCrossOrigin())
+  app.notFound((c) => respondWithError(c, notFound, logger))
+  app.use(allowCrossOrigin(config.corsAllowedOrigins))
   // For load balancers: this process can serve (database reachable, every migration applied,
   // GraphQL loaded: the first probe after start-up may wait for it).
   app.get('/ready', async (c) => {
     await graphql()
-    const pending = await pendingMigrations().catch(() => undefined)
+    const pending = await deps.db.pendingMigrations().catch(() => undefined)
     if (!pending) throw new AppError('NOT_READY', 'The database cannot be reached')
     if (pending.length > 0) throw new AppError('NOT_READY', 'Database migrations are pending', { pending })
     return c.json({ status: 'ready' })
   })
 
-  app.get('/metrics', serveMetrics()) // its own token check: METRICS_TOKENS, else API_TOKENS
+  app.get('/metrics', serveMetrics(deps)) // its own token check: METRICS_TOKENS, else API_TOKENS
   // Liveness: this process is up and its HTTP server answers. It asks nothing of the database,
   // so a probe costs next to nothing; /ready is the check that the database serves.
   app.get('/health', (c) =>
@@ -90,16 +90,16 @@ export function createApp(options: AppOptions = {}): Hono {
   if (config.graphiql) {
     app.get('/graphql', (c, next) => (prefersHtml(c.req.raw) ? c.html(renderGraphiQLPage()) : next()))
   }
-  app.route('/', finishRoutes)
+  app.route('/', finishRoutes(deps))
   app.route('/', faviconRoutes)
   if (config.graphiql) app.route('/', graphiqlAssetRoutes)
 
   // Everything below needs the token, and is authenticated before its body is read.
-  app.use(requireApiToken())
-  app.use(limitBodySize())
+  app.use(requireApiToken(config.apiTokens))
+  app.use(limitBodySize(config.bodyLimitBytes))
   app.use(requireJsonBody())
   app.on(['GET', 'POST'], '/graphql', async (c) => executeGraphQL(await graphql(), c.req.raw))
-  app.route('/', sellerRoutes)
-  app.route('/', paymentRoutes)
+  app.route('/', sellerRoutes(deps))
+  app.route('/', paymentRoutes(deps))
   return app
 }

@@ -214,11 +214,3 @@ export function loadConfig(envFile = '.env'): Config {
   if (fs.existsSync(envFile)) process.loadEnvFile(envFile)
   return parseConfig(process.env)
 }
-
-export let config: Config
-
-/** Sets the configuration every module reads. Called once by main.ts (and by the test harness). */
-export function useConfig(next: Config): Config {
-  config = next
-  return next
-}

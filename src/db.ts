@@ -1,8 +1,8 @@
 // The one database seam. DATABASE_URL picks the provider: file:... is SQLite (src/db/sqlite.ts, the
 // embedded default), postgresql://... is PostgreSQL (src/db/postgres.ts, for several replicas).
 // Both run the same models (prisma/models.prisma) through their own generated client; everything
-// else in src/ uses `db` and these functions and never asks which database it runs on.
-// Other modules import `db`; it is set once by openDatabase().
+// else in src/ uses a Database and these functions and never asks which database it runs on.
+// openDatabase() returns a Database; the service hands it to the modules that need it (src/deps.ts).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,13 +17,7 @@ import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
 export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
-export { databaseProviderOf, type DatabaseProvider, type DueClaim }
-
-export let db: PrismaClient
-let reader: ReadConnection | undefined
-let provider: DatabaseProvider
-let notifications: PostgresNotifications | undefined
-const listeners = new Map<Topic, Set<AnnouncementListener>>()
+export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaClient }
 
 /**
  * What processes tell each other about: committed webhook events waiting for delivery, a payment
@@ -35,100 +29,107 @@ export type Topic = (typeof topics)[number]
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void
 
+/** One open database: the Prisma models and the few things the service asks of the database beside them. */
+export interface Database {
+  readonly provider: DatabaseProvider
+  /** The Prisma models (the same API on both providers). */
+  readonly prisma: PrismaClient
+  /**
+   * The rows of one read-only SELECT, as a prepared statement on the driver, outside the ORM and
+   * outside any transaction: only committed rows (src/db/read-connection.ts). For the few hottest
+   * reads; portable SQL with quoted identifiers and `$1, $2, ...` placeholders.
+   */
+  readRows<Row>(sql: string, params: readonly unknown[]): Promise<Row[]>
+  /**
+   * Leases up to `claim.limit` due rows to this process in one statement, safe when several
+   * processes claim at once (src/db/claims.ts); returns their ids and the `returning` columns (as
+   * the driver reads them: text and integers only, the same on both providers). For src/workers/.
+   */
+  claimDueRows<Row extends { id: string } = { id: string }>(claim: DueClaim): Promise<Row[]>
+  /**
+   * Tells every process on this database that `topic` has news, optionally about `subject` (a short
+   * public id: it travels in the clear); call it after the commit. Listeners on this Database hear
+   * at once; on PostgreSQL the other replicas hear through NOTIFY. (Other processes on one SQLite
+   * file find out at their next poll.)
+   */
+  announce(topic: Topic, subject?: string): void
+  /**
+   * Calls `listener` on each announcement of `topic` (from this process or another); returns the
+   * unsubscribe. With `pollMs`, where announcements cannot cross processes (SQLite), the listener
+   * is also called every `pollMs` with no subject while it is registered, to look for itself.
+   */
+  onAnnouncement(topic: Topic, listener: AnnouncementListener, options?: { pollMs?: number }): () => void
+  /**
+   * The committed migrations (shipped beside src/ or dist/) this database has not applied; throws
+   * when the database cannot be reached. For the readiness check.
+   */
+  pendingMigrations(): Promise<string[]>
+  close(): Promise<void>
+}
+
 function providerOf(databaseUrl: string): DatabaseProvider {
   const provider = databaseProviderOf(databaseUrl)
   if (!provider) throw new Error('DATABASE_URL must be file:... (SQLite) or postgresql://... (PostgreSQL)')
   return provider
 }
 
-export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<PrismaClient> {
-  provider = providerOf(databaseUrl)
+export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<Database> {
+  const provider = providerOf(databaseUrl)
+  const listeners = new Map<Topic, Set<AnnouncementListener>>()
+  const tellListeners = (topic: Topic, subject: string | undefined) => {
+    for (const listener of listeners.get(topic) ?? []) listener(subject)
+  }
+  let prisma: PrismaClient
+  let reader: ReadConnection
+  let notifications: PostgresNotifications | undefined
   // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
-  const postgres = provider === 'postgresql' ? await import('./db/postgres.js') : undefined
-  if (postgres) {
+  if (provider === 'postgresql') {
+    const postgres = await import('./db/postgres.js')
     const opened = await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)
     // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
-    db = opened.client as unknown as PrismaClient
+    prisma = opened.client as unknown as PrismaClient
     reader = opened.reader
-    notifications = await postgres.startPostgresNotifications(databaseUrl, db, (channel, subject) => tellListeners(channel as Topic, subject))
+    notifications = await postgres.startPostgresNotifications(databaseUrl, prisma, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   } else {
-    db = await openSqlite(databaseUrl)
+    prisma = await openSqlite(databaseUrl)
     reader = openSqliteReader(databaseUrl)
   }
-  return db
-}
+  const migrationsFolder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
 
-export async function closeDatabase(): Promise<void> {
-  await notifications?.close()
-  notifications = undefined
-  await reader?.close()
-  reader = undefined
-  await db?.$disconnect()
-}
-
-/**
- * The rows of one read-only SELECT, as a prepared statement on the driver, outside the ORM and
- * outside any transaction: only committed rows (src/db/read-connection.ts). For the few hottest
- * reads; portable SQL with quoted identifiers and `$1, $2, ...` placeholders.
- */
-export function readRows<Row>(sql: string, params: readonly unknown[]): Promise<Row[]> {
-  if (!reader) throw new Error('The database is not open')
-  return reader.all<Row>(sql, params)
-}
-
-/**
- * The committed migrations (shipped beside src/ or dist/) this database has not applied; throws
- * when the database cannot be reached. For the readiness check.
- */
-export async function pendingMigrations(): Promise<string[]> {
-  const folder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
-  const committed = fs.readdirSync(folder).filter((name) => /^\d/.test(name))
-  const applied = await db.$queryRawUnsafe<{ migration_name: string }[]>(
-    'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-  )
-  const done = new Set(applied.map((row) => row.migration_name))
-  return committed.filter((name) => !done.has(name))
-}
-
-/**
- * Leases up to `claim.limit` due rows to this process in one statement, safe when several
- * processes claim at once (src/db/claims.ts); returns their ids and the `returning` columns (as
- * the driver reads them: text and integers only, the same on both providers). For src/workers/.
- */
-export async function claimDueRows<Row extends { id: string } = { id: string }>(claim: DueClaim): Promise<Row[]> {
-  return db.$queryRaw<Row[]>(dueClaimStatement(provider, claim))
-}
-
-function tellListeners(topic: Topic, subject: string | undefined): void {
-  for (const listener of listeners.get(topic) ?? []) listener(subject)
-}
-
-/**
- * Tells every process on this database that `topic` has news, optionally about `subject` (a short
- * public id: it travels in the clear); call it after the commit. Listeners in this process hear at
- * once; on PostgreSQL the other replicas hear through NOTIFY. (Other processes on one SQLite file
- * find out at their next poll.)
- */
-export function announce(topic: Topic, subject?: string): void {
-  tellListeners(topic, subject)
-  notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
-}
-
-/**
- * Calls `listener` on each announcement of `topic` (from this process or another); returns the
- * unsubscribe. With `pollMs`, where announcements cannot cross processes (SQLite), the listener
- * is also called every `pollMs` with no subject while it is registered, to look for itself.
- */
-export function onAnnouncement(topic: Topic, listener: AnnouncementListener, options: { pollMs?: number } = {}): () => void {
-  if (!listeners.has(topic)) listeners.set(topic, new Set())
-  listeners.get(topic)!.add(listener)
-  const poll = options.pollMs && !notifications ? setInterval(() => listener(undefined), options.pollMs) : undefined
-  poll?.unref()
-  return () => {
-    clearInterval(poll)
-    listeners.get(topic)!.delete(listener)
+  return {
+    provider,
+    prisma,
+    readRows: <Row>(sql: string, params: readonly unknown[]) => reader.all<Row>(sql, params),
+    claimDueRows: <Row extends { id: string }>(claim: DueClaim) => prisma.$queryRaw<Row[]>(dueClaimStatement(provider, claim)),
+    announce(topic, subject) {
+      tellListeners(topic, subject)
+      notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
+    },
+    onAnnouncement(topic, listener, options = {}) {
+      if (!listeners.has(topic)) listeners.set(topic, new Set())
+      listeners.get(topic)!.add(listener)
+      const poll = options.pollMs && !notifications ? setInterval(() => listener(undefined), options.pollMs) : undefined
+      poll?.unref()
+      return () => {
+        clearInterval(poll)
+        listeners.get(topic)!.delete(listener)
+      }
+    },
+    async pendingMigrations() {
+      const committed = fs.readdirSync(migrationsFolder).filter((name) => /^\d/.test(name))
+      const applied = await prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      )
+      const done = new Set(applied.map((row) => row.migration_name))
+      return committed.filter((name) => !done.has(name))
+    },
+    async close() {
+      await notifications?.close()
+      await reader.close()
+      await prisma.$disconnect()
+    },
   }
 }
 
@@ -141,15 +142,15 @@ export function localSecretsFolder(databaseUrl: string): string | undefined {
 }
 
 /**
- * Start-up's migration step, on the database openDatabase() opened: runs the Prisma CLI
+ * Start-up's migration step, on a database openDatabase() opened: runs the Prisma CLI
  * (migrateDatabase) unless every committed migration is already applied. Spawning the CLI costs
  * over a second even when it has nothing to do. Anything else (a migration pending, or one another
  * process is applying right now: unfinished rows count as pending; no migration table yet; the
  * check failing) runs the CLI, which takes its turn behind any other migrator and applies what is
  * left, or fails with its own message.
  */
-export async function migrateIfPending(databaseUrl: string): Promise<void> {
-  const pending = await pendingMigrations().catch(() => undefined)
+export async function migrateIfPending(db: Database, databaseUrl: string): Promise<void> {
+  const pending = await db.pendingMigrations().catch(() => undefined)
   if (pending?.length === 0) return
   await migrateDatabase(databaseUrl)
 }

@@ -40,10 +40,3 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   if (process.stdout.isTTY) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true } } })
   return pino(options)
 }
-
-export let logger: pino.Logger = createLogger('silent')
-
-export function useLogger(next: pino.Logger): pino.Logger {
-  logger = next
-  return next
-}

@@ -1,7 +1,7 @@
 // Entry point: `npm start`. Loads and checks the configuration, starts the service (with the
 // embedded sandbox wallet when no real wallet is configured), and shuts down cleanly on signals.
 import { ConfigError, loadConfig } from './config.js'
-import { createLogger, useLogger } from './logger.js'
+import { createLogger } from './logger.js'
 import { startService } from './service.js'
 
 async function main() {
@@ -15,10 +15,10 @@ async function main() {
     }
     throw error
   }
-  const log = useLogger(createLogger(cfg.logLevel))
+  const log = createLogger(cfg.logLevel)
   // Signals are handled from the start: the server answers before start-up has finished (the
   // GraphQL stack loads after it listens), and a stop then waits for start-up, then closes.
-  const starting = startService(cfg)
+  const starting = startService(cfg, { logger: log })
 
   let stopping = false
   const stop = async (signal: string) => {

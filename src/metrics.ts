@@ -1,54 +1,96 @@
-// GET /metrics: this process's metrics in the Prometheus text format (prom-client). Each replica
-// has its own registry and answers for itself; scrape every replica.
+// GET /metrics: this service's metrics in the Prometheus text format (prom-client). Each service
+// has its own registry (createMetrics, held in deps.metrics: two services in one process do not
+// share or clash) and each replica answers for itself; scrape every replica.
 //  - per request, one histogram observe: HTTP requests by route pattern (never the raw path, which
 //    holds ids) and status; wallet (Open Payments SDK) calls by step and outcome;
-//  - at scrape time, a few indexed aggregate queries: payments by state, the webhook outbox, and
-//    how late each worker's oldest due work is (readWorkerLag in src/workers/index.ts: the same conditions as each job's claim);
+//  - at scrape time, a few indexed aggregate queries on the service's database: payments by state,
+//    the webhook outbox, and how late each worker's oldest due work is (readWorkerLag in
+//    src/workers/index.ts: the same conditions as each job's claim);
 //  - Node's default process metrics.
 // Labels are route patterns, fixed step names, states and job names: never an id or a secret.
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { config } from './config.js'
-import { db, type PaymentState } from './db.js'
+import type { PaymentState } from './db.js'
+import type { Deps } from './deps.js'
 import { AppError } from './errors.js'
 import { isAuthorized } from './http/auth.js'
 import { readWorkerLag } from './workers/index.js'
 
-const registry = new Registry()
-collectDefaultMetrics({ register: registry })
+export type WalletCallOutcome = 'answered' | 'refused' | 'unavailable'
 
-const httpRequests = new Histogram({
-  name: 'http_request_duration_seconds',
-  help: 'HTTP requests by method, route pattern and status, with their latency',
-  labelNames: ['method', 'route', 'status'] as const,
-  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-})
+/** The gauges set from the database at each scrape (serveMetrics). */
+interface ScrapeGauges {
+  paymentsByState: Gauge<'state'>
+  outboxPending: Gauge
+  outboxOldestAge: Gauge
+  outboxDead: Gauge
+  workerDue: Gauge<'job'>
+  workerLag: Gauge<'job'>
+}
 
-const walletCalls = new Histogram({
-  name: 'wallet_call_duration_seconds',
-  help: 'Open Payments calls by step and outcome (answered, refused: the wallet said no, unavailable: failed, timed out or unreachable), with their latency',
-  labelNames: ['step', 'outcome'] as const,
-  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-  registers: [registry],
-})
+/** One service's metrics: its own registry and the metrics registered on it. */
+export interface Metrics {
+  readonly registry: Registry
+  /** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts callWallet). */
+  timeWalletCall(step: string): (outcome: WalletCallOutcome) => void
+  /** Records one HTTP request (measureRequests). */
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void
+  /** Set from the database at scrape time (serveMetrics). */
+  readonly gauges: ScrapeGauges
+}
 
-const paymentsByState = new Gauge({ name: 'payments', help: 'Payments in the database by state', labelNames: ['state'] as const, registers: [registry] })
-const outboxPending = new Gauge({ name: 'webhook_outbox_pending', help: 'Webhook events not delivered yet', registers: [registry] })
-const outboxOldestAge = new Gauge({
-  name: 'webhook_outbox_oldest_pending_age_seconds',
-  help: 'Age of the oldest webhook event not delivered yet (0 when none)',
-  registers: [registry],
-})
-const outboxDead = new Gauge({ name: 'webhook_outbox_dead', help: 'Webhook events given up after their retry schedule', registers: [registry] })
-const workerDue = new Gauge({ name: 'worker_due', help: 'Work items due now and not claimed, by job', labelNames: ['job'] as const, registers: [registry] })
-const workerLag = new Gauge({
-  name: 'worker_lag_seconds',
-  help: 'How long the oldest due, unclaimed work item of each job has been waiting (0 when none)',
-  labelNames: ['job'] as const,
-  registers: [registry],
-})
+/** A fresh registry with every metric of the service and Node's default process metrics registered on it. */
+export function createMetrics(): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+
+  const httpRequests = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status, with their latency',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  })
+
+  const walletCalls = new Histogram({
+    name: 'wallet_call_duration_seconds',
+    help: 'Open Payments calls by step and outcome (answered, refused: the wallet said no, unavailable: failed, timed out or unreachable), with their latency',
+    labelNames: ['step', 'outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  })
+
+  const gauges: ScrapeGauges = {
+    paymentsByState: new Gauge({ name: 'payments', help: 'Payments in the database by state', labelNames: ['state'] as const, registers: [registry] }),
+    outboxPending: new Gauge({ name: 'webhook_outbox_pending', help: 'Webhook events not delivered yet', registers: [registry] }),
+    outboxOldestAge: new Gauge({
+      name: 'webhook_outbox_oldest_pending_age_seconds',
+      help: 'Age of the oldest webhook event not delivered yet (0 when none)',
+      registers: [registry],
+    }),
+    outboxDead: new Gauge({ name: 'webhook_outbox_dead', help: 'Webhook events given up after their retry schedule', registers: [registry] }),
+    workerDue: new Gauge({ name: 'worker_due', help: 'Work items due now and not claimed, by job', labelNames: ['job'] as const, registers: [registry] }),
+    workerLag: new Gauge({
+      name: 'worker_lag_seconds',
+      help: 'How long the oldest due, unclaimed work item of each job has been waiting (0 when none)',
+      labelNames: ['job'] as const,
+      registers: [registry],
+    }),
+  }
+
+  return {
+    registry,
+    gauges,
+    timeWalletCall(step) {
+      const started = performance.now()
+      return (outcome) => walletCalls.observe({ step, outcome }, (performance.now() - started) / 1000)
+    },
+    observeRequest(labels, seconds) {
+      httpRequests.observe(labels, seconds)
+    },
+  }
+}
 
 const paymentStates: PaymentState[] = ['AWAITING_APPROVAL', 'FINISHING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED']
 
@@ -56,7 +98,7 @@ const paymentStates: PaymentState[] = ['AWAITING_APPROVAL', 'FINISHING', 'PROCES
 const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 
 /** Times one HTTP request, labelled with the route pattern that matched ("unmatched" for a 404 of no route). */
-export function measureRequests(): MiddlewareHandler {
+export function measureRequests(metrics: Metrics): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now()
     try {
@@ -65,26 +107,22 @@ export function measureRequests(): MiddlewareHandler {
       // The route that answers is the first matching one registered per method (app.get, app.post…);
       // app.use middlewares match every path under the method ALL.
       const route = matchedRoutes(c).find((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
-      httpRequests.observe({ method: knownMethods.has(c.req.method) ? c.req.method : 'other', route, status: c.res.status }, (performance.now() - started) / 1000)
+      metrics.observeRequest({ method: knownMethods.has(c.req.method) ? c.req.method : 'other', route, status: c.res.status }, (performance.now() - started) / 1000)
     }
   }
 }
 
-/** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts). */
-export function timeWalletCall(step: string): (outcome: 'answered' | 'refused' | 'unavailable') => void {
-  const started = performance.now()
-  return (outcome) => walletCalls.observe({ step, outcome }, (performance.now() - started) / 1000)
-}
-
 const ageSeconds = (since: Date | null | undefined, now: Date) => (since ? Math.max(0, (now.getTime() - since.getTime()) / 1000) : 0)
 
-async function readDatabaseGauges(): Promise<void> {
-  const now = new Date()
+async function readDatabaseGauges(deps: Deps): Promise<void> {
+  const { prisma } = deps.db
+  const { paymentsByState, outboxPending, outboxOldestAge, outboxDead, workerDue, workerLag } = deps.metrics.gauges
+  const now = deps.clock.now()
   const [states, pending, dead, backlog] = await Promise.all([
-    db.payment.groupBy({ by: ['state'], _count: true }),
-    db.webhookEvent.aggregate({ where: { status: 'PENDING' }, _count: true, _min: { createdAt: true } }),
-    db.webhookEvent.count({ where: { status: 'DEAD' } }),
-    readWorkerLag(now),
+    prisma.payment.groupBy({ by: ['state'], _count: true }),
+    prisma.webhookEvent.aggregate({ where: { status: 'PENDING' }, _count: true, _min: { createdAt: true } }),
+    prisma.webhookEvent.count({ where: { status: 'DEAD' } }),
+    readWorkerLag(deps, now),
   ])
   for (const state of paymentStates) paymentsByState.set({ state }, 0)
   for (const row of states) paymentsByState.set({ state: row.state }, row._count)
@@ -101,14 +139,15 @@ async function readDatabaseGauges(): Promise<void> {
  * The /metrics handler. With METRICS_TOKENS set, only those bearer tokens may scrape (a scraper
  * then holds no API token); otherwise the API tokens (API_TOKENS) may.
  */
-export function serveMetrics(): MiddlewareHandler {
+export function serveMetrics(deps: Deps): MiddlewareHandler {
+  const { config, metrics } = deps
   return async (c) => {
     const tokens = config.metricsTokens.length > 0 ? config.metricsTokens : config.apiTokens
     if (tokens.length > 0 && !isAuthorized(c.req.header('authorization'), tokens)) {
       c.header('WWW-Authenticate', 'Bearer')
       throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
     }
-    await readDatabaseGauges()
-    return c.body(await registry.metrics(), 200, { 'content-type': registry.contentType })
+    await readDatabaseGauges(deps)
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
   }
 }

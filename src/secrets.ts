@@ -1,17 +1,20 @@
 // Secrets at rest: GNAP continuation tokens, access tokens and the client nonce are stored
 // encrypted with AES-256-GCM under TOKEN_ENCRYPTION_KEY. Without that key (development only:
 // config requires it in production and on PostgreSQL) a key is generated once beside the SQLite file.
+// The key is read once per configuration (a service's Config object).
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { config } from './config.js'
+import type { Config } from './config.js'
 import { localSecretsFolder } from './db.js'
 
 const VERSION = 'v1'
-let key: Buffer | undefined
+const keys = new WeakMap<Config, Buffer>()
 
-function encryptionKey(): Buffer {
-  if (key) return key
+function encryptionKey(config: Config): Buffer {
+  const cached = keys.get(config)
+  if (cached) return cached
+  let key: Buffer
   if (config.tokenEncryptionKey) {
     key = Buffer.from(config.tokenEncryptionKey, 'base64')
   } else {
@@ -27,20 +30,21 @@ function encryptionKey(): Buffer {
     key = Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'base64')
   }
   if (key.length !== 32) throw new Error('TOKEN_ENCRYPTION_KEY must be 32 bytes')
+  keys.set(config, key)
   return key
 }
 
-export function encryptSecret(plaintext: string): string {
+export function encryptSecret(config: Config, plaintext: string): string {
   const iv = crypto.randomBytes(12)
-  const cipher = crypto.createCipheriv('aes-256-gcm', encryptionKey(), iv)
+  const cipher = crypto.createCipheriv('aes-256-gcm', encryptionKey(config), iv)
   const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
   return [VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), data.toString('base64url')].join('.')
 }
 
-export function decryptSecret(stored: string): string {
+export function decryptSecret(config: Config, stored: string): string {
   const [version, iv, tag, data] = stored.split('.')
   if (version !== VERSION || !iv || !tag || data === undefined) throw new Error('not an encrypted secret')
-  const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(), Buffer.from(iv, 'base64url'))
+  const decipher = crypto.createDecipheriv('aes-256-gcm', encryptionKey(config), Buffer.from(iv, 'base64url'))
   decipher.setAuthTag(Buffer.from(tag, 'base64url'))
   return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8')
 }

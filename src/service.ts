@@ -1,13 +1,19 @@
 // Starts and stops the whole service in this process: database, bootstrap seller, HTTP server and
-// background workers. main.ts calls it with the environment's config; tests call it directly.
+// background workers. main.ts calls it with the environment's config; tests call it directly, and
+// may start several in one process, each with its own logger and clock. Everything the service is
+// made of (src/deps.ts) is built here and handed down; nothing is kept in module variables.
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
 import { createApp, loadGraphQLOnce } from './app.js'
 import { answerClientErrors } from './http/client-errors.js'
-import { useConfig, type Config } from './config.js'
-import { closeDatabase, migrateIfPending, openDatabase } from './db.js'
-import { logger } from './logger.js'
+import type { Logger } from 'pino'
+import type { Config } from './config.js'
+import { migrateIfPending, openDatabase } from './db.js'
+import { systemClock, type Clock, type Deps } from './deps.js'
+import { createLogger } from './logger.js'
+import { createMetrics } from './metrics.js'
+import { createWallets } from './open-payments/wallets.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
@@ -15,14 +21,22 @@ import { startWorkers } from './workers/index.js'
 
 export interface RunningService {
   url: string
+  /** What this service is made of (its database, configuration, logger, clock, wallets, metrics). */
+  deps: Deps
   close(): Promise<void>
 }
 
-export async function startService(cfg: Config): Promise<RunningService> {
-  useConfig(cfg)
-  await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
-  if (cfg.migrateOnStart) await migrateIfPending(cfg.databaseUrl)
-  const stopForgettingSellers = forgetChangedSellers()
+export interface ServiceOptions {
+  /** Where its logs go; by default a logger at the configured LOG_LEVEL on stdout. */
+  logger?: Logger
+  /** The time it acts on; by default the system clock. */
+  clock?: Clock
+}
+
+export async function startService(cfg: Config, options: ServiceOptions = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(cfg.logLevel)
+  const db = await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  if (cfg.migrateOnStart) await migrateIfPending(db, cfg.databaseUrl)
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }
@@ -32,21 +46,30 @@ export async function startService(cfg: Config): Promise<RunningService> {
   let demo: DemoWallets | undefined
   if (cfg.sandbox) {
     demo = await startDemoWallets({ port: cfg.sandbox.port, keysDir: cfg.keysDir, logger: logger.child({ component: 'sandbox' }) })
-    cfg = useConfig({ ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } })
+    cfg = { ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } }
     logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
-  if (cfg.bootstrapSeller) await upsertSeller(cfg.bootstrapSeller)
+  const deps: Deps = {
+    config: cfg,
+    db,
+    logger,
+    clock: options.clock ?? systemClock,
+    wallets: createWallets(cfg, logger),
+    metrics: createMetrics(),
+  }
+  const stopForgettingSellers = forgetChangedSellers(deps)
+  if (cfg.bootstrapSeller) await upsertSeller(deps, cfg.bootstrapSeller)
   else if (demo) {
     const { keyId, privateKeyPath, walletAddressUrl } = demo.seller
-    await upsertSeller({ id: cfg.sellerId, walletAddressUrl, keyId, privateKeyPath }, { verifyWallet: false }) // startDemoWallets gave it this key
+    await upsertSeller(deps, { id: cfg.sellerId, walletAddressUrl, keyId, privateKeyPath }, { verifyWallet: false }) // startDemoWallets gave it this key
   }
 
-  const graphql = loadGraphQLOnce()
-  const app = createApp({ sandbox: Boolean(demo), graphql })
+  const graphql = loadGraphQLOnce(deps)
+  const app = createApp(deps, { sandbox: Boolean(demo), graphql })
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
   })
-  answerClientErrors(server as Server)
+  answerClientErrors(server as Server, logger)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
   logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')
@@ -57,11 +80,12 @@ export async function startService(cfg: Config): Promise<RunningService> {
   }
   // /health and the REST routes answer from here on, while the GraphQL stack loads (app.ts).
   await graphql()
-  const workers = startWorkers()
+  const workers = startWorkers(deps)
 
   let closing: Promise<void> | undefined
   return {
     url,
+    deps,
     close() {
       closing ??= (async () => {
         // Stop accepting; in-flight requests finish (keep-alive sockets are closed once idle).
@@ -72,7 +96,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
         await workers.stop()
         await demo?.sandbox.close()
         stopForgettingSellers()
-        await closeDatabase()
+        await db.close()
         logger.info('payments service stopped')
       })()
       return closing

@@ -8,9 +8,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { parseConfig, type Env } from '../src/config.js'
-import { db } from '../src/db.js'
-import { createLogger, useLogger } from '../src/logger.js'
-import { startService } from '../src/service.js'
+import type { PrismaClient } from '../src/db.js'
+import type { Deps } from '../src/deps.js'
+import { createLogger } from '../src/logger.js'
+import { startService, type ServiceOptions } from '../src/service.js'
 import { createTestDatabase } from './database.js'
 
 export const API_TOKEN = 'test-token-0123456789abcdef'
@@ -22,7 +23,10 @@ export interface TestService {
   keysDir: string
   databaseUrl: string
   logs: string[]
-  db: typeof db
+  /** The service's Prisma client (its own database). */
+  db: PrismaClient
+  /** What the service is made of (src/deps.ts), for tests that call its modules directly. */
+  deps: Deps
   /** fetch with the API token (pass `token: null` for none). */
   request(pathname: string, init?: RequestInit & { json?: unknown; token?: string | null }): Promise<Response>
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<{ data: T; errors?: any[] }>
@@ -62,22 +66,20 @@ export async function testEnv(dir: string, env: Partial<Env> = {}): Promise<Reco
   }
 }
 
-export async function startTestService(env: Partial<Env> = {}): Promise<TestService> {
+export async function startTestService(env: Partial<Env> = {}, options: Pick<ServiceOptions, 'clock'> = {}): Promise<TestService> {
   const dir = makeTempDir()
   const cfg = parseConfig(await testEnv(dir, env))
   const logs: string[] = []
-  useLogger(
-    createLogger(
-      cfg.logLevel,
-      new Writable({
-        write(chunk, _enc, done) {
-          logs.push(chunk.toString())
-          done()
-        },
-      }),
-    ),
+  const logger = createLogger(
+    cfg.logLevel,
+    new Writable({
+      write(chunk, _enc, done) {
+        logs.push(chunk.toString())
+        done()
+      },
+    }),
   )
-  const service = await startService(cfg)
+  const service = await startService(cfg, { ...options, logger })
   const request: TestService['request'] = (pathname, init = {}) => {
     const { json, token = API_TOKEN, ...rest } = init
     const headers = new Headers(rest.headers)
@@ -91,7 +93,8 @@ export async function startTestService(env: Partial<Env> = {}): Promise<TestServ
     keysDir: cfg.keysDir,
     databaseUrl: cfg.databaseUrl,
     logs,
-    db,
+    db: service.deps.db.prisma,
+    deps: service.deps,
     request,
     async graphql(query, variables, token) {
       const res = await request('/graphql', { method: 'POST', json: { query, variables }, token })

@@ -10,7 +10,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import pino from 'pino'
 import { parseConfig } from '../../src/config.js'
-import { createLogger, useLogger } from '../../src/logger.js'
+import { createLogger } from '../../src/logger.js'
 import { startService } from '../../src/service.js'
 
 const kind = process.env.HEALTH_SERVER
@@ -33,8 +33,7 @@ if (kind === 'bare') {
   process.once('SIGTERM', () => server.close(() => process.exit(0)))
 } else if (kind === 'service') {
   const cfg = parseConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MIGRATE_ON_START: 'false', SANDBOX: 'off' })
-  useLogger(createLogger(cfg.logLevel, pino.destination({ dest: '/dev/null', sync: true })))
-  const service = await startService(cfg)
+  const service = await startService(cfg, { logger: createLogger(cfg.logLevel, pino.destination({ dest: '/dev/null', sync: true })) })
   process.stdout.write(`${JSON.stringify({ url: service.url })}\n`)
   process.once('SIGTERM', () => void service.close().then(() => process.exit(0)))
 } else {

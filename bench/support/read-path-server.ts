@@ -14,7 +14,7 @@ import { parseConfig } from '../../src/config.js'
 import { databaseProviderOf, type PaymentState } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/sqlite.js'
 import { restStatusOf } from '../../src/payments/state.js'
-import { createLogger, useLogger } from '../../src/logger.js'
+import { createLogger } from '../../src/logger.js'
 import { startService } from '../../src/service.js'
 
 const kind = process.env.READ_PATH_SERVER
@@ -107,8 +107,7 @@ if (kind === 'bare') {
   process.once('SIGTERM', () => server.close(() => process.exit(0)))
 } else if (kind === 'service') {
   const cfg = parseConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', MIGRATE_ON_START: 'false', SANDBOX: 'off' })
-  useLogger(createLogger('silent'))
-  const service = await startService(cfg)
+  const service = await startService(cfg, { logger: createLogger('silent') })
   process.stdout.write(`${JSON.stringify({ url: service.url })}\n`)
   process.once('SIGTERM', () => void service.close().then(() => process.exit(0)))
 } else {

@@ -4,7 +4,7 @@ import SchemaBuilder from '@pothos/core'
 import ErrorsPlugin from '@pothos/plugin-errors'
 import PrismaPlugin from '@pothos/plugin-prisma'
 import RelayPlugin from '@pothos/plugin-relay'
-import { db } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError, errorStatus, type ErrorCode } from '../errors.js'
 import { getDatamodel } from '../generated/pothos-types.js'
 import type PrismaTypes from '../generated/pothos-types.js'
@@ -22,12 +22,14 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown }
   }
   DefaultFieldNullability: false
+  /** Every resolver's context: the service it runs in (src/deps.ts; yoga.ts puts it there). */
+  Context: { deps: Deps }
 }>({
   // The errors plugin must come before the prisma plugin (../shared/STACK.md).
   plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
-  // `db` is read per request so that it is the client main.ts (or a test) opened.
-  prisma: { client: () => db, dmmf: getDatamodel(), exposeDescriptions: true, filterConnectionTotalCount: true },
+  // The Prisma client of the service that answers the request.
+  prisma: { client: (ctx) => ctx.deps.db.prisma, dmmf: getDatamodel(), exposeDescriptions: true, filterConnectionTotalCount: true },
   relay: { cursorType: 'String', clientMutationId: 'omit', nodeQueryOptions: false, nodesQueryOptions: false }, // node.ts defines them
   errors: { defaultTypes: [AppError], directResult: true },
 })

@@ -25,8 +25,8 @@ const MAX_DOCUMENTS = 500
  */
 const MAX_COMPILED_OPERATIONS = 200
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- yoga's own type for a server without extra context
-type Yoga = YogaServerInstance<{}, {}>
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- yoga's own type for a server without server context (its user context: the deps)
+type Yoga = YogaServerInstance<{}, any>
 
 interface CachedDocument {
   /** Undefined when yoga refuses it (syntax, validation, armor): yoga answers it every time. */
@@ -70,9 +70,10 @@ function errorJson(error: GraphQLError) {
 
 /**
  * `yoga.fetch` with the fast path in front of it. `maskError` is the function yoga masks with
- * (src/graphql/yoga.ts), so both paths disclose exactly the same.
+ * (src/graphql/yoga.ts), so both paths disclose exactly the same; `context` is what yoga merges
+ * into every request's context (the service's deps), merged here the same way.
  */
-export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLError) {
+export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLError, context: Record<string, unknown> = {}) {
   const { parse, validate, schema } = yoga.getEnveloped({} as Parameters<Yoga['getEnveloped']>[0])
   const documents = new Map<string, CachedDocument>()
 
@@ -145,7 +146,7 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     const compiled = await compiledOperation(cached, params.operationName ?? undefined)
     if (!compiled) return toYoga()
     // A fresh context per request, as yoga's: plugin-prisma keys its per-request loaders on it.
-    const result = await compiled.query(undefined, { request, params }, params.variables ?? {})
+    const result = await compiled.query(undefined, { ...context, request, params }, params.variables ?? {})
     // Variables that do not fit the operation: nothing ran, so yoga answers with its own words.
     if (!('data' in result)) return toYoga()
     return respond(result as ExecutionResult, mediaType)

@@ -3,14 +3,14 @@
 import { GraphQLError } from 'graphql'
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor'
 import { createYoga } from 'graphql-yoga'
-import { config } from '../config.js'
+import type { Logger } from 'pino'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
 import { withFastPath } from './fast-path.js'
 import { schema } from './schema.js'
 
-/** What a client may see of an error: AppErrors and GraphQL errors as they are, anything else masked and logged. */
-export function maskError(error: unknown): GraphQLError {
+/** What a client may see of an error: AppErrors and GraphQL errors as they are, anything else masked and logged to `logger`. */
+export const maskErrorFor = (logger: Logger) => (error: unknown): GraphQLError => {
   const original = error instanceof GraphQLError ? error.originalError : error
   if (error instanceof GraphQLError && !original) return error
   if (original instanceof AppError) {
@@ -23,15 +23,21 @@ export function maskError(error: unknown): GraphQLError {
   return new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL' } })
 }
 
-/** yoga, and the fast path in front of it for plain JSON queries and mutations (src/graphql/fast-path.ts). */
-export function createGraphQLServer() {
-  const yoga = createYogaServer()
-  return { fetch: withFastPath(yoga, maskError), yoga }
+/**
+ * yoga, and the fast path in front of it for plain JSON queries and mutations
+ * (src/graphql/fast-path.ts), for one service: every resolver finds it in `ctx.deps`.
+ */
+export function createGraphQLServer(deps: Deps) {
+  const maskError = maskErrorFor(deps.logger)
+  const yoga = createYogaServer(deps, maskError)
+  return { fetch: withFastPath(yoga, maskError, { deps }), yoga }
 }
 
-export function createYogaServer() {
+export function createYogaServer(deps: Deps, maskError = maskErrorFor(deps.logger)) {
   return createYoga({
     schema,
+    // Merged into each request's own context object (plugin-prisma keys its loaders on that object).
+    context: { deps },
     graphqlEndpoint: '/graphql',
     // app.ts serves the GraphiQL page itself (src/graphql/graphiql.ts): yoga only ever executes.
     graphiql: false,
@@ -47,7 +53,7 @@ export function createYogaServer() {
         maxAliases: { n: 15 },
         costLimit: { maxCost: 5000 },
         maxTokens: { n: 2000 },
-        blockFieldSuggestion: { enabled: config.production },
+        blockFieldSuggestion: { enabled: deps.config.production },
       }),
     ],
     maskedErrors: { maskError },

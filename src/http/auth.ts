@@ -2,7 +2,6 @@
 // with crypto.timingSafeEqual, so neither a token's content nor its length leaks through timing.
 import crypto from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { config } from '../config.js'
 import { AppError } from '../errors.js'
 
 const digest = (s: string) => crypto.createHash('sha256').update(s).digest()
@@ -22,9 +21,9 @@ export function isAuthorized(header: string | undefined, tokens: readonly string
 }
 
 /** Requires a valid bearer token, unless no token is configured (development only: config refuses it in production). */
-export function requireApiToken(): MiddlewareHandler {
+export function requireApiToken(apiTokens: readonly string[]): MiddlewareHandler {
   return async (c, next) => {
-    if (config.apiTokens.length > 0 && !isAuthorized(c.req.header('authorization'), config.apiTokens)) {
+    if (apiTokens.length > 0 && !isAuthorized(c.req.header('authorization'), apiTokens)) {
       c.header('WWW-Authenticate', 'Bearer')
       throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
     }

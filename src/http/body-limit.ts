@@ -4,15 +4,14 @@
 // body is partly read when the limit trips, so unread-body.ts cannot tell; this says it.)
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { config } from '../config.js'
 import { AppError } from '../errors.js'
 
-export function limitBodySize(): MiddlewareHandler {
+export function limitBodySize(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({
-    maxSize: config.bodyLimitBytes,
+    maxSize: maxBytes,
     onError: (c) => {
       c.header('Connection', 'close')
-      throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${config.bodyLimitBytes} bytes`)
+      throw new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than ${maxBytes} bytes`)
     },
   })
   // A GET or HEAD has no body here (@hono/node-server never reads one), and hono's bodyLimit

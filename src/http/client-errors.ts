@@ -6,7 +6,7 @@
 import type { Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { AppError, type ErrorCode } from '../errors.js'
-import { logger } from '../logger.js'
+import type { Logger } from 'pino'
 import { errorBody } from './errors.js'
 
 const refusals: Record<string, [ErrorCode, string]> = {
@@ -30,7 +30,7 @@ function responseFor(errorCode: string | undefined): string {
 }
 
 /** Replaces node's default 'clientError' answer (an empty 400/408/413/431) with the documented shape. */
-export function answerClientErrors(server: Server) {
+export function answerClientErrors(server: Server, logger: Logger) {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex & { _httpMessage?: { headersSent: boolean } }) => {
     logger.info({ code: error.code }, 'malformed HTTP request refused')
     // Node's own condition: a response in flight on this connection must not be corrupted.

@@ -8,16 +8,14 @@
 //   with a bearer token in the Authorization header, which needs no credentials mode.
 import type { MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
-import { config } from '../config.js'
 
 /** The wallet's finish redirect and the buyer's finish page below it (src/payments/routes.ts). */
 const FINISH_REDIRECT_PATH = '/payments/finish'
 
-export function allowCrossOrigin(): MiddlewareHandler {
-  const origins = config.corsAllowedOrigins
+export function allowCrossOrigin(origins: readonly string[]): MiddlewareHandler {
   if (origins.length === 0) return (_c, next) => next()
   const answerCors = cors({
-    origin: origins.includes('*') ? '*' : origins,
+    origin: origins.includes('*') ? '*' : [...origins],
     allowMethods: ['GET', 'POST'],
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
     exposeHeaders: ['X-Request-Id', 'WWW-Authenticate'],

@@ -3,13 +3,13 @@
 import type { Context } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
+import type { Logger } from 'pino'
 
 export function errorBody(error: AppError) {
   return { error: error.message, code: error.code, ...(error.details ? { details: error.details } : {}) }
 }
 
-export function respondWithError(c: Context, error: unknown): Response {
+export function respondWithError(c: Context, error: unknown, logger: Logger): Response {
   if (error instanceof AppError) {
     return c.json(errorBody(error), error.status as ContentfulStatusCode)
   }

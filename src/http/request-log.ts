@@ -8,7 +8,7 @@
 //   the line. (Redaction is by key: it never looked inside the path's value either.)
 import crypto from 'node:crypto'
 import type { MiddlewareHandler } from 'hono'
-import { logger } from '../logger.js'
+import type { Logger } from 'pino'
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -19,7 +19,7 @@ declare module 'hono' {
 const PROBES = new Set(['/health', '/ready'])
 const SANE_REQUEST_ID = /^[\w.-]{1,64}$/
 
-export function logRequests(): MiddlewareHandler {
+export function logRequests(logger: Logger): MiddlewareHandler {
   const log = logger.child({}, { redact: [] })
   return async (c, next) => {
     const incoming = c.req.header('x-request-id')

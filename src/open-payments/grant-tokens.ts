@@ -1,10 +1,11 @@
 // Non-interactive grant tokens (incoming-payment at the seller's auth server, quote at the
 // buyer's) are cached per seller and auth server, kept fresh by access-tokens.ts, and replaced by a
-// new grant when rotation fails or a wallet answers 401.
+// new grant when rotation fails or a wallet answers 401. The cache is the service's
+// (deps.wallets.grantTokens, bounded in wallets.ts).
 import { isFinalizedGrantWithAccessToken, type AuthenticatedClient, type GrantRequest } from '@interledger/open-payments'
-import { LRUCache } from 'lru-cache'
+import type { LRUCache } from 'lru-cache'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
 import { accessTokenOf, freshAccessToken, isAboutToExpire, type AccessToken } from './access-tokens.js'
 import { callWallet, type Called, type WalletFailure } from './outcomes.js'
 
@@ -17,36 +18,35 @@ const accessFor: Record<TokenType, AccessItem> = {
 }
 
 type Obtained = { outcome: 'obtained'; token: AccessToken } | WalletFailure
-// One entry per seller and auth server (a buyer's wallet names its own): bounded, least recently
-// used dropped (a dropped token only costs a new grant).
-const CACHE_MAX = 10_000
-const cache = new LRUCache<string, Promise<Obtained>>({ max: CACHE_MAX })
+/** The cached tokens, keyed `sellerId|authServer|type`. */
+export type GrantTokenCache = LRUCache<string, Promise<Obtained>>
 
-async function requestToken(client: AuthenticatedClient, authServer: string, type: TokenType): Promise<Obtained> {
+async function requestToken(deps: Deps, client: AuthenticatedClient, authServer: string, type: TokenType): Promise<Obtained> {
   const step = `requesting a ${type} grant`
-  const grant = await callWallet(step, () => client.grant.request({ url: authServer }, { access_token: { access: [accessFor[type]] } }))
+  const grant = await callWallet(deps, step, () => client.grant.request({ url: authServer }, { access_token: { access: [accessFor[type]] } }))
   if (grant.outcome !== 'answered') return grant
   if (!isFinalizedGrantWithAccessToken(grant.value)) {
     return { outcome: 'refused', error: new AppError('WALLET_REFUSED', `The wallet asked for interaction on a ${type} grant`, { step }) }
   }
-  return { outcome: 'obtained', token: accessTokenOf(grant.value.access_token) }
+  return { outcome: 'obtained', token: accessTokenOf(deps, grant.value.access_token) }
 }
 
-async function refresh(client: AuthenticatedClient, authServer: string, type: TokenType, current?: AccessToken): Promise<Obtained> {
+async function refresh(deps: Deps, client: AuthenticatedClient, authServer: string, type: TokenType, current?: AccessToken): Promise<Obtained> {
   if (current) {
-    const fresh = await freshAccessToken(client, current)
+    const fresh = await freshAccessToken(deps, client, current)
     if (fresh.outcome === 'fresh' || fresh.outcome === 'rotated') return { outcome: 'obtained', token: fresh.token }
-    logger.info({ type, authServer, walletStatus: fresh.walletStatus }, 'token rotation failed; requesting a new grant')
+    deps.logger.info({ type, authServer, walletStatus: fresh.walletStatus }, 'token rotation failed; requesting a new grant')
   }
-  return requestToken(client, authServer, type)
+  return requestToken(deps, client, authServer, type)
 }
 
-async function currentToken(client: AuthenticatedClient, key: string, authServer: string, type: TokenType, forceNew: boolean): Promise<Obtained> {
+async function currentToken(deps: Deps, client: AuthenticatedClient, key: string, authServer: string, type: TokenType, forceNew: boolean): Promise<Obtained> {
+  const cache = deps.wallets.grantTokens
   const cached = forceNew ? undefined : await cache.get(key)
   const token = cached?.outcome === 'obtained' ? cached.token : undefined
-  if (token && !isAboutToExpire(token)) return cached!
+  if (token && !isAboutToExpire(deps, token)) return cached!
   // One refresh at a time per key: concurrent callers share the promise.
-  const next = refresh(client, authServer, type, forceNew ? undefined : token)
+  const next = refresh(deps, client, authServer, type, forceNew ? undefined : token)
   cache.set(key, next)
   next.then((result) => result.outcome !== 'obtained' && cache.get(key) === next && cache.delete(key))
   return next
@@ -57,6 +57,7 @@ async function currentToken(client: AuthenticatedClient, key: string, authServer
  * (token revoked or expired early) the token is dropped and the call is tried once more.
  */
 export async function withGrantToken<T>(
+  deps: Deps,
   client: AuthenticatedClient,
   sellerId: string,
   authServer: string,
@@ -64,15 +65,16 @@ export async function withGrantToken<T>(
   call: (accessToken: string) => Promise<Called<T>>,
 ): Promise<Called<T>> {
   const key = `${sellerId}|${authServer}|${type}`
-  const cached = await currentToken(client, key, authServer, type, false)
+  const cached = await currentToken(deps, client, key, authServer, type, false)
   if (cached.outcome !== 'obtained') return cached
   const result = await call(cached.token.value)
   if (result.outcome !== 'refused' || result.walletStatus !== 401) return result
-  const fresh = await currentToken(client, key, authServer, type, true)
+  const fresh = await currentToken(deps, client, key, authServer, type, true)
   if (fresh.outcome !== 'obtained') return fresh
   return call(fresh.token.value)
 }
 
-export function forgetGrantTokens(sellerId: string): void {
+/** Drops every token cached for `sellerId` (wallets.ts: forgetSeller). */
+export function forgetGrantTokens(cache: GrantTokenCache, sellerId: string): void {
   for (const key of cache.keys()) if (key.startsWith(`${sellerId}|`)) cache.delete(key)
 }

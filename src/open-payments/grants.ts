@@ -1,7 +1,7 @@
 // The buyer's interactive outgoing-payment grant (GNAP): request it, continue it once the buyer
 // approved, cancel it when the buyer never answered.
 import { isPendingGrant, type AuthenticatedClient, type Quote, type WalletAddress } from '@interledger/open-payments'
-import { config } from '../config.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { accessTokenOf, type AccessToken } from './access-tokens.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
@@ -24,11 +24,12 @@ export type GrantRequested = { outcome: 'pending'; grant: PendingGrant } | Walle
  * privilege: that receiver, that amount), finishing by a redirect to `finishUri` with `clientNonce`.
  */
 export async function requestOutgoingPaymentGrant(
+  deps: Deps,
   client: AuthenticatedClient,
   args: { buyerWallet: WalletAddress; quote: Quote; receiver: string; finishUri: string; clientNonce: string },
 ): Promise<GrantRequested> {
   const step = 'requesting the outgoing-payment grant from the buyer wallet'
-  const requested = await callWallet(step, () =>
+  const requested = await callWallet(deps, step, () =>
     client.grant.request(
       { url: args.buyerWallet.authServer },
       {
@@ -53,14 +54,14 @@ export async function requestOutgoingPaymentGrant(
     return { outcome: 'refused', error: new AppError('WALLET_REFUSED', 'The buyer wallet granted an outgoing payment without asking the buyer', { step }) }
   }
   try {
-    checkWalletAddressUrl(grant.continue.uri, config.openPayments, 'the grant continue uri')
+    checkWalletAddressUrl(grant.continue.uri, deps.config.openPayments, 'the grant continue uri')
   } catch (error) {
     if (error instanceof AppError) return { outcome: 'refused', error }
     throw error
   }
   // The buyer's browser is sent to interact.redirect, and the marketplace may render it as a link:
   // the buyer's wallet chose it, so it must be a plain web address (never javascript:, data: …).
-  if (!isApprovalUrl(grant.interact.redirect, config.openPayments)) {
+  if (!isApprovalUrl(grant.interact.redirect, deps.config.openPayments)) {
     return { outcome: 'refused', error: new AppError('WALLET_REFUSED', 'The buyer wallet answered an approval link that is not an https URL', { step }) }
   }
   return {
@@ -86,13 +87,15 @@ const TOO_FAST_RETRIES = 3
  * of the service's own signature (`invalid_client`) is not the grant's fault: unavailable, not refused.
  */
 export async function continueGrant(
+  deps: Deps,
   client: AuthenticatedClient,
   args: { continueUri: string; continueToken: string; interactRef: string; notBefore: Date },
 ): Promise<GrantContinued> {
-  if (args.notBefore.getTime() > Date.now()) await sleep(args.notBefore.getTime() - Date.now())
+  const waitMs = args.notBefore.getTime() - deps.clock.now().getTime()
+  if (waitMs > 0) await sleep(waitMs)
   const step = 'continuing the outgoing-payment grant'
   for (let attempt = 1; ; attempt++) {
-    const continued = await callWallet(step, () =>
+    const continued = await callWallet(deps, step, () =>
       client.grant.continue({ url: args.continueUri, accessToken: args.continueToken }, { interact_ref: args.interactRef }),
     )
     if (continued.outcome === 'refused' && continued.walletCode === 'too_fast' && attempt <= TOO_FAST_RETRIES) {
@@ -103,7 +106,7 @@ export async function continueGrant(
     if (continued.outcome !== 'answered') return continued
     const grant = continued.value
     if (!('access_token' in grant) || !grant.access_token) return { outcome: 'notApproved' }
-    return { outcome: 'continued', accessToken: accessTokenOf(grant.access_token) }
+    return { outcome: 'continued', accessToken: accessTokenOf(deps, grant.access_token) }
   }
 }
 
@@ -114,8 +117,8 @@ export type GrantCancelled = { outcome: 'cancelled' } | { outcome: 'alreadyGone'
  * wallet has nothing left to cancel (404, already revoked; or invalid_continuation, it no longer
  * takes this continuation).
  */
-export async function cancelGrant(client: AuthenticatedClient, args: { continueUri: string; continueToken: string }): Promise<GrantCancelled> {
-  const cancelled = await callWallet('cancelling the grant', () => client.grant.cancel({ url: args.continueUri, accessToken: args.continueToken }))
+export async function cancelGrant(deps: Deps, client: AuthenticatedClient, args: { continueUri: string; continueToken: string }): Promise<GrantCancelled> {
+  const cancelled = await callWallet(deps, 'cancelling the grant', () => client.grant.cancel({ url: args.continueUri, accessToken: args.continueToken }))
   if (cancelled.outcome === 'answered') return { outcome: 'cancelled' }
   if (cancelled.outcome === 'refused' && (cancelled.walletStatus === 404 || cancelled.walletCode === 'invalid_continuation')) return { outcome: 'alreadyGone' }
   return cancelled

@@ -1,6 +1,6 @@
 // Incoming payments on a seller's wallet, with the seller's cached incoming-payment grant token.
 import type { AuthenticatedClient, IncomingPaymentWithPaymentMethods, WalletAddress } from '@interledger/open-payments'
-import { config } from '../config.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { withGrantToken } from './grant-tokens.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
@@ -9,15 +9,16 @@ export type IncomingPaymentCreation = { outcome: 'created'; incomingPayment: Inc
 
 /** An incoming payment of `amount` minor units in the seller wallet's own asset, expiring per config. */
 export async function createIncomingPayment(
+  deps: Deps,
   client: AuthenticatedClient,
   sellerId: string,
   sellerWallet: WalletAddress,
   amount: bigint,
   metadata: Record<string, unknown>,
 ): Promise<IncomingPaymentCreation> {
-  const expiresAt = new Date(Date.now() + config.openPayments.incomingPaymentLifetimeMs).toISOString()
-  const created = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
-    callWallet('creating the incoming payment on the seller wallet', () =>
+  const expiresAt = new Date(deps.clock.now().getTime() + deps.config.openPayments.incomingPaymentLifetimeMs).toISOString()
+  const created = await withGrantToken(deps, client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet(deps, 'creating the incoming payment on the seller wallet', () =>
       client.incomingPayment.create(
         { url: sellerWallet.resourceServer, accessToken },
         {
@@ -35,9 +36,9 @@ export async function createIncomingPayment(
 export type IncomingPaymentRead = { outcome: 'read'; incomingPayment: IncomingPaymentWithPaymentMethods } | WalletFailure
 
 /** The seller's incoming payment at `url`, as the seller's wallet reports it now. */
-export async function readIncomingPayment(client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentRead> {
-  const read = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
-    callWallet('reading the incoming payment on the seller wallet', () => client.incomingPayment.get({ url, accessToken })),
+export async function readIncomingPayment(deps: Deps, client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentRead> {
+  const read = await withGrantToken(deps, client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet(deps, 'reading the incoming payment on the seller wallet', () => client.incomingPayment.get({ url, accessToken })),
   )
   return read.outcome === 'answered' ? { outcome: 'read', incomingPayment: read.value } : read
 }
@@ -49,9 +50,9 @@ export type IncomingPaymentClosed = { outcome: 'closed' } | { outcome: 'alreadyG
  * for it and stops listing it as open. `alreadyGone`: already completed or expired (409 wrong
  * state), or deleted after expiring empty (404), as Rafiki answers.
  */
-export async function closeIncomingPayment(client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentClosed> {
-  const closed = await withGrantToken(client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
-    callWallet('closing the incoming payment on the seller wallet', () => client.incomingPayment.complete({ url, accessToken })),
+export async function closeIncomingPayment(deps: Deps, client: AuthenticatedClient, sellerId: string, sellerWallet: WalletAddress, url: string): Promise<IncomingPaymentClosed> {
+  const closed = await withGrantToken(deps, client, sellerId, sellerWallet.authServer, 'incoming-payment', (accessToken) =>
+    callWallet(deps, 'closing the incoming payment on the seller wallet', () => client.incomingPayment.complete({ url, accessToken })),
   )
   if (closed.outcome === 'answered') {
     if (closed.value.completed) return { outcome: 'closed' }

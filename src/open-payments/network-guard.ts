@@ -7,19 +7,21 @@
 // multicast, reserved… are refused), and the socket connects to exactly the addresses checked,
 // so DNS rebinding between a check and the call cannot happen. Redirects are never followed: a
 // 3xx reaches the caller as a wallet answer. OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS (refused in
-// production) turns the address check off for local wallets such as the sandbox.
+// production) turns the address check off for local wallets such as the sandbox: it is a policy of
+// each client (createGuardedClient), taken from the configuration its service's wallets were
+// created with (wallets.ts), so two services in one process each keep their own.
 //
 // How it reaches the SDK: @interledger/open-payments 7.4.0 sends every request with a ky instance
 // built by `createHttpClient` in dist/client/requests.js, which takes no fetch or dispatcher
 // option. That function is wrapped once so that the ky instance of each client the gateway creates
-// (createGuardedClient) sends through `guardedFetch`; creation fails if an SDK upgrade moves that seam.
+// (createGuardedClient) sends through the guarded fetch of its policy; creation fails if an SDK
+// upgrade moves that seam.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import dns, { type LookupAddress } from 'node:dns'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import ipaddr from 'ipaddr.js'
 import type { Dispatcher, buildConnector } from 'undici'
-import { config } from '../config.js'
 
 /** The only IPv6 block IANA allocates for global unicast; anything outside it is special (e.g. ::/96, IPv4-compatible). */
 const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3')
@@ -40,31 +42,41 @@ export class ForbiddenAddressError extends Error {
   }
 }
 
-const checkAddresses = () => config?.openPayments.allowPrivateHosts !== true
+/** Where a client may connect: OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS of the service that created it. */
+export interface GuardPolicy {
+  allowPrivateHosts: boolean
+}
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void
 
-/** net.connect's `lookup`: resolves once, refuses the host if any address is not public. */
-function guardedLookup(hostname: string, options: dns.LookupOptions, callback: LookupCallback): void {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, [])
-    if (checkAddresses() && addresses.some((a) => !isPublicAddress(a.address))) return callback(new ForbiddenAddressError(hostname), [])
-    if (options.all) return callback(null, addresses)
-    callback(null, addresses[0].address, addresses[0].family)
-  })
+/**
+ * net.connect's `lookup`: resolves once and, when `checkAddresses`, refuses the host if any
+ * address is not public.
+ */
+function guardedLookup(checkAddresses: boolean) {
+  return (hostname: string, options: dns.LookupOptions, callback: LookupCallback): void => {
+    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, [])
+      if (checkAddresses && addresses.some((a) => !isPublicAddress(a.address))) return callback(new ForbiddenAddressError(hostname), [])
+      if (options.all) return callback(null, addresses)
+      callback(null, addresses[0].address, addresses[0].family)
+    })
+  }
 }
 
 /**
  * The dispatcher of every wallet call: IP literals are checked in its connector (net.connect
- * looks up names only, through guardedLookup). undici is loaded on the first wallet call, not at
- * start-up.
+ * looks up names only, through guardedLookup). Two at most per process, one checking addresses and
+ * one not: they depend on nothing else. undici is loaded on the first wallet call, not at start-up.
  */
-let walletAgent: Promise<Dispatcher> | undefined
-function getWalletAgent(): Promise<Dispatcher> {
-  walletAgent ??= import('undici').then(({ Agent, buildConnector }) => {
-    const connectChecked = buildConnector({ lookup: guardedLookup } as buildConnector.BuildOptions)
+const walletAgents = new Map<boolean, Promise<Dispatcher>>()
+function getWalletAgent(checkAddresses: boolean): Promise<Dispatcher> {
+  let agent = walletAgents.get(checkAddresses)
+  if (agent) return agent
+  agent = import('undici').then(({ Agent, buildConnector }) => {
+    const connectChecked = buildConnector({ lookup: guardedLookup(checkAddresses) } as buildConnector.BuildOptions)
     const connect: buildConnector.connector = (options, callback) => {
-      if (checkAddresses() && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
+      if (checkAddresses && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
         callback(new ForbiddenAddressError(options.hostname), null)
         return
       }
@@ -72,7 +84,8 @@ function getWalletAgent(): Promise<Dispatcher> {
     }
     return new Agent({ connect })
   })
-  return walletAgent
+  walletAgents.set(checkAddresses, agent)
+  return agent
 }
 
 /** Why the last connection of a wallet call failed, when that is something a person can act on. */
@@ -88,14 +101,17 @@ function connectionProblemOf(error: unknown): ConnectionProblem | undefined {
   return undefined
 }
 
-/** fetch for wallet calls: through the guarded agent, redirects answered as they are. */
-export const guardedFetch: typeof fetch = async (input, init) => {
-  try {
-    return await fetch(input, { ...init, redirect: 'manual', dispatcher: await getWalletAgent() } as RequestInit)
-  } catch (error) {
-    const note = problems.getStore()
-    if (note) note.problem = connectionProblemOf(error)
-    throw error
+/** fetch for wallet calls under `policy`: through the guarded agent, redirects answered as they are. */
+export function guardedFetch(policy: GuardPolicy): typeof fetch {
+  const checkAddresses = policy.allowPrivateHosts !== true
+  return async (input, init) => {
+    try {
+      return await fetch(input, { ...init, redirect: 'manual', dispatcher: await getWalletAgent(checkAddresses) } as RequestInit)
+    } catch (error) {
+      const note = problems.getStore()
+      if (note) note.problem = connectionProblemOf(error)
+      throw error
+    }
   }
 }
 
@@ -121,8 +137,11 @@ interface KyLike {
 const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as {
   createHttpClient: (args: unknown) => Promise<KyLike>
 }
-/** Set while a gateway client is being created: only those clients are guarded (tests use the SDK directly too). */
-const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean }>()
+/**
+ * Set while a gateway client is being created, with the fetch of its policy: only those clients are
+ * guarded (tests use the SDK directly too).
+ */
+const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean; fetch: typeof fetch }>()
 // Wraps the SDK's original function (kept on the wrapper: a module evaluated again, as test files
 // do, replaces the wrapper instead of wrapping it).
 const ORIGINAL = Symbol.for('payments-service.sdk-create-http-client')
@@ -134,17 +153,17 @@ sdkRequests.createHttpClient = Object.assign(
     const creating = creatingGuardedClient.getStore()
     if (!creating) return client
     creating.guarded = true
-    return client.extend({ fetch: guardedFetch })
+    return client.extend({ fetch: creating.fetch })
   },
   { [ORIGINAL]: createHttpClient },
 )
 
 /**
- * Creates an SDK client whose every request goes through the guard; fails closed (throws) if the
- * SDK did not build its HTTP client through the seam (an SDK upgrade that moved it).
+ * Creates an SDK client whose every request goes through the guard under `policy`; fails closed
+ * (throws) if the SDK did not build its HTTP client through the seam (an SDK upgrade that moved it).
  */
-export async function createGuardedClient<T>(create: () => Promise<T>): Promise<T> {
-  const creating = { guarded: false }
+export async function createGuardedClient<T>(create: () => Promise<T>, policy: GuardPolicy): Promise<T> {
+  const creating = { guarded: false, fetch: guardedFetch(policy) }
   const client = await creatingGuardedClient.run(creating, create)
   if (!creating.guarded) throw new Error('The Open Payments SDK did not build its HTTP client through the network guard')
   return client

@@ -9,7 +9,7 @@
 // messages never reach a caller.
 import { OpenPaymentsClientError } from '@interledger/open-payments'
 import { AppError } from '../errors.js'
-import { timeWalletCall } from '../metrics.js'
+import type { Deps } from '../deps.js'
 import { withConnectionDiagnosis } from './network-guard.js'
 
 export interface Refused {
@@ -35,11 +35,11 @@ function isTimeout(error: unknown): boolean {
 }
 
 /**
- * Runs one SDK call. `step` says what the service was doing, e.g. "creating the quote"; it is
+ * Runs one SDK call, timed in the service's metrics. `step` says what the service was doing, e.g. "creating the quote"; it is
  * the end of every error message ("The wallet refused creating the quote").
  */
-export async function callWallet<T>(step: string, call: () => Promise<T>): Promise<Called<T>> {
-  const measured = timeWalletCall(step)
+export async function callWallet<T>(deps: Deps, step: string, call: () => Promise<T>): Promise<Called<T>> {
+  const measured = deps.metrics.timeWalletCall(step)
   const called = await interpretWalletCall(step, call)
   measured(called.outcome)
   return called

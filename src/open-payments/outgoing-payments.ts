@@ -1,6 +1,7 @@
 // Outgoing payments on the buyer's wallet, with the access token of the buyer's continued grant
 // (the caller keeps it fresh: access-tokens.ts).
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
 
@@ -20,10 +21,11 @@ export type OutgoingPaymentCreation =
 
 /** Pays `quoteId` from the buyer's wallet; `metadata` carries the pendingId for crash recovery. */
 export async function createOutgoingPayment(
+  deps: Deps,
   client: AuthenticatedClient,
   args: OnBuyerWallet & { quoteId: string; metadata: Record<string, unknown> },
 ): Promise<OutgoingPaymentCreation> {
-  const created = await callWallet('creating the outgoing payment', () =>
+  const created = await callWallet(deps, 'creating the outgoing payment', () =>
     client.outgoingPayment.create(
       { url: args.resourceServer, accessToken: args.accessToken },
       { walletAddress: args.buyerWalletAddressUrl, quoteId: args.quoteId, metadata: args.metadata },
@@ -43,11 +45,11 @@ const MAX_PAGES = 100
  * An outgoing payment this service already made under the grant (crash recovery), found by the
  * `pendingId` in its metadata. `list` answers page by page: read them all.
  */
-export async function findOutgoingPayment(client: AuthenticatedClient, args: OnBuyerWallet & { pendingId: string }): Promise<OutgoingPaymentSearch> {
+export async function findOutgoingPayment(deps: Deps, client: AuthenticatedClient, args: OnBuyerWallet & { pendingId: string }): Promise<OutgoingPaymentSearch> {
   const step = 'looking for an outgoing payment already made'
   let cursor: string | undefined
   for (let page = 0; page < MAX_PAGES; page++) {
-    const listed = await callWallet(step, () =>
+    const listed = await callWallet(deps, step, () =>
       client.outgoingPayment.list(
         { url: args.resourceServer, accessToken: args.accessToken, walletAddress: args.buyerWalletAddressUrl },
         { first: 100, 'wallet-address': args.buyerWalletAddressUrl, ...(cursor ? { cursor } : {}) },
@@ -64,7 +66,7 @@ export async function findOutgoingPayment(client: AuthenticatedClient, args: OnB
 
 export type OutgoingPaymentRead = { outcome: 'read'; outgoingPayment: OutgoingPayment } | WalletFailure
 
-export async function readOutgoingPayment(client: AuthenticatedClient, args: { url: string; accessToken: string }): Promise<OutgoingPaymentRead> {
-  const read = await callWallet('reading the outgoing payment', () => client.outgoingPayment.get({ url: args.url, accessToken: args.accessToken }))
+export async function readOutgoingPayment(deps: Deps, client: AuthenticatedClient, args: { url: string; accessToken: string }): Promise<OutgoingPaymentRead> {
+  const read = await callWallet(deps, 'reading the outgoing payment', () => client.outgoingPayment.get({ url: args.url, accessToken: args.accessToken }))
   return read.outcome === 'answered' ? { outcome: 'read', outgoingPayment: read.value } : read
 }

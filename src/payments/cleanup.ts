@@ -9,10 +9,8 @@
 // A failed attempt is retried on CLEANUP_RETRY_SCHEDULE; when it runs out the step is GAVE_UP (a
 // warn log line, GraphQL `cleanup.gaveUp`) until an operator re-arms it (retryWalletCleanup).
 import { monotonicFactory } from 'ulid'
-import { config } from '../config.js'
-import { db, type Payment, type Prisma, type WalletCleanup, type WalletCleanupStep } from '../db.js'
-import { logger } from '../logger.js'
-import { getSellerClient } from '../open-payments/clients.js'
+import type { Payment, Prisma, WalletCleanup, WalletCleanupStep } from '../db.js'
+import type { Deps } from '../deps.js'
 import { cancelGrant } from '../open-payments/grants.js'
 import { closeIncomingPayment } from '../open-payments/incoming-payments.js'
 import { describeWalletFailure, type WalletFailure } from '../open-payments/outcomes.js'
@@ -25,7 +23,7 @@ import { requirePayment } from './queries.js'
 /** How long one attempt at a step may take before another process may attempt it. */
 export const CLEANUP_LEASE_MS = 60_000
 const nextCleanupId = monotonicFactory()
-const log = () => logger.child({ component: 'cleanup' })
+const log = (deps: Deps) => deps.logger.child({ component: 'cleanup' })
 
 /** How a step reads in log lines. */
 const stepName: Record<WalletCleanupStep, string> = {
@@ -57,10 +55,10 @@ export function walletCleanupStepsFor(payment: Payment): WalletCleanupStep[] {
 }
 
 /** Records the clean-up `payment` needs. Call it inside the transaction that changed its state. */
-export async function enqueueWalletCleanup(tx: Prisma.TransactionClient, payment: Payment): Promise<WalletCleanupStep[]> {
+export async function enqueueWalletCleanup(deps: Deps, tx: Prisma.TransactionClient, payment: Payment): Promise<WalletCleanupStep[]> {
   const steps = walletCleanupStepsFor(payment)
   if (steps.length > 0) {
-    const now = new Date()
+    const now = deps.clock.now()
     await tx.walletCleanup.createMany({ data: steps.map((step) => ({ id: nextCleanupId(), paymentId: payment.id, step, nextAttemptAt: now })) })
   }
   return steps
@@ -68,61 +66,61 @@ export async function enqueueWalletCleanup(tx: Prisma.TransactionClient, payment
 
 type StepResult = { outcome: 'CANCELLED' | 'CLOSED' | 'ALREADY_GONE' } | { outcome: 'FAILED'; reason: string }
 
-async function performStep(task: WalletCleanup, payment: Payment): Promise<StepResult> {
+async function performStep(deps: Deps, task: WalletCleanup, payment: Payment): Promise<StepResult> {
   const failed = (failure: WalletFailure): StepResult => ({ outcome: 'FAILED', reason: describeWalletFailure(failure) })
   try {
-    const seller = await requireSeller(payment.sellerId)
-    const client = await getSellerClient(seller)
+    const seller = await requireSeller(deps, payment.sellerId)
+    const client = await deps.wallets.sellerClient(seller)
     if (task.step === 'CANCEL_GRANT') {
-      const result = await cancelGrant(client, { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) })
+      const result = await cancelGrant(deps, client, { continueUri: payment.continueUri!, continueToken: decryptSecret(deps.config, payment.continueToken!) })
       if (result.outcome === 'cancelled') return { outcome: 'CANCELLED' }
       return result.outcome === 'alreadyGone' ? { outcome: 'ALREADY_GONE' } : failed(result)
     }
-    const sellerWallet = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    const sellerWallet = await readWalletAddress(deps, client, seller.walletAddressUrl, 'seller walletAddressUrl')
     if (sellerWallet.outcome !== 'found') return { outcome: 'FAILED', reason: sellerWallet.error.message }
-    const result = await closeIncomingPayment(client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
+    const result = await closeIncomingPayment(deps, client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
     if (result.outcome === 'closed') return { outcome: 'CLOSED' }
     return result.outcome === 'alreadyGone' ? { outcome: 'ALREADY_GONE' } : failed(result)
   } catch (error) {
-    log().error({ pendingId: payment.id, step: stepName[task.step], err: error }, 'wallet clean-up step crashed')
+    log(deps).error({ pendingId: payment.id, step: stepName[task.step], err: error }, 'wallet clean-up step crashed')
     return { outcome: 'FAILED', reason: 'internal error' }
   }
 }
 
 /** Runs one claimed step and records its result, fenced by the lease it was claimed with. */
-export async function attemptWalletCleanupStep(task: WalletCleanup, payment: Payment, leaseUntil: Date): Promise<void> {
-  const result = await performStep(task, payment)
+export async function attemptWalletCleanupStep(deps: Deps, task: WalletCleanup, payment: Payment, leaseUntil: Date): Promise<void> {
+  const result = await performStep(deps, task, payment)
   const attempts = task.attempts + 1
-  const at = new Date()
+  const at = deps.clock.now()
   const fields = { pendingId: payment.id, step: stepName[task.step], attempt: attempts }
   let data: Prisma.WalletCleanupUpdateManyMutationInput
   let report: () => void
   if (result.outcome !== 'FAILED') {
     data = { status: 'DONE', outcome: result.outcome, attempts, leaseUntil: null, lastError: null, finishedAt: at }
-    report = () => log().info({ ...fields, outcome: result.outcome }, 'wallet clean-up step done')
+    report = () => log(deps).info({ ...fields, outcome: result.outcome }, 'wallet clean-up step done')
   } else {
-    const nextAttemptAt = computeNextAttemptAt(attempts, config.cleanup.retryScheduleMs, at)
+    const nextAttemptAt = computeNextAttemptAt(attempts, deps.config.cleanup.retryScheduleMs, at)
     if (nextAttemptAt) {
       data = { attempts, leaseUntil: null, lastError: result.reason, nextAttemptAt }
-      report = () => log().info({ ...fields, reason: result.reason, nextAttemptAt }, 'wallet clean-up step failed; will retry')
+      report = () => log(deps).info({ ...fields, reason: result.reason, nextAttemptAt }, 'wallet clean-up step failed; will retry')
     } else {
       data = { status: 'GAVE_UP', attempts, leaseUntil: null, lastError: result.reason, finishedAt: at }
       report = () =>
-        log().warn({ ...fields, reason: result.reason }, 'wallet clean-up gave up; the wallet still holds it (README "Wallet clean-up")')
+        log(deps).warn({ ...fields, reason: result.reason }, 'wallet clean-up gave up; the wallet still holds it (README "Wallet clean-up")')
     }
   }
-  const { count } = await db.walletCleanup.updateMany({ where: { id: task.id, leaseUntil }, data })
+  const { count } = await deps.db.prisma.walletCleanup.updateMany({ where: { id: task.id, leaseUntil }, data })
   if (count === 1) report()
-  else log().warn(fields, 'wallet clean-up lease expired before the result was recorded; another worker owns the step now')
+  else log(deps).warn(fields, 'wallet clean-up lease expired before the result was recorded; another worker owns the step now')
 }
 
 /** GraphQL `retryWalletCleanup`: an operator re-arms the steps that gave up (after fixing the wallet side). */
-export async function retryWalletCleanup(pendingId: string): Promise<Payment> {
-  const payment = await requirePayment(pendingId)
-  const { count } = await db.walletCleanup.updateMany({
+export async function retryWalletCleanup(deps: Deps, pendingId: string): Promise<Payment> {
+  const payment = await requirePayment(deps, pendingId)
+  const { count } = await deps.db.prisma.walletCleanup.updateMany({
     where: { paymentId: payment.id, status: 'GAVE_UP' },
-    data: { status: 'PENDING', attempts: 0, nextAttemptAt: new Date(), finishedAt: null },
+    data: { status: 'PENDING', attempts: 0, nextAttemptAt: deps.clock.now(), finishedAt: null },
   })
-  if (count > 0) log().info({ pendingId: payment.id, steps: count }, 'wallet clean-up re-armed')
+  if (count > 0) log(deps).info({ pendingId: payment.id, steps: count }, 'wallet clean-up re-armed')
   return payment
 }

@@ -5,8 +5,8 @@
 // (src/payments/finish-secret.ts), which the wallet redirect brings and every URL of the page
 // carries; they show the same few things: no ids of wallet resources, no tokens, nothing the buyer
 // does not already see. The shop's return URL never gets the secret.
-import { config } from '../config.js'
 import type { Payment } from '../db.js'
+import type { Deps } from '../deps.js'
 import { describeAmounts, formatBuyerPrice } from './payment-amounts.js'
 import { restStatusOf } from './state.js'
 
@@ -16,8 +16,8 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 const POLL_MS = 1500
 const REFRESH_SECONDS = 3
 
-export function returnUrlFor(payment: Payment): string | undefined {
-  const base = payment.returnUrl ?? config.paymentReturnUrl
+export function returnUrlFor(deps: Deps, payment: Payment): string | undefined {
+  const base = payment.returnUrl ?? deps.config.paymentReturnUrl
   if (!base) return undefined
   const url = new URL(base)
   url.searchParams.set('pendingId', payment.id)
@@ -73,10 +73,10 @@ export interface FinishProgress {
   returnUrl?: string
 }
 
-export function describeProgress(payment: Payment): FinishProgress {
+export function describeProgress(deps: Deps, payment: Payment): FinishProgress {
   const amount = formatBuyerPrice(payment)
   const final = restStatusOf[payment.state] !== 'pending'
-  const returnUrl = returnUrlFor(payment)
+  const returnUrl = returnUrlFor(deps, payment)
   const view = (tone: Tone, title: string, message: string): FinishProgress => ({
     state: payment.state,
     final,
@@ -183,8 +183,8 @@ const SCRIPT = `
  * own URLs; without one (a payment started before finish secrets, answered from a hash-verified
  * redirect) it shows the state as it is now.
  */
-export function renderFinishPage(payment: Payment, secret: string | undefined): string {
-  const progress = describeProgress(payment)
+export function renderFinishPage(deps: Deps, payment: Payment, secret: string | undefined): string {
+  const progress = describeProgress(deps, payment)
   const amount = describeAmounts(payment)
   const own = secret === undefined ? undefined : { page: finishPagePath(payment.id, secret), progress: finishProgressPath(payment.id, secret) }
   const follows = own !== undefined && !progress.final

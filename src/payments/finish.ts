@@ -5,12 +5,10 @@
 // A claim that dies half-way is resumed by the resume-finishes job (src/workers/resume-finishes.ts).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
-import { config } from '../config.js'
-import { db, Prisma, type Payment } from '../db.js'
+import type { Payment, Prisma } from '../db.js'
 import { crashPoint } from '../crash-points.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
-import { getSellerClient } from '../open-payments/clients.js'
 import { verifyFinishHash } from '../open-payments/finish-hash.js'
 import { continueGrant } from '../open-payments/grants.js'
 import { createOutgoingPayment, findOutgoingPayment, type OutgoingPaymentCreation } from '../open-payments/outgoing-payments.js'
@@ -23,6 +21,7 @@ import { requireSeller } from '../sellers/service.js'
 import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
 import { transitionPayment, updatePayment } from './transitions.js'
 
+/** How long a request waits (real time: it sleeps) for the one that claimed the finish. */
 const WAIT_FOR_OTHER_FINISH_MS = 15_000
 
 export const FinishInput = z.object({
@@ -58,10 +57,11 @@ function outcomeOfResult(result: string, message?: string) {
 
 const finishCheckColumns = { id: true, redirectUrl: true, finishSecretHash: true, clientNonce: true, finishNonce: true, buyerAuthServer: true } as const
 
-export async function finishCheckout(rawInput: unknown): Promise<Payment> {
+export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Payment> {
+  const { prisma } = deps.db
   const input = parseInput(FinishInput, rawInput)
   // Only what the checks below need; the claim's update returns the whole row.
-  const payment = await db.payment.findUnique({ where: { id: input.pendingId }, select: finishCheckColumns })
+  const payment = await prisma.payment.findUnique({ where: { id: input.pendingId }, select: finishCheckColumns })
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId: input.pendingId })
 
   if (input.result !== undefined) {
@@ -72,8 +72,8 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
     }
     const outcome = outcomeOfResult(input.result, input.message)
     if (!outcome) throw new AppError('INVALID_FINISH', `Unknown result "${input.result}"`, { field: 'result' })
-    const changed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], { ...outcome, finishedAt: new Date() })
-    return changed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+    const changed = await transitionPayment(deps, payment.id, ['AWAITING_APPROVAL'], { ...outcome, finishedAt: deps.clock.now() })
+    return changed ?? prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
   }
 
   if (!input.hash || !input.interact_ref) {
@@ -82,7 +82,7 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
     })
   }
   const hashOk = verifyFinishHash(input.hash, {
-    clientNonce: decryptSecret(payment.clientNonce!),
+    clientNonce: decryptSecret(deps.config, payment.clientNonce!),
     finishNonce: payment.finishNonce!,
     interactRef: input.interact_ref,
     grantEndpointUrl: payment.buyerAuthServer!,
@@ -91,20 +91,20 @@ export async function finishCheckout(rawInput: unknown): Promise<Payment> {
   // with or without the finish secret.
   if (!hashOk) throw new AppError('INVALID_FINISH_HASH', 'The finish hash does not match: this redirect did not come from the wallet')
 
-  const claimed = await transitionPayment(payment.id, ['AWAITING_APPROVAL'], {
+  const claimed = await transitionPayment(deps, payment.id, ['AWAITING_APPROVAL'], {
     state: 'FINISHING',
     interactRef: input.interact_ref,
-    leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
+    leaseUntil: new Date(deps.clock.now().getTime() + deps.config.settlement.finishLeaseMs),
   })
   // A refresh, a double redirect or a concurrent request: answer from what the winner stored.
-  if (!claimed) return waitWhileFinishing(payment.id)
-  return completeFinishing(claimed)
+  if (!claimed) return waitWhileFinishing(deps, payment.id)
+  return completeFinishing(deps, claimed)
 }
 
-async function waitWhileFinishing(id: string): Promise<Payment> {
+async function waitWhileFinishing(deps: Deps, id: string): Promise<Payment> {
   const deadline = Date.now() + WAIT_FOR_OTHER_FINISH_MS
   for (;;) {
-    const payment = await db.payment.findUniqueOrThrow({ where: { id } })
+    const payment = await deps.db.prisma.payment.findUniqueOrThrow({ where: { id } })
     if (payment.state !== 'FINISHING' || Date.now() > deadline) return payment
     await sleep(100)
   }
@@ -112,17 +112,17 @@ async function waitWhileFinishing(id: string): Promise<Payment> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fail(payment: Payment, failureCode: string, failureMessage: string, also: Prisma.PaymentWhereInput = {}): Promise<Payment> {
-  const failed = await transitionPayment(payment.id, ['FINISHING'], {
+async function fail(deps: Deps, payment: Payment, failureCode: string, failureMessage: string, also: Prisma.PaymentWhereInput = {}): Promise<Payment> {
+  const failed = await transitionPayment(deps, payment.id, ['FINISHING'], {
     state: 'FAILED',
     failureCode,
     failureMessage,
     leaseUntil: null,
     nextCheckAt: null,
-    finishedAt: new Date(),
+    finishedAt: deps.clock.now(),
   }, also)
-  if (failed) logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
-  return failed ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+  if (failed) deps.logger.warn({ pendingId: payment.id, failureCode }, 'checkout failed')
+  return failed ?? deps.db.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
 /**
@@ -131,19 +131,19 @@ async function fail(payment: Payment, failureCode: string, failureMessage: strin
  * The wallet's error is thrown for the request that was waiting (502/504), unless this was the
  * last try.
  */
-async function retryLater(payment: Payment, error: AppError): Promise<Payment> {
-  const schedule = config.settlement.finishRetryScheduleMs
+async function retryLater(deps: Deps, payment: Payment, error: AppError): Promise<Payment> {
+  const schedule = deps.config.settlement.finishRetryScheduleMs
   if (payment.checkAttempts >= schedule.length) {
-    return fail(payment, 'WALLET_UNAVAILABLE', `The buyer wallet kept failing while the payment was being finished: ${error.message}`)
+    return fail(deps, payment, 'WALLET_UNAVAILABLE', `The buyer wallet kept failing while the payment was being finished: ${error.message}`)
   }
-  const now = new Date()
-  await updatePayment(payment.id, ['FINISHING'], {
+  const now = deps.clock.now()
+  await updatePayment(deps, payment.id, ['FINISHING'], {
     checkAttempts: { increment: 1 },
     lastCheckedAt: now,
     nextCheckAt: new Date(now.getTime() + schedule[payment.checkAttempts]),
     leaseUntil: null,
   })
-  logger.warn({ pendingId: payment.id, code: error.code, attempt: payment.checkAttempts + 1 }, 'finishing failed at the wallet; will retry')
+  deps.logger.warn({ pendingId: payment.id, code: error.code, attempt: payment.checkAttempts + 1 }, 'finishing failed at the wallet; will retry')
   throw error
 }
 
@@ -151,32 +151,33 @@ async function retryLater(payment: Payment, error: AppError): Promise<Payment> {
  * Runs the rest of a claimed finish: continue the grant (unless a previous attempt stored its
  * token), then create the outgoing payment (unless one already exists under the grant).
  */
-export async function completeFinishing(claimed: Payment): Promise<Payment> {
+export async function completeFinishing(deps: Deps, claimed: Payment): Promise<Payment> {
+  const { finishLeaseMs } = deps.config.settlement
   // Keep the claim while this process works on it: a finish can take a while (the wallet's
   // continue `wait`, too_fast retries, slow wallets), and an expired lease lets the settlement
   // worker resume the same payment. Only a process that died stops renewing.
   const renewal = setInterval(() => {
-    db.payment
-      .updateMany({ where: { id: claimed.id, state: 'FINISHING' }, data: { leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs) } })
-      .catch((error) => logger.warn({ pendingId: claimed.id, err: error }, 'could not renew the finish lease'))
-  }, config.settlement.finishLeaseMs / 3)
+    deps.db.prisma.payment
+      .updateMany({ where: { id: claimed.id, state: 'FINISHING' }, data: { leaseUntil: new Date(deps.clock.now().getTime() + finishLeaseMs) } })
+      .catch((error) => deps.logger.warn({ pendingId: claimed.id, err: error }, 'could not renew the finish lease'))
+  }, finishLeaseMs / 3)
   try {
-    return await runClaimedFinish(claimed)
+    return await runClaimedFinish(deps, claimed)
   } finally {
     clearInterval(renewal)
   }
 }
 
-async function runClaimedFinish(claimed: Payment): Promise<Payment> {
+async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> {
   let payment = claimed
-  const seller = await requireSeller(payment.sellerId)
-  const client = await getSellerClient(seller)
+  const seller = await requireSeller(deps, payment.sellerId)
+  const client = await deps.wallets.sellerClient(seller)
   const resumed = Boolean(payment.accessToken)
 
   if (!payment.accessToken) {
-    const continued = await continueGrant(client, {
+    const continued = await continueGrant(deps, client, {
       continueUri: payment.continueUri!,
-      continueToken: decryptSecret(payment.continueToken!),
+      continueToken: decryptSecret(deps.config, payment.continueToken!),
       interactRef: payment.interactRef!,
       notBefore: new Date(payment.grantRequestedAt!.getTime() + (payment.continueWaitSeconds ?? 0) * 1000),
     })
@@ -186,53 +187,53 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
         // request still alive when its lease ran out and the resume-finishes job resumed it) has
         // just continued. If it stored the token, it pays: failing here would mark FAILED a
         // payment that then goes through. Whichever of the two conditional updates comes first wins.
-        return fail(payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant', { accessToken: null })
+        return fail(deps, payment, 'GRANT_CONTINUATION_FAILED', 'The buyer wallet refused to continue the approved grant', { accessToken: null })
       case 'unavailable':
-        return retryLater(payment, continued.error)
+        return retryLater(deps, payment, continued.error)
       case 'notApproved':
-        return fail(payment, 'GRANT_NOT_APPROVED', 'The buyer wallet did not issue an access token for the payment')
+        return fail(deps, payment, 'GRANT_NOT_APPROVED', 'The buyer wallet did not issue an access token for the payment')
     }
-    crashPoint('after-grant-continued')
+    crashPoint(deps.config, 'after-grant-continued')
     // Stored before the outgoing payment is created: continuation is single-use.
-    const stored = await updatePayment(payment.id, ['FINISHING'], {
-      ...storedToken(continued.accessToken),
-      leaseUntil: new Date(Date.now() + config.settlement.finishLeaseMs),
+    const stored = await updatePayment(deps, payment.id, ['FINISHING'], {
+      ...storedToken(deps, continued.accessToken),
+      leaseUntil: new Date(deps.clock.now().getTime() + deps.config.settlement.finishLeaseMs),
     })
-    if (!stored) return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
-    crashPoint('after-token-stored')
+    if (!stored) return deps.db.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
+    crashPoint(deps.config, 'after-token-stored')
     payment = stored
   }
 
   // A resumed finish may come long after the token was issued: it is rotated when about to expire.
-  const token = await outgoingAccessToken(client, payment)
-  if (token.outcome !== 'ready') return retryLater(payment, token.error)
-  const buyer = await readWalletAddress(client, payment.buyerWalletAddressUrl, 'buyerWalletAddressUrl')
-  if (buyer.outcome !== 'found') return retryLater(payment, buyer.error)
+  const token = await outgoingAccessToken(deps, client, payment)
+  if (token.outcome !== 'ready') return retryLater(deps, payment, token.error)
+  const buyer = await readWalletAddress(deps, client, payment.buyerWalletAddressUrl, 'buyerWalletAddressUrl')
+  if (buyer.outcome !== 'found') return retryLater(deps, payment, buyer.error)
   const onBuyerWallet = { resourceServer: buyer.wallet.resourceServer, accessToken: token.value, buyerWalletAddressUrl: payment.buyerWalletAddressUrl }
-  const findMade = () => findOutgoingPayment(client, { ...onBuyerWallet, pendingId: payment.id })
+  const findMade = () => findOutgoingPayment(deps, client, { ...onBuyerWallet, pendingId: payment.id })
 
   let outgoing: OutgoingPayment | undefined
   if (resumed) {
     const found = await findMade()
     if (found.outcome === 'found') outgoing = found.outgoingPayment
-    else if (found.outcome !== 'notFound') return retryLater(payment, found.error)
+    else if (found.outcome !== 'notFound') return retryLater(deps, payment, found.error)
   }
 
   let quoteUpdate: Prisma.PaymentUpdateManyMutationInput = {}
   if (!outgoing) {
     const pay = (quoteId: string) =>
-      createOutgoingPayment(client, { ...onBuyerWallet, quoteId, metadata: { pendingId: payment.id, offerId: payment.offerId } })
+      createOutgoingPayment(deps, client, { ...onBuyerWallet, quoteId, metadata: { pendingId: payment.id, offerId: payment.offerId } })
     // The buyer took longer than the quote lives: quote again for the same incoming payment, and
     // pay only if the new price still fits what the buyer approved (the grant's debitAmount limit).
     const payWithFreshQuote = async (): Promise<OutgoingPaymentCreation | { outcome: 'tooDear' }> => {
-      const quote = await createQuote(client, payment.sellerId, buyer.wallet, payment.incomingPaymentId!)
+      const quote = await createQuote(deps, client, payment.sellerId, buyer.wallet, payment.incomingPaymentId!)
       if (quote.outcome !== 'created') return { outcome: 'unavailable', error: quote.error }
       const { debitAmount, receiveAmount, expiresAt, id } = quote.quote
       if (BigInt(debitAmount.value) > BigInt(payment.debitAmount!) || debitAmount.assetCode !== payment.debitAssetCode || debitAmount.assetScale !== payment.debitAssetScale) return { outcome: 'tooDear' }
       quoteUpdate = { quoteId: id, debitAmount: debitAmount.value, receiveAmount: receiveAmount.value, quoteExpiresAt: expiresAt ? new Date(expiresAt) : null }
       return pay(id)
     }
-    const expiredHere = payment.quoteExpiresAt !== null && payment.quoteExpiresAt.getTime() <= Date.now() + 1000
+    const expiredHere = payment.quoteExpiresAt !== null && payment.quoteExpiresAt.getTime() <= deps.clock.now().getTime() + 1000
     let created = expiredHere ? await payWithFreshQuote() : await pay(payment.quoteId!)
     // The wallet's clock decides: a quote it calls expired is quoted again, once.
     if (!expiredHere && created.outcome === 'quoteExpired') created = await payWithFreshQuote()
@@ -241,27 +242,27 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
         outgoing = created.outgoingPayment
         break
       case 'tooDear':
-        return fail(payment, 'QUOTE_EXPIRED', 'The quote expired and the new price exceeds what the buyer approved')
+        return fail(deps, payment, 'QUOTE_EXPIRED', 'The quote expired and the new price exceeds what the buyer approved')
       case 'quoteExpired':
-        return fail(payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
+        return fail(deps, payment, 'QUOTE_EXPIRED', 'The buyer wallet refused the quote (expired or invalid)')
       case 'grantSpent': {
         // A spent grant may mean an earlier attempt created the payment and died before recording
         // it. If that cannot be known now, stay FINISHING rather than fail a payment that may have gone through.
         const found = await findMade()
-        if (found.outcome === 'notFound') return fail(payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
-        if (found.outcome !== 'found') return retryLater(payment, found.error)
+        if (found.outcome === 'notFound') return fail(deps, payment, 'GRANT_SPENT', 'The buyer wallet refused the payment: the grant is spent or too small')
+        if (found.outcome !== 'found') return retryLater(deps, payment, found.error)
         outgoing = found.outgoingPayment
         break
       }
       case 'refused':
-        return fail(payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')
+        return fail(deps, payment, 'OUTGOING_PAYMENT_REFUSED', 'The buyer wallet refused to create the outgoing payment')
       case 'unavailable':
-        return retryLater(payment, created.error)
+        return retryLater(deps, payment, created.error)
     }
   }
 
-  crashPoint('after-outgoing-payment-created')
-  const processing = await transitionPayment(payment.id, ['FINISHING'], {
+  crashPoint(deps.config, 'after-outgoing-payment-created')
+  const processing = await transitionPayment(deps, payment.id, ['FINISHING'], {
     ...quoteUpdate,
     state: 'PROCESSING',
     outgoingPaymentId: outgoing.id,
@@ -270,10 +271,10 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
     leaseUntil: null,
     // The settlement schedule starts afresh (the attempts counted so far were the finish's).
     checkAttempts: 0,
-    nextCheckAt: new Date(),
+    nextCheckAt: deps.clock.now(),
   })
-  logger.info({ pendingId: payment.id, outgoingPaymentId: outgoing.id }, 'outgoing payment created')
-  return processing ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+  deps.logger.info({ pendingId: payment.id, outgoingPaymentId: outgoing.id }, 'outgoing payment created')
+  return processing ?? deps.db.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
 }
 
 /**
@@ -281,17 +282,18 @@ async function runClaimedFinish(claimed: Payment): Promise<Payment> {
  * and completes it. `dueOnly`: only once its retry time has come (the worker); recheckPayment
  * asks now.
  */
-export async function resumeFinishing(id: string, { dueOnly = true } = {}): Promise<Payment | null> {
-  const now = new Date()
-  const { count } = await db.payment.updateMany({
+export async function resumeFinishing(deps: Deps, id: string, { dueOnly = true } = {}): Promise<Payment | null> {
+  const { prisma } = deps.db
+  const now = deps.clock.now()
+  const { count } = await prisma.payment.updateMany({
     where: {
       id,
       state: 'FINISHING',
       OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
       ...(dueOnly ? { AND: [{ OR: [{ nextCheckAt: null }, { nextCheckAt: { lte: now } }] }] } : {}),
     },
-    data: { leaseUntil: new Date(now.getTime() + config.settlement.finishLeaseMs) },
+    data: { leaseUntil: new Date(now.getTime() + deps.config.settlement.finishLeaseMs) },
   })
   if (count === 0) return null
-  return completeFinishing(await db.payment.findUniqueOrThrow({ where: { id } }))
+  return completeFinishing(deps, await prisma.payment.findUniqueOrThrow({ where: { id } }))
 }

@@ -8,6 +8,7 @@
 // half-way is forgotten after ABANDONED_MS.
 import crypto from 'node:crypto'
 import { Prisma } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 
 const ABANDONED_MS = 2 * 60_000
@@ -34,8 +35,8 @@ const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClie
  * The finished first request with this key, to answer again; null when there is none (or it died
  * half-way long ago). Throws 422 when the parameters differ and 409 while it is still working.
  */
-export async function findReplay<Row>(key: string, fingerprint: string, rows: IdempotentRows<Row>): Promise<Row | null> {
-  await rows.forgetUnfinished(key, new Date(Date.now() - ABANDONED_MS))
+export async function findReplay<Row>(deps: Deps, key: string, fingerprint: string, rows: IdempotentRows<Row>): Promise<Row | null> {
+  await rows.forgetUnfinished(key, new Date(deps.clock.now().getTime() - ABANDONED_MS))
   const existing = await rows.find(key)
   return existing && replayable(existing, key, fingerprint, rows)
 }
@@ -47,6 +48,7 @@ export async function findReplay<Row>(key: string, fingerprint: string, rows: Id
  * is read only when the insert is refused.
  */
 export async function claimIdempotencyKey<Row>(
+  deps: Deps,
   key: string | undefined,
   fingerprint: string,
   rows: IdempotentRows<Row>,
@@ -60,7 +62,7 @@ export async function claimIdempotencyKey<Row>(
     } catch (error) {
       if (!isUniqueViolation(error)) throw error
     }
-    const replay = await findReplay(key, fingerprint, rows)
+    const replay = await findReplay(deps, key, fingerprint, rows)
     if (replay) return { outcome: 'replayed', row: replay }
   }
   throw new AppError('PAYMENT_NOT_FINISHABLE', 'The first request with this Idempotency-Key is still being processed; retry shortly', { idempotencyKey: key })

@@ -1,12 +1,13 @@
 // Live payment status: the per-payment stream the `paymentUpdated` subscription serves over
 // server-sent events. transitionPayment announces a payment's id after the transaction that changed
 // it commits; each follower then re-reads the row, so it only ever sees committed state. The
-// announcement goes through the database seam (src/db.ts): at once to this process, to the other
-// replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
-// every SQLITE_POLL_MS instead.
+// announcement goes through the service's Database (src/db.ts): at once to its own followers, to
+// the other replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
+// every SQLITE_POLL_MS instead. Streams are counted per service (per Database), so two services
+// in one process each keep their own LIVE_SUBSCRIPTIONS_MAX.
 import { Repeater } from 'graphql-yoga'
-import { config } from '../config.js'
-import { announce, db, onAnnouncement, type Payment } from '../db.js'
+import type { Database, Payment } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { restStatusOf } from './state.js'
 
@@ -14,8 +15,8 @@ import { restStatusOf } from './state.js'
 const SQLITE_POLL_MS = 500
 
 /** Tells every follower of `pendingId`, in any process, that its row changed. Call it after the commit. */
-export function announcePaymentUpdate(pendingId: string): void {
-  announce('payment_updates', pendingId)
+export function announcePaymentUpdate(deps: Deps, pendingId: string): void {
+  deps.db.announce('payment_updates', pendingId)
 }
 
 // A payment only moves forward: a state at or before the one already sent is old news.
@@ -30,27 +31,41 @@ const isFinal = (payment: Payment) => restStatusOf[payment.state] !== 'pending'
  * another, each as soon as it is asked for: a state that is superseded before its re-read runs is
  * not repeated (the webhook events are the complete record), and the final state always arrives.
  */
-export function followPayment(pendingId: string): AsyncIterableIterator<Payment> {
+export function followPayment(deps: Deps, pendingId: string): AsyncIterableIterator<Payment> {
+  const streams = liveStreamsOf(deps.db)
+  const max = deps.config.liveSubscriptionsMax
   return new Repeater<Payment>(async (push, stop) => {
-    // Each stream holds a connection, a listener and (on SQLite) a timer: bounded per process.
-    if (following >= config.liveSubscriptionsMax) {
-      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This process already serves ${config.liveSubscriptionsMax} live status streams; try again later or poll payment(pendingId)`))
+    // Each stream holds a connection, a listener and (on SQLite) a timer: bounded per service.
+    if (streams.following >= max) {
+      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This process already serves ${max} live status streams; try again later or poll payment(pendingId)`))
       return
     }
-    following += 1
+    streams.following += 1
     try {
-      await followUntilFinal(pendingId, push, stop)
+      await followUntilFinal(deps, pendingId, push, stop)
     } finally {
-      following -= 1
+      streams.following -= 1
     }
   })
 }
 
-/** Live status streams open in this process now. */
-let following = 0
+/** The live status streams a service (its Database) serves now. */
+interface LiveStreams {
+  following: number
+}
+
+/** Per service, made on its first stream; goes with its Database. */
+const liveStreams = new WeakMap<Database, LiveStreams>()
+
+function liveStreamsOf(db: Database): LiveStreams {
+  let streams = liveStreams.get(db)
+  if (!streams) liveStreams.set(db, (streams = { following: 0 }))
+  return streams
+}
 
 /** One stream's life: re-read the row on each announcement until it is final (or the client leaves). */
 async function followUntilFinal(
+  deps: Deps,
   pendingId: string,
   push: (payment: Payment) => Promise<unknown>,
   stop: ((error?: unknown) => void) & Promise<unknown>,
@@ -60,7 +75,7 @@ async function followUntilFinal(
   const reread = () => {
     reading = reading
       .then(async () => {
-        const payment = await db.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
+        const payment = await deps.db.prisma.payment.findFirst({ where: { id: pendingId, redirectUrl: { not: null } } })
         if (!payment) {
           if (!last) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
           return
@@ -72,7 +87,7 @@ async function followUntilFinal(
       })
       .catch((error) => stop(error))
   }
-  const stopListening = onAnnouncement(
+  const stopListening = deps.db.onAnnouncement(
     'payment_updates',
     (subject) => {
       if (subject === undefined || subject === pendingId) reread()

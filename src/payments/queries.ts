@@ -1,16 +1,17 @@
 // Reading payments: one by pendingId, and bounded pages filtered by offer, status or seller.
 // The hottest reads (the status the marketplace polls, one payment, list pages) are prepared
-// statements on the driver's read connection (`readRows`, src/db.ts): Prisma 6.19 compiles every
+// statements on the driver's read connection (`Database.readRows`, src/db.ts): Prisma 6.19 compiles every
 // query (0.6-1.2 ms per findUnique here, against 0.02 ms for a prepared statement). Their columns
 // come from the Prisma models (the generated datamodel), and test/unit/payment-reads.test.ts
 // checks them against prisma/models.prisma and against Prisma's own answers on both databases.
-import { db, readRows, type Payment, type PaymentState, Prisma } from '../db.js'
+import type { Payment, PaymentState, Prisma } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { getDatamodel } from '../generated/pothos-types.js'
 import { restStatusOf, type RestStatus } from './state.js'
 
-export async function requirePayment(pendingId: string): Promise<Payment> {
-  const payment = await db.payment.findUnique({ where: { id: pendingId } })
+export async function requirePayment(deps: Deps, pendingId: string): Promise<Payment> {
+  const payment = await deps.db.prisma.payment.findUnique({ where: { id: pendingId } })
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   return payment
 }
@@ -52,15 +53,15 @@ const summaryByIdSql = paymentByIdSql(paymentSummaryColumns)
 const rowByIdSql = paymentByIdSql(paymentColumns)
 
 /** The hot read path (the marketplace polls it). */
-export async function requirePaymentSummary(pendingId: string): Promise<PaymentSummary> {
-  const [payment] = await readRows<PaymentSummary>(summaryByIdSql, [pendingId])
+export async function requirePaymentSummary(deps: Deps, pendingId: string): Promise<PaymentSummary> {
+  const [payment] = await deps.db.readRows<PaymentSummary>(summaryByIdSql, [pendingId])
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   return payment
 }
 
 /** The whole row of a started payment, as Prisma's findFirst would answer it; null when there is none. */
-export async function findStartedPayment(pendingId: string): Promise<Payment | null> {
-  const [row] = await readRows<Record<string, unknown>>(rowByIdSql, [pendingId])
+export async function findStartedPayment(deps: Deps, pendingId: string): Promise<Payment | null> {
+  const [row] = await deps.db.readRows<Record<string, unknown>>(rowByIdSql, [pendingId])
   return row ? asPrismaRow<Payment>(row) : null
 }
 
@@ -104,6 +105,7 @@ export function paymentWhere(filter: PaymentFilter): Prisma.PaymentWhereInput {
  * (state, id) range and merges them (a plain `state IN (...)` would sort every row in those states).
  */
 export async function readPaymentPage<Columns extends keyof Payment>(
+  deps: Deps,
   filter: PaymentFilter,
   page: { after?: string; afterMustExist?: boolean; take: number },
   columns: readonly Columns[],
@@ -128,13 +130,13 @@ export async function readPaymentPage<Columns extends keyof Payment>(
     const perState = states.map((state, i) => `SELECT * FROM (${select([...conditions, `"state" = ${bind(state)}`])}) AS "state${i}"`)
     sql = `SELECT * FROM (${perState.join(' UNION ALL ')}) AS "page" ORDER BY "id" LIMIT ${limit}`
   }
-  const rows = await readRows<Record<string, unknown>>(sql, params)
+  const rows = await deps.db.readRows<Record<string, unknown>>(sql, params)
   return rows.map((row) => asPrismaRow<Pick<Payment, Columns>>(row))
 }
 
 /** A page in creation order; `limit + 1` rows are read to know whether more exist. */
-export async function listPayments(filter: PaymentFilter, page: { limit: number; cursor?: string }) {
-  const rows = await readPaymentPage(filter, { after: page.cursor, take: page.limit + 1 }, paymentSummaryColumns)
+export async function listPayments(deps: Deps, filter: PaymentFilter, page: { limit: number; cursor?: string }) {
+  const rows = await readPaymentPage(deps, filter, { after: page.cursor, take: page.limit + 1 }, paymentSummaryColumns)
   const payments = rows.slice(0, page.limit)
   return { payments, nextCursor: rows.length > page.limit ? payments.at(-1)!.id : undefined }
 }

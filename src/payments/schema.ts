@@ -1,6 +1,8 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
-import { db, type Payment, type Prisma, type WalletCleanup } from '../db.js'
+// Resolvers act for the service that answers the request: `ctx.deps` (src/graphql/builder.ts).
+import type { Payment, Prisma, WalletCleanup } from '../db.js'
+import type { Deps } from '../deps.js'
 import { followPayment } from './live-updates.js'
 import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
@@ -165,11 +167,11 @@ const onlyTheRow = (query: PrismaQuery) => !query.select && (!query.include || O
  * A connection page in creation order. A forward page of bare rows is one prepared read (the
  * `after` row must exist, as Prisma's cursor requires); relations and backward pages go through Prisma.
  */
-async function paymentPage(query: PrismaQuery, filter: PaymentFilter): Promise<Payment[]> {
+async function paymentPage(deps: Deps, query: PrismaQuery, filter: PaymentFilter): Promise<Payment[]> {
   const { take, skip, cursor } = query
   const forward = take !== undefined && take > 0 && (cursor ? skip === 1 && typeof cursor.id === 'string' : !skip)
-  if (onlyTheRow(query) && forward) return readPaymentPage(filter, { after: cursor?.id, afterMustExist: true, take }, paymentColumns)
-  return db.payment.findMany({ ...query, where: paymentWhere(filter), orderBy: { id: 'asc' } })
+  if (onlyTheRow(query) && forward) return readPaymentPage(deps, filter, { after: cursor?.id, afterMustExist: true, take }, paymentColumns)
+  return deps.db.prisma.payment.findMany({ ...query, where: paymentWhere(filter), orderBy: { id: 'asc' } })
 }
 
 const PaymentFilter = builder.inputType('PaymentFilter', {
@@ -190,7 +192,7 @@ const OfferRef = builder.objectRef<{ offerId: string }>('Offer').implement({
       cursor: 'id',
       defaultSize: 50,
       maxSize: 500,
-      resolve: (query, offer) => paymentPage(query, { offerId: offer.offerId }),
+      resolve: (query, offer, _args, ctx) => paymentPage(ctx.deps, query, { offerId: offer.offerId }),
     }),
   }),
 })
@@ -200,8 +202,8 @@ builder.queryFields((t) => ({
     type: 'Payment',
     nullable: true,
     args: { pendingId: t.arg.string({ required: true }) },
-    resolve: (query, _root, args) =>
-      onlyTheRow(query) ? findStartedPayment(args.pendingId) : db.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
+    resolve: (query, _root, args, ctx) =>
+      onlyTheRow(query) ? findStartedPayment(ctx.deps, args.pendingId) : ctx.deps.db.prisma.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
   }),
   payments: t.prismaConnection({
     type: 'Payment',
@@ -209,8 +211,8 @@ builder.queryFields((t) => ({
     defaultSize: 50,
     maxSize: 500,
     args: { filter: t.arg({ type: PaymentFilter }) },
-    resolve: (query, _root, args) =>
-      paymentPage(query, {
+    resolve: (query, _root, args, ctx) =>
+      paymentPage(ctx.deps, query, {
         offerId: args.filter?.offerId ?? undefined,
         sellerId: args.filter?.sellerId ?? undefined,
         status: args.filter?.status ?? undefined,
@@ -279,34 +281,34 @@ builder.mutationFields((t) => ({
     type: StartCheckoutPayload,
     args: { input: t.arg({ type: StartCheckoutInput, required: true }) },
     errors: {},
-    resolve: (_root, { input }) => startCheckout(withoutNulls(input)),
+    resolve: (_root, { input }, ctx) => startCheckout(ctx.deps, withoutNulls(input)),
   }),
   finishCheckout: t.field({
     type: FinishCheckoutPayload,
     args: { input: t.arg({ type: FinishCheckoutInput, required: true }) },
     errors: {},
-    resolve: (_root, { input }) =>
-      finishCheckout(withoutNulls({ pendingId: input.pendingId, secret: input.secret, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
+    resolve: (_root, { input }, ctx) =>
+      finishCheckout(ctx.deps, withoutNulls({ pendingId: input.pendingId, secret: input.secret, hash: input.hash, interact_ref: input.interactRef, result: input.result, message: input.message })),
   }),
   recheckPayment: t.field({
     type: PaymentRef,
     description: 'Ask the wallets now whether the money arrived, instead of waiting for the next scheduled check.',
     args: { pendingId: t.arg.string({ required: true }) },
     errors: {},
-    resolve: (_root, args) => recheckPayment(requireIdentifier('pendingId', args.pendingId)),
+    resolve: (_root, args, ctx) => recheckPayment(ctx.deps, requireIdentifier('pendingId', args.pendingId)),
   }),
   retryWalletCleanup: t.field({
     type: PaymentRef,
     description: 'Re-arm the wallet clean-up steps of a payment that gave up (after the wallet side is fixed); the worker tries them again at once.',
     args: { pendingId: t.arg.string({ required: true }) },
     errors: {},
-    resolve: (_root, args) => retryWalletCleanup(args.pendingId),
+    resolve: (_root, args, ctx) => retryWalletCleanup(ctx.deps, args.pendingId),
   }),
   createIncomingPayment: t.field({
     type: CreateIncomingPaymentPayload,
     args: { input: t.arg({ type: CreateIncomingPaymentInput, required: true }) },
     errors: {},
-    resolve: (_root, { input }) => createIncomingPayment(withoutNulls(input)),
+    resolve: (_root, { input }, ctx) => createIncomingPayment(ctx.deps, withoutNulls(input)),
   }),
 }))
 
@@ -316,7 +318,7 @@ builder.subscriptionFields((t) => ({
     description:
       `The payment as it is now, then every state it enters (the moments the webhook events announce), in order, until a final one: ${describeEventTypes((e) => e.final)}. Over server-sent events: POST /graphql with Accept: text/event-stream.`,
     args: { pendingId: t.arg.string({ required: true }) },
-    subscribe: (_root, args) => followPayment(requireIdentifier('pendingId', args.pendingId)),
+    subscribe: (_root, args, ctx) => followPayment(ctx.deps, requireIdentifier('pendingId', args.pendingId)),
     resolve: (payment) => payment,
   }),
 }))

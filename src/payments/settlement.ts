@@ -3,11 +3,9 @@
 // or incoming expired short -> FAILED; otherwise the next check is scheduled with backoff. The job
 // that runs it on every due payment is src/workers/check-settlements.ts; recheckPayment runs it now.
 import type { AuthenticatedClient, OutgoingPayment } from '@interledger/open-payments'
-import { db, type Payment } from '../db.js'
+import type { Payment } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { config } from '../config.js'
-import { logger } from '../logger.js'
-import { getSellerClient } from '../open-payments/clients.js'
 import { readIncomingPayment } from '../open-payments/incoming-payments.js'
 import { readOutgoingPayment } from '../open-payments/outgoing-payments.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
@@ -22,9 +20,9 @@ import { transitionPayment } from './transitions.js'
  * check makes at most a few wallet calls (token rotation, reading the outgoing payment, the incoming
  * payment), each bounded by OPEN_PAYMENTS_TIMEOUT_MS (30 s with the default 5 s timeout).
  */
-export const checkLeaseMs = () => 6 * config.openPayments.timeoutMs
+export const checkLeaseMs = (deps: Deps) => 6 * deps.config.openPayments.timeoutMs
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000
-const log = () => logger.child({ component: 'settlement' })
+const log = (deps: Deps) => deps.logger.child({ component: 'settlement' })
 
 /** 1 s, 2 s, 4 s … capped at 5 minutes. */
 export function nextCheckDelayMs(attempts: number): number {
@@ -38,28 +36,29 @@ export function nextCheckDelayMs(attempts: number): number {
  * shown; a buyer wallet that no longer answers (token revoked, wallet down) cannot hold back a
  * payment the seller has received.
  */
-export async function checkSettlement(payment: Payment): Promise<Payment> {
-  const now = new Date()
+export async function checkSettlement(deps: Deps, payment: Payment): Promise<Payment> {
+  const { prisma } = deps.db
+  const now = deps.clock.now()
   const received = (value: string) => `received ${value} of ${payment.amount}`
   try {
-    const seller = await requireSeller(payment.sellerId)
-    const client = await getSellerClient(seller)
-    const sellerWallet = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    const seller = await requireSeller(deps, payment.sellerId)
+    const client = await deps.wallets.sellerClient(seller)
+    const sellerWallet = await readWalletAddress(deps, client, seller.walletAddressUrl, 'seller walletAddressUrl')
     if (sellerWallet.outcome !== 'found') throw sellerWallet.error
-    const incomingRead = await readIncomingPayment(client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
+    const incomingRead = await readIncomingPayment(deps, client, seller.id, sellerWallet.wallet, payment.incomingPaymentId!)
     if (incomingRead.outcome !== 'read') throw incomingRead.error
     const incoming = incomingRead.incomingPayment
-    const outgoing = await readOutgoingBestEffort(client, payment)
+    const outgoing = await readOutgoingBestEffort(deps, client, payment)
     const receivedAmount = incoming.receivedAmount.value
     const amounts = { receivedAmount, lastCheckedAt: now, ...(outgoing ? { sentAmount: outgoing.sentAmount.value } : {}) }
     const done = { ...amounts, leaseUntil: null, nextCheckAt: null, finishedAt: now }
     const fail = (failureCode: string, failureMessage: string) =>
-      transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'FAILED', failureCode, failureMessage })
+      transitionPayment(deps, payment.id, ['PROCESSING'], { ...done, state: 'FAILED', failureCode, failureMessage })
 
     const expiresAt = incoming.expiresAt ? new Date(incoming.expiresAt) : payment.incomingPaymentExpiresAt
     let settled: Payment | null | undefined
     if (BigInt(receivedAmount) >= BigInt(payment.amount)) {
-      settled = await transitionPayment(payment.id, ['PROCESSING'], { ...done, state: 'COMPLETED' })
+      settled = await transitionPayment(deps, payment.id, ['PROCESSING'], { ...done, state: 'COMPLETED' })
     } else if (outgoing?.failed) {
       settled = await fail('FUNDING_FAILED', `The buyer wallet did not fund the payment (${received(receivedAmount)})`)
     } else if (incoming.completed) {
@@ -67,18 +66,18 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
     } else if (expiresAt && expiresAt <= now) {
       settled = await fail('INCOMING_PAYMENT_EXPIRED', `The seller's incoming payment expired after it ${received(receivedAmount)}`)
     } else {
-      settled = await transitionPayment(payment.id, ['PROCESSING'], {
+      settled = await transitionPayment(deps, payment.id, ['PROCESSING'], {
         ...amounts,
         checkAttempts: { increment: 1 },
         nextCheckAt: new Date(now.getTime() + nextCheckDelayMs(payment.checkAttempts)),
         leaseUntil: null,
       })
     }
-    return settled ?? db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+    return settled ?? prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
   } catch (error) {
     const code = error instanceof AppError ? error.code : 'INTERNAL'
-    log().warn({ pendingId: payment.id, code, details: error instanceof AppError ? error.details : undefined, err: error instanceof AppError ? undefined : error }, 'settlement check failed; will retry')
-    await db.payment.updateMany({
+    log(deps).warn({ pendingId: payment.id, code, details: error instanceof AppError ? error.details : undefined, err: error instanceof AppError ? undefined : error }, 'settlement check failed; will retry')
+    await prisma.payment.updateMany({
       where: { id: payment.id, state: 'PROCESSING' },
       data: {
         lastCheckedAt: now,
@@ -87,33 +86,34 @@ export async function checkSettlement(payment: Payment): Promise<Payment> {
         leaseUntil: null,
       },
     })
-    return db.payment.findUniqueOrThrow({ where: { id: payment.id } })
+    return prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })
   }
 }
 
 /** The buyer's outgoing payment, best effort: undefined when its wallet does not answer. */
-async function readOutgoingBestEffort(client: AuthenticatedClient, payment: Payment): Promise<OutgoingPayment | undefined> {
-  const token = await outgoingAccessToken(client, payment)
-  const read = token.outcome === 'ready' ? await readOutgoingPayment(client, { url: payment.outgoingPaymentId!, accessToken: token.value }) : token
+async function readOutgoingBestEffort(deps: Deps, client: AuthenticatedClient, payment: Payment): Promise<OutgoingPayment | undefined> {
+  const token = await outgoingAccessToken(deps, client, payment)
+  const read = token.outcome === 'ready' ? await readOutgoingPayment(deps, client, { url: payment.outgoingPaymentId!, accessToken: token.value }) : token
   if (read.outcome === 'read') return read.outgoingPayment
-  log().info({ pendingId: payment.id, wallet: read.error.details }, 'could not read the outgoing payment; deciding from the incoming payment')
+  log(deps).info({ pendingId: payment.id, wallet: read.error.details }, 'could not read the outgoing payment; deciding from the incoming payment')
   return undefined
 }
 
-async function claimCheck(id: string, now: Date): Promise<Payment | null> {
-  const { count } = await db.payment.updateMany({
+async function claimCheck(deps: Deps, id: string, now: Date): Promise<Payment | null> {
+  const { prisma } = deps.db
+  const { count } = await prisma.payment.updateMany({
     where: { id, state: 'PROCESSING', OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
-    data: { leaseUntil: new Date(now.getTime() + checkLeaseMs()) },
+    data: { leaseUntil: new Date(now.getTime() + checkLeaseMs(deps)) },
   })
-  return count ? db.payment.findUnique({ where: { id } }) : null
+  return count ? prisma.payment.findUnique({ where: { id } }) : null
 }
 
 /** GraphQL `recheckPayment`: check a payment's settlement now instead of at its next scheduled time. */
-export async function recheckPayment(pendingId: string): Promise<Payment> {
-  const payment = await requirePayment(pendingId)
-  if (payment.state === 'FINISHING') return (await resumeFinishing(payment.id, { dueOnly: false })) ?? payment
+export async function recheckPayment(deps: Deps, pendingId: string): Promise<Payment> {
+  const payment = await requirePayment(deps, pendingId)
+  if (payment.state === 'FINISHING') return (await resumeFinishing(deps, payment.id, { dueOnly: false })) ?? payment
   if (payment.state !== 'PROCESSING') return payment
-  const claimed = await claimCheck(payment.id, new Date())
+  const claimed = await claimCheck(deps, payment.id, deps.clock.now())
   if (!claimed) throw new AppError('PAYMENT_NOT_FINISHABLE', 'This payment is being checked right now; try again shortly', { pendingId })
-  return checkSettlement(claimed)
+  return checkSettlement(deps, claimed)
 }

@@ -5,8 +5,8 @@
 // Cost: one UPDATE ... RETURNING (which also counts the payment's events, giving the new event its
 // `sequence`) and one INSERT of the event, in one transaction; an update that changes no state is
 // that UPDATE alone.
-import { db, Prisma, type Payment, type PaymentState } from '../db.js'
-import { logger } from '../logger.js'
+import type { Payment, PaymentState, Prisma } from '../db.js'
+import type { Deps } from '../deps.js'
 import { enqueueCountedPaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
 import { enqueueWalletCleanup } from './cleanup.js'
 import { announcePaymentUpdate } from './live-updates.js'
@@ -23,8 +23,8 @@ async function compareAndSet(client: Prisma.TransactionClient, id: string, from:
  * Updates payment `id` in place (no state change, no event) while it is in one of `from`. Returns
  * the updated payment, or null when another request or process moved it first.
  */
-export function updatePayment(id: string, from: readonly PaymentState[], data: Omit<Update, 'state'>, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
-  return compareAndSet(db, id, from, data, also)
+export function updatePayment(deps: Deps, id: string, from: readonly PaymentState[], data: Omit<Update, 'state'>, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
+  return compareAndSet(deps.db.prisma, id, from, data, also)
 }
 
 /**
@@ -32,24 +32,24 @@ export function updatePayment(id: string, from: readonly PaymentState[], data: O
  * no state). Returns the updated payment, or null when another request or process got there first.
  * `also` adds conditions the row must still meet (compared in the same update).
  */
-export async function transitionPayment(id: string, from: readonly PaymentState[], data: Update, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
-  if (typeof data.state !== 'string') return updatePayment(id, from, data, also)
-  const updated = await db.$transaction(async (tx) => {
+export async function transitionPayment(deps: Deps, id: string, from: readonly PaymentState[], data: Update, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
+  if (typeof data.state !== 'string') return updatePayment(deps, id, from, data, also)
+  const updated = await deps.db.prisma.$transaction(async (tx) => {
     // With several allowed states, read which one the row is in (the update below still decides).
     const previous = from.length === 1 ? from[0] : (await tx.payment.findUnique({ where: { id }, select: { state: true } }))?.state
     // The event's place in the payment's order is counted by the same update (see enqueueCountedPaymentEvent).
     const payment = await compareAndSet(tx, id, from, { ...data, eventCount: { increment: 1 } }, also)
     if (!payment) return null
-    await enqueueCountedPaymentEvent(tx, payment)
-    const cleanup = await enqueueWalletCleanup(tx, payment)
+    await enqueueCountedPaymentEvent(deps, tx, payment)
+    const cleanup = await enqueueWalletCleanup(deps, tx, payment)
     return { payment, previous, cleanup }
   })
   if (!updated) return null
   const { payment, previous, cleanup } = updated
-  wakeWebhookDispatcher()
-  announcePaymentUpdate(payment.id) // after the commit: followers re-read it, and never see a state that rolled back
+  wakeWebhookDispatcher(deps)
+  announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
   // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
-  logger.info(
+  deps.logger.info(
     {
       pendingId: payment.id,
       from: previous === payment.state ? null : previous,

@@ -1,5 +1,5 @@
 import { builder } from '../graphql/builder.js'
-import { db, type Seller } from '../db.js'
+import type { Seller } from '../db.js'
 import { upsertSeller } from './service.js'
 
 export const SellerRef = builder.prismaNode('Seller', {
@@ -20,14 +20,14 @@ builder.queryFields((t) => ({
     type: 'Seller',
     nullable: true,
     args: { id: t.arg.string({ required: true }) },
-    resolve: (query, _root, args) => db.seller.findUnique({ ...query, where: { id: args.id } }),
+    resolve: (query, _root, args, ctx) => ctx.deps.db.prisma.seller.findUnique({ ...query, where: { id: args.id } }),
   }),
   sellers: t.prismaConnection({
     type: 'Seller',
     cursor: 'id',
     defaultSize: 100,
     maxSize: 500,
-    resolve: (query) => db.seller.findMany({ ...query, orderBy: { id: 'asc' } }),
+    resolve: (query, _root, _args, ctx) => ctx.deps.db.prisma.seller.findMany({ ...query, orderBy: { id: 'asc' } }),
   }),
 }))
 
@@ -52,6 +52,6 @@ builder.mutationField('upsertSeller', (t) =>
     type: UpsertSellerPayload,
     args: { input: t.arg({ type: UpsertSellerInput, required: true }) },
     errors: {},
-    resolve: (_root, args) => upsertSeller(args.input),
+    resolve: (_root, args, ctx) => upsertSeller(ctx.deps, args.input),
   }),
 )

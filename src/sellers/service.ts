@@ -2,11 +2,10 @@
 // KEYS_DIR, Ed25519) and, unless VERIFY_SELLER_WALLET=false, that the seller's wallet publishes the
 // key under keyId.
 import { z } from 'zod'
-import { config } from '../config.js'
-import { db, type Seller } from '../db.js'
+import type { Seller } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
-import type { SellerIdentity } from '../open-payments/clients.js'
+import type { SellerIdentity } from '../open-payments/wallets.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { readWalletKeys } from '../open-payments/wallet-addresses.js'
 import { Identifier, parseInput } from '../validation.js'
@@ -21,8 +20,8 @@ export const SellerInput = z.object({
 })
 export type SellerInput = z.infer<typeof SellerInput>
 
-async function verifySellerWallet(walletAddressUrl: string, keyId: string, publicX: string): Promise<void> {
-  const read = await readWalletKeys(walletAddressUrl, 'walletAddressUrl')
+async function verifySellerWallet(deps: Deps, walletAddressUrl: string, keyId: string, publicX: string): Promise<void> {
+  const read = await readWalletKeys(deps, walletAddressUrl, 'walletAddressUrl')
   if (read.outcome !== 'found') {
     throw new AppError('SELLER_WALLET_UNREACHABLE', `Could not read the seller wallet's keys: ${read.error.message}`, {
       ...read.error.details,
@@ -48,19 +47,20 @@ async function verifySellerWallet(walletAddressUrl: string, keyId: string, publi
  * wallet was just handed this very key in this process, and asking it costs the start-up the
  * Open Payments SDK's response validators.
  */
-export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: boolean } = {}): Promise<{ seller: Seller; created: boolean }> {
+export async function upsertSeller(deps: Deps, rawInput: unknown, options: { verifyWallet?: boolean } = {}): Promise<{ seller: Seller; created: boolean }> {
+  const { config } = deps
   const input = parseInput(SellerInput, rawInput)
   const walletAddressUrl = checkWalletAddressUrl(input.walletAddressUrl, config.openPayments, 'walletAddressUrl')
   const privateKey = loadPrivateKey(config.keysDir, input.privateKeyPath)
-  if (config.verifySellerWallet && options.verifyWallet !== false) await verifySellerWallet(walletAddressUrl, input.keyId, publicKeyX(privateKey))
+  if (config.verifySellerWallet && options.verifyWallet !== false) await verifySellerWallet(deps, walletAddressUrl, input.keyId, publicKeyX(privateKey))
 
   const data = { walletAddressUrl, keyId: input.keyId, privateKeyPath: input.privateKeyPath }
-  const existing = await db.seller.findUnique({ where: { id: input.id }, select: { id: true } })
-  const seller = await db.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
+  const existing = await deps.db.prisma.seller.findUnique({ where: { id: input.id }, select: { id: true } })
+  const seller = await deps.db.prisma.seller.upsert({ where: { id: input.id }, create: { id: input.id, ...data }, update: data })
   // A new key or wallet must not sign with a cached client or reuse tokens granted to the old one,
   // on any replica.
-  announceSellerChanged(seller)
-  logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
+  announceSellerChanged(deps, seller)
+  deps.logger.info({ sellerId: seller.id, created: !existing }, 'seller registered')
   return { seller, created: !existing }
 }
 
@@ -69,14 +69,14 @@ export async function upsertSeller(rawInput: unknown, options: { verifyWallet?: 
  * the database each time (one indexed row, no cache): a seller re-registered through another
  * replica must never be served from here with its old key.
  */
-export async function requireSeller(id: string): Promise<SellerIdentity> {
-  const seller = await db.seller.findUnique({ where: { id }, select: { id: true, walletAddressUrl: true, keyId: true, privateKeyPath: true } })
+export async function requireSeller(deps: Deps, id: string): Promise<SellerIdentity> {
+  const seller = await deps.db.prisma.seller.findUnique({ where: { id }, select: { id: true, walletAddressUrl: true, keyId: true, privateKeyPath: true } })
   if (!seller) throw new AppError('SELLER_NOT_FOUND', 'Seller not found', { sellerId: id })
   return seller
 }
 
-export async function listSellers(page: { limit: number; after?: string }): Promise<Seller[]> {
-  return db.seller.findMany({
+export async function listSellers(deps: Deps, page: { limit: number; after?: string }): Promise<Seller[]> {
+  return deps.db.prisma.seller.findMany({
     orderBy: { id: 'asc' },
     take: page.limit,
     ...(page.after ? { cursor: { id: page.after }, skip: 1 } : {}),

@@ -1,13 +1,13 @@
 // Delivering one outbox event to the marketplace and recording what happened: POST it signed over
 // kept-alive connections, classify the answer (DELIVERED, a retry time, or DEAD), and write the
 // outcomes of many deliveries in one transaction. The job that claims due events and calls these is
-// src/workers/deliver-webhooks.ts (ordering and leases are described there). Every write is fenced
-// by the lease the event was claimed with, so a process whose lease expired cannot overwrite the
-// result of the one that claimed the event after it.
+// src/workers/deliver-webhooks.ts (ordering and leases are described there; it owns the
+// connections). Every write is fenced by the lease the event was claimed with, so a process whose
+// lease expired cannot overwrite the result of the one that claimed the event after it.
 import type { Logger } from 'pino'
 import type { Pool } from 'undici'
-import { config } from '../config.js'
-import { db, type Prisma, type WebhookEvent } from '../db.js'
+import type { Prisma, WebhookEvent } from '../db.js'
+import type { Deps } from '../deps.js'
 import type { WebhookSigner } from './signing.js'
 
 export type DeliveryOutcome =
@@ -107,10 +107,15 @@ export async function deliverWebhookEvent(
 }
 
 /** What to write for an attempt's outcome (DELIVERED is written by recordDeliveryOutcomes, in groups). */
-function retryOrDeadRecord(outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>, attempts: number, now: Date): Prisma.WebhookEventUpdateManyMutationInput {
+function retryOrDeadRecord(
+  outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>,
+  attempts: number,
+  retryScheduleMs: readonly number[],
+  now: Date,
+): Prisma.WebhookEventUpdateManyMutationInput {
   const common = { attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: outcome.statusCode ?? null }
   if (outcome.kind === 'dead') return { ...common, status: 'DEAD', lastError: outcome.error }
-  const nextAttemptAt = computeNextAttemptAt(attempts, config.webhooks.retryScheduleMs, now, outcome.retryAfterMs)
+  const nextAttemptAt = computeNextAttemptAt(attempts, retryScheduleMs, now, outcome.retryAfterMs)
   if (!nextAttemptAt) return { ...common, status: 'DEAD', lastError: `${outcome.error} (gave up after ${attempts} attempts)` }
   return { ...common, lastError: outcome.error, nextAttemptAt }
 }
@@ -128,9 +133,12 @@ export interface AttemptedDelivery {
 /**
  * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
  * delivered under one lease with one status code, one per failed attempt (each has its own retry
- * time). Logs one line per event.
+ * time), on the service's database with its retry schedule (WEBHOOK_RETRY_SCHEDULE). `now` is the
+ * service's clock time. Logs one line per event.
  */
-export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
+export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
+  const { prisma } = deps.db
+  const { retryScheduleMs } = deps.config.webhooks
   const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: DeliverableEvent[] }>()
   const failed: { event: DeliverableEvent; leaseUntil: Date; data: Prisma.WebhookEventUpdateManyMutationInput }[] = []
   for (const { event, leaseUntil, outcome } of attempts) {
@@ -139,20 +147,20 @@ export async function recordDeliveryOutcomes(attempts: AttemptedDelivery[], now:
       if (!delivered.has(key)) delivered.set(key, { leaseUntil, statusCode: outcome.statusCode, events: [] })
       delivered.get(key)!.events.push(event)
     } else {
-      failed.push({ event, leaseUntil, data: retryOrDeadRecord(outcome, event.attempts + 1, now) })
+      failed.push({ event, leaseUntil, data: retryOrDeadRecord(outcome, event.attempts + 1, retryScheduleMs, now) })
     }
   }
   const groups = [...delivered.values()]
   const updates = [
     ...groups.map(({ leaseUntil, statusCode, events }) =>
-      db.webhookEvent.updateMany({
+      prisma.webhookEvent.updateMany({
         where: { id: { in: events.map((event) => event.id) }, leaseUntil },
         data: { status: 'DELIVERED', deliveredAt: now, attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: statusCode, lastError: null },
       }),
     ),
-    ...failed.map(({ event, leaseUntil, data }) => db.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })),
+    ...failed.map(({ event, leaseUntil, data }) => prisma.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })),
   ]
-  const counts = updates.length === 1 ? [await updates[0]] : await db.$transaction(updates)
+  const counts = updates.length === 1 ? [await updates[0]] : await prisma.$transaction(updates)
   const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,

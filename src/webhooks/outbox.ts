@@ -1,8 +1,10 @@
 // The transactional outbox: a payment change and the webhook event announcing it are written in
 // one transaction, so an event exists exactly when its change committed. The dispatcher sends it
-// later; nothing here touches the network.
+// later; nothing here touches the network. An event's time (createdAt, first due time, the body's
+// timestamp) is the service's clock (deps.clock).
 import { monotonicFactory } from 'ulid'
-import { announce, db, type Payment, type Prisma, type WebhookEvent } from '../db.js'
+import type { Payment, Prisma, WebhookEvent } from '../db.js'
+import type { Deps } from '../deps.js'
 import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
 import { restStatusOf, type RestStatus } from '../payments/state.js'
 import { eventTypeOf } from './event-types.js'
@@ -29,7 +31,8 @@ export interface PaymentEventBody {
   timestamp: string
 }
 
-// Event ids (the Standard Webhooks webhook-id) are ULIDs, monotonic within this process. The
+// Event ids (the Standard Webhooks webhook-id) are ULIDs, monotonic within this process (shared by
+// the services in it: an id only has to be unique and increasing, whoever's clock it reads). The
 // delivery order per payment is not theirs: it is `sequence`, assigned by the database below.
 const nextEventId = monotonicFactory()
 
@@ -55,11 +58,12 @@ export function buildPaymentEventBody(id: string, payment: Payment, type: string
 
 /** Writes the event announcing `payment`'s current state. Call it inside the transaction that changed the payment. */
 export async function enqueuePaymentEvent(
+  deps: Deps,
   tx: Prisma.TransactionClient,
   payment: Payment,
   type: string = eventTypeOf[payment.state],
 ): Promise<WebhookEvent> {
-  return enqueueWebhookEvent(tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id)
+  return enqueueWebhookEvent(deps, tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id)
 }
 
 /**
@@ -68,8 +72,13 @@ export async function enqueuePaymentEvent(
  * as src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. One
  * statement fewer than enqueuePaymentEvent.
  */
-export async function enqueueCountedPaymentEvent(tx: Prisma.TransactionClient, payment: Payment, type: string = eventTypeOf[payment.state]): Promise<WebhookEvent> {
-  return insertWebhookEvent(tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id, payment.eventCount)
+export async function enqueueCountedPaymentEvent(
+  deps: Deps,
+  tx: Prisma.TransactionClient,
+  payment: Payment,
+  type: string = eventTypeOf[payment.state],
+): Promise<WebhookEvent> {
+  return insertWebhookEvent(deps, tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id, payment.eventCount)
 }
 
 /**
@@ -77,6 +86,7 @@ export async function enqueueCountedPaymentEvent(tx: Prisma.TransactionClient, p
  * delivered in order; events without a payment form one queue of their own, also in order.
  */
 export async function enqueueWebhookEvent(
+  deps: Deps,
   tx: Prisma.TransactionClient,
   type: string,
   buildBody: (id: string, at: Date) => { id: string; type: string },
@@ -88,35 +98,37 @@ export async function enqueueWebhookEvent(
   const sequence = paymentId
     ? (await tx.payment.update({ where: { id: paymentId }, data: { eventCount: { increment: 1 } }, select: { eventCount: true } })).eventCount
     : 0
-  return insertWebhookEvent(tx, type, buildBody, paymentId, sequence)
+  return insertWebhookEvent(deps, tx, type, buildBody, paymentId, sequence)
 }
 
 function insertWebhookEvent(
+  deps: Deps,
   tx: Prisma.TransactionClient,
   type: string,
   buildBody: (id: string, at: Date) => { id: string; type: string },
   paymentId: string | null,
   sequence: number,
 ): Promise<WebhookEvent> {
-  const at = new Date()
+  const at = deps.clock.now()
   const id = nextEventId(at.getTime())
   return tx.webhookEvent.create({
     data: { id, paymentId, type, payload: JSON.stringify(buildBody(id, at)), nextAttemptAt: at, createdAt: at, sequence },
   })
 }
 
-/** Tells the webhook workers (in this process, and on PostgreSQL in every replica) that events were committed. */
-export function wakeWebhookDispatcher(): void {
-  announce('webhook_events')
+/** Tells the service's webhook workers (and on PostgreSQL every replica's) that events were committed. */
+export function wakeWebhookDispatcher(deps: Deps): void {
+  deps.db.announce('webhook_events')
 }
 
 /**
  * Makes an event PENDING and due now (redelivery on request, e.g. after a dead-letter). The
  * attempt count restarts so the event gets the whole retry schedule again; the last error and
- * status code stay until the next attempt replaces them. Returns null for an unknown id.
+ * status code stay until the next attempt replaces them. Returns null for an unknown id. `now` is
+ * the service's clock by default.
  */
-export async function requeueWebhookEvent(id: string, now = new Date()): Promise<WebhookEvent | null> {
-  return db.$transaction(async (tx) => {
+export async function requeueWebhookEvent(deps: Deps, id: string, now = deps.clock.now()): Promise<WebhookEvent | null> {
+  return deps.db.prisma.$transaction(async (tx) => {
     const { count } = await tx.webhookEvent.updateMany({
       where: { id },
       // Clearing the lease fences off a delivery in flight: its outcome no longer matches and is

@@ -1,6 +1,6 @@
 import { decodeGlobalID } from '@pothos/plugin-relay'
 import { builder } from '../graphql/builder.js'
-import { db, type Prisma, type WebhookEvent } from '../db.js'
+import type { Prisma, WebhookEvent } from '../db.js'
 import { AppError } from '../errors.js'
 import { describeEventTypes } from './event-types.js'
 import { requeueWebhookEvent, wakeWebhookDispatcher } from './outbox.js'
@@ -54,14 +54,14 @@ builder.queryField('webhookEvents', (t) =>
     maxSize: 500,
     description: 'Webhook events, newest first.',
     args: { filter: t.arg({ type: WebhookEventFilter }) },
-    resolve: (query, _root, { filter }) => {
+    resolve: (query, _root, { filter }, { deps }) => {
       const paymentId = filter?.paymentId ?? filter?.pendingId
       const where: Prisma.WebhookEventWhereInput = {
         ...(paymentId ? { paymentId } : {}),
         ...(filter?.status ? { status: filter.status } : {}),
         ...(filter?.type ? { type: filter.type } : {}),
       }
-      return db.webhookEvent.findMany({ ...query, where, orderBy: { id: 'desc' } })
+      return deps.db.prisma.webhookEvent.findMany({ ...query, where, orderBy: { id: 'desc' } })
     },
   }),
 )
@@ -93,10 +93,10 @@ builder.mutationField('redeliverWebhookEvent', (t) =>
     description: 'Makes the event PENDING and due now, whatever its status; the marketplace deduplicates on its id.',
     args: { input: t.arg({ type: RedeliverWebhookEventInput, required: true }) },
     errors: {},
-    resolve: async (_root, { input }) => {
-      const event = await requeueWebhookEvent(parseEventId(String(input.id)))
+    resolve: async (_root, { input }, { deps }) => {
+      const event = await requeueWebhookEvent(deps, parseEventId(String(input.id)))
       if (!event) throw new AppError('EVENT_NOT_FOUND', 'No webhook event has this id', { field: 'id' })
-      wakeWebhookDispatcher()
+      wakeWebhookDispatcher(deps)
       return { event }
     },
   }),

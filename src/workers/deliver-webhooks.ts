@@ -1,6 +1,7 @@
 // Job: deliver the webhook outbox to the marketplace (src/webhooks/delivery.ts posts and records).
-// Due: a PENDING event whose attempt time came and that is first in its queue. Woken by every
-// committed event (announce('webhook_events'), from any replica on PostgreSQL).
+// Due: a PENDING event whose attempt time came (by deps.clock) and that is first in its queue. Woken
+// by every committed event (wakeWebhookDispatcher: deps.db.announce('webhook_events'), from any
+// replica on PostgreSQL).
 //
 // Ordering, per payment: events are delivered in the order they were written (their `sequence`,
 // assigned by the database in the writing transaction, not their ULIDs' clock order). Only the
@@ -10,21 +11,18 @@
 // never wait for each other and are delivered side by side. Delivery is at least once: a receiver
 // must deduplicate on webhook-id.
 import type { Pool } from 'undici'
-import { config } from '../config.js'
-import { claimDueRows, db, Prisma } from '../db.js'
-import { logger } from '../logger.js'
+import { Prisma } from '../db.js'
+import type { Deps } from '../deps.js'
 import { deliverWebhookEvent, openWebhookConnections, recordDeliveryOutcomes, type AttemptedDelivery, type DeliverableEvent } from '../webhooks/delivery.js'
 import { createWebhookSigner } from '../webhooks/signing.js'
 import { batchWrites } from './batched-writes.js'
 import type { Backlog, Job } from './worker.js'
 
-/** Deliveries in flight at once per process (and kept-alive connections to the marketplace). */
+/** Deliveries in flight at once per service (and kept-alive connections to the marketplace). */
 const CONCURRENCY = 16
 
 export interface DeliverWebhooksOptions {
-  /** The clock for due times and leases (tests drive it). Signatures always carry the real time. */
-  now?: () => Date
-  /** A name for this process's deliveries in the logs. */
+  /** A name for this dispatcher's deliveries in the logs. */
   owner?: string
 }
 
@@ -33,10 +31,15 @@ interface ClaimedEvent {
   leaseUntil: Date
 }
 
-export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<ClaimedEvent> {
-  const now = options.now ?? (() => new Date())
-  const log = logger.child({ component: 'webhooks', ...(options.owner ? { owner: options.owner } : {}) })
-  const { url, secrets, timeoutMs, pollIntervalMs } = config.webhooks
+/**
+ * The delivery job of one service: due times and leases follow deps.clock (tests drive it; the
+ * signatures always carry the real time). Its connections to the marketplace are its own, opened
+ * on the first delivery and closed when its worker stops.
+ */
+export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions = {}): Job<ClaimedEvent> {
+  const now = () => deps.clock.now()
+  const log = deps.logger.child({ component: 'webhooks', ...(options.owner ? { owner: options.owner } : {}) })
+  const { url, secrets, timeoutMs, pollIntervalMs } = deps.config.webhooks
   // Long enough that a live delivery (aborted at WEBHOOK_TIMEOUT_MS) never outlives its claim; short
   // enough that the events a killed replica held go out soon (30 s with the default 10 s timeout).
   const leaseMs = 3 * timeoutMs
@@ -46,7 +49,7 @@ export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<Cl
   }
   let connections: Promise<Pool> | undefined
   // Outcomes of deliveries that end within a few milliseconds of each other are written together.
-  const record = batchWrites((attempts: AttemptedDelivery[]) => recordDeliveryOutcomes(attempts, now(), log), { gatherMs: 3 })
+  const record = batchWrites((attempts: AttemptedDelivery[]) => recordDeliveryOutcomes(deps, attempts, now(), log), { gatherMs: 3 })
 
   return {
     name: 'deliver-webhooks',
@@ -57,7 +60,7 @@ export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<Cl
     async claim(limit) {
       const at = now()
       const leaseUntil = new Date(at.getTime() + leaseMs)
-      const claimed = await claimDueRows<DeliverableEvent>({
+      const claimed = await deps.db.claimDueRows<DeliverableEvent>({
         table: 'WebhookEvent',
         due: Prisma.sql`t."status" = 'PENDING' AND t."nextAttemptAt" <= ${at}
           AND NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
@@ -88,7 +91,7 @@ export function deliverWebhooksJob(options: DeliverWebhooksOptions = {}): Job<Cl
 }
 
 /** Events waiting to be delivered (also those queued behind an earlier event of their payment). */
-export async function webhookDeliveryBacklog(now = new Date()): Promise<Backlog> {
-  const due = await db.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
+export async function webhookDeliveryBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+  const due = await deps.db.prisma.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
   return { due: due._count._all, oldestDueAt: due._min.nextAttemptAt }
 }

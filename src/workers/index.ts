@@ -1,6 +1,8 @@
 // Every background job of the service, each in its own file of this folder, run by one mechanism
 // (worker.ts). Each process (replica) runs all of them; the database decides which process runs
-// which item (leased claims), so they need no coordination beyond it.
+// which item (leased claims), so they need no coordination beyond it. Each job's factory takes the
+// service's deps (src/deps.ts): its database, configuration, logger and clock (due times and leases).
+import type { Deps } from '../deps.js'
 import { checkSettlementsJob, settlementCheckBacklog } from './check-settlements.js'
 import { cleanUpWalletsJob, walletCleanupBacklog } from './clean-up-wallets.js'
 import { deliverWebhooksJob, webhookDeliveryBacklog } from './deliver-webhooks.js'
@@ -13,13 +15,13 @@ export interface RunningWorkers {
   stop(): Promise<void>
 }
 
-export function startWorkers(): RunningWorkers {
+export function startWorkers(deps: Deps): RunningWorkers {
   const workers = [
-    startWorker(deliverWebhooksJob()),
-    startWorker(checkSettlementsJob()),
-    startWorker(resumeFinishesJob()),
-    startWorker(cleanUpWalletsJob()),
-    startWorker(expireAbandonedCheckoutsJob()),
+    startWorker(deps, deliverWebhooksJob(deps)),
+    startWorker(deps, checkSettlementsJob(deps)),
+    startWorker(deps, resumeFinishesJob(deps)),
+    startWorker(deps, cleanUpWalletsJob(deps)),
+    startWorker(deps, expireAbandonedCheckoutsJob(deps)),
   ]
   return {
     async stop() {
@@ -40,18 +42,18 @@ const backlogs = {
   'resume-finishes': finishResumeBacklog,
   'clean-up-wallets': walletCleanupBacklog,
   'expire-abandoned-checkouts': abandonedCheckoutBacklog,
-} satisfies Record<string, (now: Date) => Promise<Backlog>>
+} satisfies Record<string, (deps: Deps, now: Date) => Promise<Backlog>>
 
 export type JobName = keyof typeof backlogs
 
 /**
  * The lag of every job, read from the database (shared by all replicas: the same answer on each).
- * One aggregate query per job; for /metrics.
+ * One aggregate query per job; for /metrics. `now` is the service's clock by default.
  */
-export async function readWorkerLag(now = new Date()): Promise<Record<JobName, WorkerLag>> {
+export async function readWorkerLag(deps: Deps, now = deps.clock.now()): Promise<Record<JobName, WorkerLag>> {
   const entries = await Promise.all(
     Object.entries(backlogs).map(async ([name, read]) => {
-      const { due, oldestDueAt } = await read(now)
+      const { due, oldestDueAt } = await read(deps, now)
       return [name, { due, oldestDueAgeMs: oldestDueAt ? Math.max(0, now.getTime() - oldestDueAt.getTime()) : null }] as const
     }),
   )

@@ -1,44 +1,43 @@
 // Job: resume finishes that stopped half-way (src/payments/finish.ts completeFinishing). A finish
 // claims its payment (FINISHING) with a lease it renews while it works; the lease runs out when
 // its process died, or when the wallet failed and the next try waits (FINISH_RETRY_SCHEDULE, then
-// FAILED / WALLET_UNAVAILABLE). Due: FINISHING, lease free, retry time (if any) come. A resumed
-// finish first looks for an outgoing payment already made under the grant.
-import { config } from '../config.js'
-import { claimDueRows, db, Prisma, type Payment } from '../db.js'
+// FAILED / WALLET_UNAVAILABLE). Due: FINISHING, lease free, retry time (if any) come (by
+// deps.clock). A resumed finish first looks for an outgoing payment already made under the grant.
+import { Prisma, type Payment } from '../db.js'
+import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { logger } from '../logger.js'
 import { completeFinishing } from '../payments/finish.js'
 import type { Backlog, Job } from './worker.js'
 
-export function resumeFinishesJob(): Job<Payment> {
-  const log = logger.child({ component: 'settlement' })
+export function resumeFinishesJob(deps: Deps): Job<Payment> {
+  const log = deps.logger.child({ component: 'settlement' })
   return {
     name: 'resume-finishes',
     concurrency: 4,
-    pollMs: config.settlement.pollIntervalMs,
+    pollMs: deps.config.settlement.pollIntervalMs,
     wakeOn: [], // due only when a lease runs out or a retry time comes: the poll finds them
     async claim(limit) {
-      const now = new Date()
-      const claimed = await claimDueRows({
+      const now = deps.clock.now()
+      const claimed = await deps.db.claimDueRows({
         table: 'Payment',
         due: Prisma.sql`t."state" = 'FINISHING' AND (t."nextCheckAt" IS NULL OR t."nextCheckAt" <= ${now})`,
         orderBy: Prisma.sql`t."id"`,
         limit,
         now,
-        leaseUntil: new Date(now.getTime() + config.settlement.finishLeaseMs),
+        leaseUntil: new Date(now.getTime() + deps.config.settlement.finishLeaseMs),
       })
-      return claimed.length === 0 ? [] : db.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
+      return claimed.length === 0 ? [] : deps.db.prisma.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
     },
     async run(payment) {
-      await completeFinishing(payment).catch((error) => {
+      await completeFinishing(deps, payment).catch((error) => {
         log.warn({ pendingId: payment.id, code: error instanceof AppError ? error.code : 'INTERNAL' }, 'resuming a finish failed; will retry')
       })
     },
   }
 }
 
-export async function finishResumeBacklog(now = new Date()): Promise<Backlog> {
-  const due = await db.payment.aggregate({
+export async function finishResumeBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+  const due = await deps.db.prisma.payment.aggregate({
     where: {
       state: 'FINISHING',
       OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],

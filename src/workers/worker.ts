@@ -1,12 +1,12 @@
 // The one worker mechanism behind every background job (the jobs are the other files of this
 // folder). A worker claims due items from the database (leased to this process, so no other
 // process runs them meanwhile: claimDueRows in src/db.ts), runs up to `concurrency` of them at once,
-// and claims again as soon as a slot frees or an announcement (src/db.ts onAnnouncement: a commit
-// in this process, or on PostgreSQL in any replica) says new work may be due. A poll every
+// and claims again as soon as a slot frees or an announcement (the Database's onAnnouncement in
+// src/db.ts: a commit in this service, or on PostgreSQL in any replica) says new work may be due. A poll every
 // `pollMs` is the safety net: retries whose time came, leases of dead processes that ran out, and
 // other processes on one SQLite file, which cannot announce across processes.
-import { onAnnouncement, type Topic } from '../db.js'
-import { logger } from '../logger.js'
+import type { Topic } from '../db.js'
+import type { Deps } from '../deps.js'
 
 export interface Backlog {
   /** Items due now (waiting for a slot, a claim, or an earlier item they are ordered behind). */
@@ -24,7 +24,7 @@ export interface Job<Item> {
   pollMs: number
   /** Announcements after which items may be due at once. */
   wakeOn: readonly Topic[]
-  /** Claims up to `limit` due items for this process (one statement: claimDueRows). */
+  /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
   /** Does one item's work and records its outcome. A throw is logged; the item's lease makes it due again later. */
   run(item: Item): Promise<void>
@@ -46,8 +46,9 @@ export interface WorkerOptions {
   poll?: boolean
 }
 
-export function startWorker<Item>(job: Job<Item>, options: WorkerOptions = {}): Worker {
-  const log = logger.child({ component: 'worker', job: job.name })
+/** Runs `job` in this service: its logs go to deps.logger, its wake-ups come from deps.db's announcements. */
+export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOptions = {}): Worker {
+  const log = deps.logger.child({ component: 'worker', job: job.name })
   const inFlight = new Set<Promise<void>>()
   let stopped = false
   let claiming: Promise<void> | undefined
@@ -105,7 +106,7 @@ export function startWorker<Item>(job: Job<Item>, options: WorkerOptions = {}): 
     if (!stopped) poll = setTimeout(wake, job.pollMs).unref()
   }
 
-  const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => onAnnouncement(topic, wake))
+  const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => deps.db.onAnnouncement(topic, wake))
   wake() // work left over from before a restart starts now, not after the first poll
 
   return {

@@ -4,7 +4,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { db } from '../../src/db.js'
 import {
   findStartedPayment,
   listPayments,
@@ -21,12 +20,12 @@ const id = (n: number) => `01KB${String(n).padStart(22, '0')}`
 
 beforeAll(async () => {
   service = await startTestService()
-  await db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/s1', keyId: 'k', privateKeyPath: 'k.pem' } })
-  await db.seller.create({ data: { id: 'seller-2', walletAddressUrl: 'https://wallet.example/s2', keyId: 'k', privateKeyPath: 'k.pem' } })
+  await service.db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/s1', keyId: 'k', privateKeyPath: 'k.pem' } })
+  await service.db.seller.create({ data: { id: 'seller-2', walletAddressUrl: 'https://wallet.example/s2', keyId: 'k', privateKeyPath: 'k.pem' } })
   const states = ['COMPLETED', 'FAILED', 'AWAITING_APPROVAL', 'PROCESSING', 'EXPIRED'] as const
   for (let n = 1; n <= 12; n++) {
     const at = new Date(Date.UTC(2026, 10, 29, 10, n, 0, n))
-    await db.payment.create({
+    await service.db.payment.create({
       data: {
         id: id(n), offerId: `job-${n % 3}`, sellerId: n % 4 ? 'seller-1' : 'seller-2', state: states[n % states.length],
         buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: String(n * 100), assetCode: 'USD', assetScale: 2,
@@ -63,43 +62,43 @@ describe('the prepared payment reads', () => {
 
   it('answer a whole payment exactly as Prisma does, and nothing for one whose start has not finished', async () => {
     for (let n = 1; n <= 12; n++) {
-      expect(await findStartedPayment(id(n))).toEqual(await db.payment.findFirst({ where: { id: id(n), redirectUrl: { not: null } } }))
+      expect(await findStartedPayment(service.deps, id(n))).toEqual(await service.db.payment.findFirst({ where: { id: id(n), redirectUrl: { not: null } } }))
     }
-    expect(await findStartedPayment(id(99))).toBeNull()
+    expect(await findStartedPayment(service.deps, id(99))).toBeNull()
   })
 
   it('answer the status summary as Prisma does', async () => {
     const select = Object.fromEntries(paymentSummaryColumns.map((c) => [c, true]))
-    expect(await requirePaymentSummary(id(1))).toEqual(await db.payment.findUnique({ where: { id: id(1) }, select }))
-    await expect(requirePaymentSummary(id(3))).rejects.toMatchObject({ code: 'PAYMENT_NOT_FOUND' })
+    expect(await requirePaymentSummary(service.deps, id(1))).toEqual(await service.db.payment.findUnique({ where: { id: id(1) }, select }))
+    await expect(requirePaymentSummary(service.deps, id(3))).rejects.toMatchObject({ code: 'PAYMENT_NOT_FOUND' })
   })
 
   it('page as Prisma does, for every filter and cursor', async () => {
     const filters = [{}, { offerId: 'job-1' }, { sellerId: 'seller-2' }, { status: 'failed' as const }, { states: ['COMPLETED' as const, 'PROCESSING' as const] }, { states: [] }]
     for (const filter of filters) {
       for (const after of [undefined, id(2), id(3), id(7)]) {
-        const prisma = await db.payment.findMany({ where: { ...paymentWhere(filter), ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: 3 })
-        expect(await readPaymentPage(filter, { after, take: 3 }, paymentColumns)).toEqual(prisma)
+        const prisma = await service.db.payment.findMany({ where: { ...paymentWhere(filter), ...(after ? { id: { gt: after } } : {}) }, orderBy: { id: 'asc' }, take: 3 })
+        expect(await readPaymentPage(service.deps, filter, { after, take: 3 }, paymentColumns)).toEqual(prisma)
       }
     }
     // A cursor that names no payment gives nothing, as Prisma's cursors do.
-    expect(await readPaymentPage({}, { after: id(0), afterMustExist: true, take: 3 }, paymentColumns)).toEqual([])
-    expect((await listPayments({}, { limit: 2 })).nextCursor).toBe(id(2))
+    expect(await readPaymentPage(service.deps, {}, { after: id(0), afterMustExist: true, take: 3 }, paymentColumns)).toEqual([])
+    expect((await listPayments(service.deps, {}, { limit: 2 })).nextCursor).toBe(id(2))
   })
 
   it('see only committed rows, without waiting for a transaction that is open', async () => {
-    const before = (await requirePaymentSummary(id(2))).state
+    const before = (await requirePaymentSummary(service.deps, id(2))).state
     expect(before).not.toBe('COMPLETED')
-    await db.$transaction(async (tx) => {
+    await service.db.$transaction(async (tx) => {
       await tx.payment.update({ where: { id: id(2) }, data: { state: 'COMPLETED' } })
       await tx.payment.create({
         data: { id: id(50), offerId: 'job-9', sellerId: 'seller-1', buyerWalletAddressUrl: 'b', amount: '1', assetCode: 'USD', assetScale: 2, redirectUrl: 'https://r' },
       })
-      expect((await requirePaymentSummary(id(2))).state).toBe(before)
-      expect(await findStartedPayment(id(50))).toBeNull()
-      expect(await readPaymentPage({ offerId: 'job-9' }, { take: 5 }, ['id'])).toEqual([])
+      expect((await requirePaymentSummary(service.deps, id(2))).state).toBe(before)
+      expect(await findStartedPayment(service.deps, id(50))).toBeNull()
+      expect(await readPaymentPage(service.deps, { offerId: 'job-9' }, { take: 5 }, ['id'])).toEqual([])
     })
-    expect((await requirePaymentSummary(id(2))).state).toBe('COMPLETED')
-    expect(await findStartedPayment(id(50))).not.toBeNull()
+    expect((await requirePaymentSummary(service.deps, id(2))).state).toBe('COMPLETED')
+    expect(await findStartedPayment(service.deps, id(50))).not.toBeNull()
   })
 })

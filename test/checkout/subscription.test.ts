@@ -11,7 +11,7 @@ vi.mock('../../src/webhooks/outbox.js', async (importOriginal) => {
   return {
     ...outbox,
     enqueueCountedPaymentEvent: (...args: Parameters<typeof outbox.enqueueCountedPaymentEvent>) => {
-      if (args[1].id !== outboxFailure.paymentId) return outbox.enqueueCountedPaymentEvent(...args)
+      if (args[2].id !== outboxFailure.paymentId) return outbox.enqueueCountedPaymentEvent(...args)
       outboxFailure.paymentId = undefined
       return Promise.reject(new Error('the outbox write failed (test)'))
     },

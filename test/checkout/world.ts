@@ -5,6 +5,7 @@ import type { Env } from '../../src/config.js'
 import { startTestSandbox, type TestSandbox } from '../sandbox/sandbox-harness.js'
 import { startTestService, type TestService } from '../harness.js'
 import type { SandboxOptions } from '../../src/sandbox/server.js'
+import type { Clock } from '../../src/deps.js'
 
 export const SELLER_ID = 'seller-1'
 
@@ -40,9 +41,10 @@ export function serviceEnvForSandbox(): Partial<Env> {
   }
 }
 
-export async function startCheckoutWorld(opts: { sandbox?: SandboxOptions; env?: Partial<Env> } = {}): Promise<CheckoutWorld> {
+/** `clock`: the time the service acts on (the sandbox wallet has its own, `clock` of the world). */
+export async function startCheckoutWorld(opts: { sandbox?: SandboxOptions; env?: Partial<Env>; clock?: Clock } = {}): Promise<CheckoutWorld> {
   const wallet = await startTestSandbox({ continueWaitSeconds: 1, ...opts.sandbox })
-  const service = await startTestService({ ...serviceEnvForSandbox(), ...opts.env })
+  const service = await startTestService({ ...serviceEnvForSandbox(), ...opts.env }, { clock: opts.clock })
   const identity = createSandboxIdentity({ dir: service.keysDir, walletName: 'seller' })
   wallet.sandbox.addClientKey('seller', identity.jwk)
   const registered = await service.request('/sellers', {

@@ -3,7 +3,6 @@
 // still arrives. (PostgreSQL only: SQLite has no cross-process announcements.)
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { onAnnouncement } from '../../src/db.js'
 import { LISTENER_APPLICATION_NAME } from '../../src/db/postgres.js'
 import { testProvider } from '../database.js'
 import { startTestService, waitFor, type TestService } from '../harness.js'
@@ -34,7 +33,7 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
 
   it('is opened again after its backend is terminated; announcements from another process still arrive', async () => {
     const heard: (string | undefined)[] = []
-    const stop = onAnnouncement('payment_updates', (subject) => heard.push(subject))
+    const stop = service.deps.db.onAnnouncement('payment_updates', (subject) => heard.push(subject))
     try {
       await announceFromElsewhere('before')
       await waitFor(() => heard.includes('before'), 5000)

@@ -4,7 +4,6 @@
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import { afterAll, expect, it, vi } from 'vitest'
-import { pendingMigrations } from '../../src/db.js'
 import { createTestDatabase } from '../database.js'
 import { makeTempDir, startTestService } from '../harness.js'
 
@@ -24,7 +23,7 @@ it('applies the migrations of an empty database on start, then starts without th
   const first = await startTestService(env)
   try {
     expect(migrateDeployRuns()).toBe(1)
-    expect(await pendingMigrations()).toEqual([])
+    expect(await first.deps.db.pendingMigrations()).toEqual([])
     expect((await first.request('/sellers')).status).toBe(200)
   } finally {
     await first.close()

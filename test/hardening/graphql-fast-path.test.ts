@@ -3,7 +3,7 @@
 // everything it does not serve (invalid documents, armor's limits, bad variables, GET, other media
 // types, batches) falls through to yoga.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createYogaServer, maskError } from '../../src/graphql/yoga.js'
+import { createYogaServer, maskErrorFor } from '../../src/graphql/yoga.js'
 import { withFastPath } from '../../src/graphql/fast-path.js'
 import { startTestService, type TestService } from '../harness.js'
 
@@ -18,12 +18,12 @@ const UNSTARTED = '01KB0000000000000000000003'
 
 beforeAll(async () => {
   service = await startTestService()
-  // Built after the service set the configuration, as app.ts builds it.
-  yoga = createYogaServer()
+  // Built for the test service, as app.ts builds it.
+  yoga = createYogaServer(service.deps)
   const countingYoga = new Proxy(yoga, {
     get: (target, prop) => (prop === 'fetch' ? (request: Request) => (fallbacks++, target.fetch(request)) : Reflect.get(target, prop, target)),
   })
-  fastFetch = withFastPath(countingYoga, maskError)
+  fastFetch = withFastPath(countingYoga, maskErrorFor(service.deps.logger), { deps: service.deps })
   const at = new Date('2026-11-29T10:00:00.000Z')
   await service.db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/seller', keyId: 'k1', privateKeyPath: 'k.pem' } })
   const base = { offerId: 'job-1', sellerId: 'seller-1', buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: '1000', assetCode: 'USD', assetScale: 2 }

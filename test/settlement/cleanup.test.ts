@@ -2,7 +2,6 @@
 // wallet and (when nothing was paid into it) its incoming payment closed at the seller's, retried
 // until the wallet confirms, with a visible give-up. Every state change is one log line.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { getSellerClient } from '../../src/open-payments/clients.js'
 import { cancelGrant } from '../../src/open-payments/grants.js'
 import { closeIncomingPayment } from '../../src/open-payments/incoming-payments.js'
 import { readWalletAddress } from '../../src/open-payments/wallet-addresses.js'
@@ -208,7 +207,7 @@ describe('state change log lines', () => {
     expect(logLines(pendingId, 'wallet clean-up step done')).toHaveLength(2)
 
     const payment = await row(pendingId)
-    const secrets = [decryptSecret(payment.continueToken!), decryptSecret(payment.accessToken!), decryptSecret(payment.clientNonce!), payment.interactRef!]
+    const secrets = [decryptSecret(world.service.deps.config, payment.continueToken!), decryptSecret(world.service.deps.config, payment.accessToken!), decryptSecret(world.service.deps.config, payment.clientNonce!), payment.interactRef!]
     const mine = world.service.logs.filter((line) => line.includes(pendingId)).join('\n')
     for (const secret of secrets) expect(mine).not.toContain(secret)
   })
@@ -220,20 +219,21 @@ describe('the wallet calls answer domain outcomes', () => {
     const pendingId = await rejectCheckout('gateway')
     await settled(pendingId).toBe(true)
     const payment = await row(pendingId)
-    const seller = await requireSeller(SELLER_ID)
-    const grant = { continueUri: payment.continueUri!, continueToken: decryptSecret(payment.continueToken!) }
+    const deps = world.service.deps
+    const seller = await requireSeller(deps, SELLER_ID)
+    const grant = { continueUri: payment.continueUri!, continueToken: decryptSecret(world.service.deps.config, payment.continueToken!) }
 
-    const client = await getSellerClient(seller)
-    const sellerWallet = await readWalletAddress(client, seller.walletAddressUrl, 'seller walletAddressUrl')
+    const client = await deps.wallets.sellerClient(seller)
+    const sellerWallet = await readWalletAddress(deps, client, seller.walletAddressUrl, 'seller walletAddressUrl')
     if (sellerWallet.outcome !== 'found') throw sellerWallet.error
-    const close = (url: string) => closeIncomingPayment(client, seller.id, sellerWallet.wallet, url)
+    const close = (url: string) => closeIncomingPayment(deps, client, seller.id, sellerWallet.wallet, url)
 
     world.sandbox.faults.add({ method: 'DELETE', path: '/auth/continue/*', status: 503, times: 3 })
     world.sandbox.faults.add({ method: 'POST', path: /\/complete$/, status: 502, times: 1 })
-    expect(await cancelGrant(client, grant)).toMatchObject({ outcome: 'unavailable', walletStatus: 503, walletCode: 'internal_server_error' })
+    expect(await cancelGrant(deps, client, grant)).toMatchObject({ outcome: 'unavailable', walletStatus: 503, walletCode: 'internal_server_error' })
     expect(await close(payment.incomingPaymentId!)).toMatchObject({ outcome: 'unavailable', walletStatus: 502, walletCode: 'internal_server_error' })
 
-    expect(await cancelGrant(client, grant)).toEqual({ outcome: 'alreadyGone' }) // 404: revoked already
+    expect(await cancelGrant(deps, client, grant)).toEqual({ outcome: 'alreadyGone' }) // 404: revoked already
     expect(await close(payment.incomingPaymentId!)).toEqual({ outcome: 'alreadyGone' }) // 409 wrong state
     expect(await close(`${payment.incomingPaymentId}0`)).toEqual({ outcome: 'alreadyGone' }) // 404
   })

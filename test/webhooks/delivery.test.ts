@@ -45,7 +45,9 @@ afterEach(async () => {
 })
 
 function startTestDispatcher(clock = createTestClock(), owner = 'test') {
-  const dispatcher = startWorker(deliverWebhooksJob({ now: clock.now, owner }), { poll: false })
+  // The service's own database and configuration, on the test's clock.
+  const deps = { ...service.deps, clock }
+  const dispatcher = startWorker(deps, deliverWebhooksJob(deps, { owner }), { poll: false })
   dispatchers.push(dispatcher)
   return dispatcher
 }
@@ -250,7 +252,7 @@ describe('events without a payment', () => {
     const payment = await createTestPayment(service)
     const stuck = await changePaymentState(service, payment, 'PROCESSING')
     const write = (n: number) =>
-      service.db.$transaction((tx) => enqueueWebhookEvent(tx, 'test.announcement', (id, at) => ({ id, type: 'test.announcement', n, timestamp: at.toISOString() })))
+      service.db.$transaction((tx) => enqueueWebhookEvent(service.deps, tx, 'test.announcement', (id, at) => ({ id, type: 'test.announcement', n, timestamp: at.toISOString() })))
     const first = await write(1)
     const second = await write(2)
     expect(first.paymentId).toBeNull()

@@ -76,14 +76,14 @@ describe('outbox and delivery after commit', () => {
     const payment = await createTestPayment(service)
     await service.db.$transaction(async (tx) => {
       const updated = await tx.payment.update({ where: { id: payment.id }, data: { state: 'FAILED', failureCode: 'QUOTE_FAILED', failureMessage: 'no route' } })
-      await enqueuePaymentEvent(tx, updated)
-      wakeWebhookDispatcher()
+      await enqueuePaymentEvent(service.deps, tx, updated)
+      wakeWebhookDispatcher(service.deps)
       await sleep(300)
       expect(receiver.received).toHaveLength(0)
     })
     // After the commit, as src/payments/transitions.ts does. (On SQLite the wake-up above already
     // waits for the commit: its one connection keeps queries out of an open transaction.)
-    wakeWebhookDispatcher()
+    wakeWebhookDispatcher(service.deps)
     const [delivery] = await waitFor(() => deliveriesFor(payment.id).length === 1 && deliveriesFor(payment.id))
     expect(delivery.json).toMatchObject({ type: 'payment.failed', status: 'failed', failureCode: 'QUOTE_FAILED', failureMessage: 'no route' })
   })
@@ -93,11 +93,11 @@ describe('outbox and delivery after commit', () => {
     await expect(
       service.db.$transaction(async (tx) => {
         const updated = await tx.payment.update({ where: { id: payment.id }, data: { state: 'EXPIRED' } })
-        await enqueuePaymentEvent(tx, updated)
+        await enqueuePaymentEvent(service.deps, tx, updated)
         throw new Error('checkout failed after writing the event')
       }),
     ).rejects.toThrow('checkout failed')
-    wakeWebhookDispatcher()
+    wakeWebhookDispatcher(service.deps)
     await sleep(300)
     expect(await service.db.webhookEvent.count({ where: { paymentId: payment.id } })).toBe(0)
     expect((await service.db.payment.findUniqueOrThrow({ where: { id: payment.id } })).state).toBe('AWAITING_APPROVAL')
@@ -114,7 +114,7 @@ describe('outbox and delivery after commit', () => {
     })
     const states = ['FINISHING', 'PROCESSING', 'COMPLETED', 'FAILED', 'REJECTED', 'EXPIRED', 'AWAITING_APPROVAL'] as const
     for (const state of states) await changePaymentState(service, payment, state)
-    wakeWebhookDispatcher()
+    wakeWebhookDispatcher(service.deps)
     const deliveries = await waitFor(() => deliveriesFor(payment.id).length === states.length && deliveriesFor(payment.id))
     expect(deliveries.map((d) => d.json.type)).toEqual([
       'payment.approved',

@@ -106,9 +106,9 @@ export async function changePaymentState(
 ) {
   const event = await service.db.$transaction(async (tx) => {
     const updated = await tx.payment.update({ where: { id: payment.id }, data: { ...opts.data, state } })
-    return enqueuePaymentEvent(tx, updated)
+    return enqueuePaymentEvent(service.deps, tx, updated)
   })
-  if (opts.wake) wakeWebhookDispatcher()
+  if (opts.wake) wakeWebhookDispatcher(service.deps)
   return event
 }
 

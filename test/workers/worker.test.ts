@@ -1,11 +1,12 @@
-// The worker mechanism (src/workers/worker.ts) with the database's claims (claimDueRows): two
+// The worker mechanism (src/workers/worker.ts) with the database's claims (Database.claimDueRows): two
 // workers on one database never run an item twice, a dead worker's claim is taken over when its
 // lease ends, an announcement wakes a sleeping worker, concurrency is bounded, and stop() waits for
 // the work in flight. The items are wallet clean-up rows of this file's own payments; the service's
 // own workers sleep (hour-long polls, and nothing here announces payment changes).
+
 import { ulid } from 'ulid'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { announce, claimDueRows, Prisma } from '../../src/db.js'
+import { Prisma } from '../../src/db.js'
 import { startWorker, type Job, type Worker } from '../../src/workers/worker.js'
 import { startTestService, type TestService, waitFor } from '../harness.js'
 import { createTestClock, createTestPayment } from '../webhooks/webhook-harness.js'
@@ -47,7 +48,7 @@ function testJob({ items, run, clock = createTestClock(), concurrency = 4, lease
     wakeOn: ['webhook_events'],
     claim(limit) {
       const now = clock.now()
-      return claimDueRows({
+      return service.deps.db.claimDueRows({
         table: 'WalletCleanup',
         due: Prisma.sql`t."status" = 'PENDING' AND t."nextAttemptAt" <= ${now} AND t."id" IN (${Prisma.join(items)})`,
         orderBy: Prisma.sql`t."id"`,
@@ -65,7 +66,7 @@ function testJob({ items, run, clock = createTestClock(), concurrency = 4, lease
 
 const workers: Worker[] = []
 function start(job: Job<{ id: string }>, options?: { poll?: boolean }): Worker {
-  const worker = startWorker(job, options)
+  const worker = startWorker(service.deps, job, options)
   workers.push(worker)
   return worker
 }
@@ -118,7 +119,7 @@ describe('running', () => {
     await service.db.walletCleanup.updateMany({ where: { id: { in: items } }, data: { nextAttemptAt: new Date() } }) // due, unannounced
     await new Promise((resolve) => setTimeout(resolve, 400))
     expect(runs).toEqual([])
-    announce('webhook_events')
+    service.deps.db.announce('webhook_events')
     await waitFor(() => runs.length === 2, 2000)
     expect([...runs].sort()).toEqual([...items].sort())
   })
@@ -152,6 +153,7 @@ describe('running', () => {
     const runs: string[] = []
     let release!: () => void
     const worker = startWorker(
+      service.deps,
       testJob({ items: [first], run: (id) => (runs.push(id), new Promise<void>((resolve) => (release = resolve))) }),
     )
     await waitFor(() => runs.length === 1)
@@ -164,7 +166,7 @@ describe('running', () => {
     expect((await service.db.walletCleanup.findUniqueOrThrow({ where: { id: first } })).status).toBe('DONE')
 
     const [later] = await createItems(1)
-    announce('webhook_events')
+    service.deps.db.announce('webhook_events')
     worker.wake()
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(runs).toEqual([first])
