@@ -65,9 +65,14 @@ export function measureRequests(): MiddlewareHandler {
       // The route that answers is the first matching one registered per method (app.get, app.post…);
       // app.use middlewares match every path under the method ALL.
       const route = matchedRoutes(c).find((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
-      httpRequests.observe({ method: knownMethods.has(c.req.method) ? c.req.method : 'other', route, status: c.res.status }, (performance.now() - started) / 1000)
+      observeRequest(c.req.method, route, c.res.status, started)
     }
   }
+}
+
+/** Counts one HTTP request (`started`: performance.now() when it came in); measureRequests and the direct GraphQL path share it. */
+export function observeRequest(method: string, route: string, status: number, started: number): void {
+  httpRequests.observe({ method: knownMethods.has(method) ? method : 'other', route, status }, (performance.now() - started) / 1000)
 }
 
 /** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts). */

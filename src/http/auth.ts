@@ -21,10 +21,13 @@ export function isAuthorized(header: string | undefined, tokens: readonly string
   return ok
 }
 
-/** Requires a valid bearer token, unless no token is configured (development only: config refuses it in production). */
+/** True when the Authorization header carries an API token, or no token is configured (development only: config refuses it in production). */
+export const hasApiToken = (header: string | undefined): boolean => config.apiTokens.length === 0 || isAuthorized(header, config.apiTokens)
+
+/** Requires a valid bearer token (hasApiToken). */
 export function requireApiToken(): MiddlewareHandler {
   return async (c, next) => {
-    if (config.apiTokens.length > 0 && !isAuthorized(c.req.header('authorization'), config.apiTokens)) {
+    if (!hasApiToken(c.req.header('authorization'))) {
       c.header('WWW-Authenticate', 'Bearer')
       throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
     }
