@@ -59,6 +59,8 @@ export function logRequests(): MiddlewareHandler {
     c.header('X-Request-Id', requestId)
     const started = performance.now()
     await next()
+    // A handler that answers a Response of its own (yoga, the GraphQL fast path) drops the header set above.
+    if (!c.res.headers.has('x-request-id')) c.res.headers.set('X-Request-Id', requestId)
     logLine({ requestId, method: c.req.method, path: c.req.path, status: c.res.status, started })
   }
 }
