@@ -1,9 +1,10 @@
 // Starts and stops the whole service in this process: database, bootstrap seller, HTTP server and
 // background workers. main.ts calls it with the environment's config; tests call it directly.
-import type { Server } from 'node:http'
+import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { createApp, loadGraphQLOnce } from './app.js'
+import { serveGraphQLDirectly } from './graphql/direct-http.js'
 import { answerClientErrors } from './http/client-errors.js'
 import { useConfig, type Config } from './config.js'
 import { closeDatabase, migrateIfPending, openDatabase } from './db.js'
@@ -43,10 +44,11 @@ export async function startService(cfg: Config): Promise<RunningService> {
 
   const graphql = loadGraphQLOnce()
   const app = createApp({ sandbox: Boolean(demo), graphql })
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
-  })
-  answerClientErrors(server as Server)
+  // Hono's node listener (as @hono/node-server's serve() builds it), with the GraphQL fast path's
+  // requests answered straight from node:http in front of it (src/graphql/direct-http.ts).
+  const server = http.createServer(serveGraphQLDirectly(getRequestListener(app.fetch, { hostname: cfg.host }), graphql))
+  await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve))
+  answerClientErrors(server)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
   logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')
@@ -67,7 +69,7 @@ export async function startService(cfg: Config): Promise<RunningService> {
         // Stop accepting; in-flight requests finish (keep-alive sockets are closed once idle).
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
-          if ('closeIdleConnections' in server) server.closeIdleConnections()
+          server.closeIdleConnections()
         })
         await workers.stop()
         await demo?.sandbox.close()
