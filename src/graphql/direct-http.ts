@@ -50,6 +50,17 @@ const DIGITS = /^\d+$/
 /** As Response.text() decodes: UTF-8, a leading BOM dropped, bad bytes replaced. */
 const utf8 = new TextDecoder()
 
+/** The whole body (events rather than an async iterator: a few percent of the request's CPU less). */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)))
+    req.once('error', reject)
+    req.once('close', () => reject(new Error('The connection closed before the body arrived'))) // after 'end': no effect
+  })
+}
+
 /**
  * `fallback` (Hono's request listener) with the direct GraphQL path in front of it. `graphql` is
  * the app's GraphQL loader (app.ts): until it has loaded, every request goes to Hono.
@@ -63,9 +74,7 @@ export function serveGraphQLDirectly(fallback: Listener, graphql: () => Promise<
   async function serve(req: IncomingMessage, res: ServerResponse, server: GraphQLServer, mediaType: string, headers: Read) {
     const requestId = requestIdFrom(headers['x-request-id'])
     const started = performance.now()
-    const chunks: Buffer[] = []
-    for await (const chunk of req) chunks.push(chunk as Buffer)
-    const raw = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)
+    const raw = await readBody(req)
     let status: number
     let contentType: string
     let body: string

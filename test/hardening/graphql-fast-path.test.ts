@@ -333,6 +333,18 @@ describe('the direct path through a real HTTP server', () => {
     }
   })
 
+  it('survives a client that leaves before its body arrived', async () => {
+    const before = direct.served()
+    const socket = net.connect({ host: '127.0.0.1', port: Number(new URL(directUrl).port) })
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.write(rawPost(new URL(directUrl).host, query, [token, json]).replace(/Content-Length: \d+/, 'Content-Length: 1000'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(direct.served()).toBe(before)
+    expect((await both((host) => rawPost(host, query, [token, json, requestId]))).served).toBe(true)
+  })
+
   it('is what the service runs', async () => {
     const viaService = await rawExchange(service.url, rawPost(new URL(service.url).host, query, [token, json, requestId]))
     const viaDirect = await rawExchange(directUrl, rawPost(new URL(directUrl).host, query, [token, json, requestId]))
