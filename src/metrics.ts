@@ -34,8 +34,8 @@ export interface Metrics {
   readonly registry: Registry
   /** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts callWallet). */
   timeWalletCall(step: string): (outcome: WalletCallOutcome) => void
-  /** Records one HTTP request (measureRequests). */
-  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void
+  /** Counts one HTTP request (`started`: performance.now() when it came in); measureRequests and the direct GraphQL path (src/graphql/direct-http.ts) share it. */
+  observeRequest(method: string, route: string, status: number, started: number): void
   /** Set from the database at scrape time (serveMetrics). */
   readonly gauges: ScrapeGauges
 }
@@ -86,8 +86,8 @@ export function createMetrics(): Metrics {
       const started = performance.now()
       return (outcome) => walletCalls.observe({ step, outcome }, (performance.now() - started) / 1000)
     },
-    observeRequest(labels, seconds) {
-      httpRequests.observe(labels, seconds)
+    observeRequest(method, route, status, started) {
+      httpRequests.observe({ method: knownMethods.has(method) ? method : 'other', route, status }, (performance.now() - started) / 1000)
     },
   }
 }
@@ -107,7 +107,7 @@ export function measureRequests(metrics: Metrics): MiddlewareHandler {
       // The route that answers is the first matching one registered per method (app.get, app.post…);
       // app.use middlewares match every path under the method ALL.
       const route = matchedRoutes(c).find((matched) => matched.method !== 'ALL')?.path ?? 'unmatched'
-      metrics.observeRequest({ method: knownMethods.has(c.req.method) ? c.req.method : 'other', route, status: c.res.status }, (performance.now() - started) / 1000)
+      metrics.observeRequest(c.req.method, route, c.res.status, started)
     }
   }
 }

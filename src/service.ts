@@ -2,10 +2,11 @@
 // background workers. main.ts calls it with the environment's config; tests call it directly, and
 // may start several in one process, each with its own logger and clock. Everything the service is
 // made of (src/deps.ts) is built here and handed down; nothing is kept in module variables.
-import type { Server } from 'node:http'
+import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { serve, type ServerType } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { createApp, loadGraphQLOnce } from './app.js'
+import { serveGraphQLDirectly } from './graphql/direct-http.js'
 import { answerClientErrors } from './http/client-errors.js'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
@@ -66,10 +67,11 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
 
   const graphql = loadGraphQLOnce(deps)
   const app = createApp(deps, { sandbox: Boolean(demo), graphql })
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
-  })
-  answerClientErrors(server as Server, logger)
+  // Hono's node listener (as @hono/node-server's serve() builds it), with the GraphQL fast path's
+  // requests answered straight from node:http in front of it (src/graphql/direct-http.ts).
+  const server = http.createServer(serveGraphQLDirectly(deps, getRequestListener(app.fetch, { hostname: cfg.host }), graphql))
+  await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve))
+  answerClientErrors(server, logger)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
   logger.info({ url, sandbox: Boolean(demo) }, 'payments service listening')
@@ -91,7 +93,7 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
         // Stop accepting; in-flight requests finish (keep-alive sockets are closed once idle).
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
-          if ('closeIdleConnections' in server) server.closeIdleConnections()
+          server.closeIdleConnections()
         })
         await workers.stop()
         await demo?.sandbox.close()

@@ -44,7 +44,20 @@ const acceptedMediaTypes: Record<string, string> = {
   'application/graphql-response+json, application/json': 'application/graphql-response+json',
 }
 
-const isJson = (contentType: string | null) => contentType !== null && /^application\/json(;\s*charset=utf-8)?$/i.test(contentType)
+/** The media type the fast path answers a request with this Accept header in, or undefined when yoga must answer it. */
+export const fastPathMediaType = (accept: string | null | undefined): string | undefined =>
+  Object.hasOwn(acceptedMediaTypes, accept ?? '') ? acceptedMediaTypes[accept ?? ''] : undefined // not `Accept: constructor`
+
+/** True for the one Content-Type the fast path reads (anything else, yoga answers). */
+export const isFastPathContentType = (contentType: string | null | undefined) =>
+  typeof contentType === 'string' && /^application\/json(;\s*charset=utf-8)?$/i.test(contentType)
+
+/** The fast path's answer to one request: yoga's status, Content-Type and body. */
+export interface FastPathAnswer {
+  status: number
+  contentType: string
+  body: string
+}
 
 interface GraphQLParams {
   query: string
@@ -116,7 +129,7 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
     return compiled
   }
 
-  function respond(result: ExecutionResult, mediaType: string): Response {
+  function respond(result: ExecutionResult, mediaType: string): FastPathAnswer {
     const errors = result.errors?.map((error) => maskError(error))
     let status = 200
     for (const error of errors ?? []) {
@@ -124,34 +137,45 @@ export function withFastPath(yoga: Yoga, maskError: (error: unknown) => GraphQLE
       if (http?.status && !(mediaType === 'application/json' && http.spec) && http.status > status) status = http.status
     }
     const body = JSON.stringify(errors?.length ? { errors: errors.map(errorJson), data: result.data } : { data: result.data })
-    return new Response(body, { status, headers: { 'Content-Type': `${mediaType}; charset=utf-8`, 'content-length': String(Buffer.byteLength(body)) } })
+    return { status, contentType: `${mediaType}; charset=utf-8`, body }
   }
 
-  async function fetch(request: Request): Promise<Response> {
-    const mediaType = acceptedMediaTypes[request.headers.get('accept') ?? '']
-    if (request.method !== 'POST' || !mediaType || !isJson(request.headers.get('content-type')) || request.url.includes('?')) {
-      return yoga.fetch(request)
-    }
-    const text = await request.text()
-    const toYoga = () => yoga.fetch(new Request(request.url, { method: request.method, headers: request.headers, body: text }))
+  /**
+   * Answers the body of a `POST application/json` accepting `mediaType` (fastPathMediaType), or
+   * undefined when yoga must answer it: nothing has run then. `request` is the WHATWG Request when
+   * there is one (the direct path, src/graphql/direct-http.ts, has none); no resolver reads it.
+   */
+  async function answer(text: string, mediaType: string, request?: Request): Promise<FastPathAnswer | undefined> {
     let params: GraphQLParams | undefined
     try {
       params = plainParams(JSON.parse(text))
     } catch {
-      return toYoga()
+      return undefined
     }
-    if (!params) return toYoga()
+    if (!params) return undefined
     const cached = cachedDocument(params.query)
-    if (!cached.document) return toYoga()
+    if (!cached.document) return undefined
     const compiled = await compiledOperation(cached, params.operationName ?? undefined)
-    if (!compiled) return toYoga()
+    if (!compiled) return undefined
     // A fresh context per request, as yoga's: plugin-prisma keys its per-request loaders on it.
     const result = await compiled.query(undefined, { ...context, request, params }, params.variables ?? {})
     // Variables that do not fit the operation: nothing ran, so yoga answers with its own words.
-    if (!('data' in result)) return toYoga()
+    if (!('data' in result)) return undefined
     return respond(result as ExecutionResult, mediaType)
   }
 
+  async function fetch(request: Request): Promise<Response> {
+    const mediaType = fastPathMediaType(request.headers.get('accept'))
+    if (request.method !== 'POST' || !mediaType || !isFastPathContentType(request.headers.get('content-type')) || request.url.includes('?')) {
+      return yoga.fetch(request)
+    }
+    const text = await request.text()
+    const answered = await answer(text, mediaType, request)
+    if (!answered) return yoga.fetch(new Request(request.url, { method: request.method, headers: request.headers, body: text }))
+    const { status, contentType, body } = answered
+    return new Response(body, { status, headers: { 'Content-Type': contentType, 'content-length': String(Buffer.byteLength(body)) } })
+  }
+
   /** How many compiled operations are kept now (bounded by MAX_COMPILED_OPERATIONS). */
-  return Object.assign(fetch, { compiledOperations: () => compiledOperations })
+  return Object.assign(fetch, { answer, compiledOperations: () => compiledOperations })
 }

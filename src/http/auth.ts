@@ -20,10 +20,13 @@ export function isAuthorized(header: string | undefined, tokens: readonly string
   return ok
 }
 
-/** Requires a valid bearer token, unless no token is configured (development only: config refuses it in production). */
+/** True when the Authorization header carries one of `apiTokens`, or none is configured (development only: config refuses it in production). */
+export const hasApiToken = (apiTokens: readonly string[], header: string | undefined): boolean => apiTokens.length === 0 || isAuthorized(header, apiTokens)
+
+/** Requires a valid bearer token (hasApiToken). */
 export function requireApiToken(apiTokens: readonly string[]): MiddlewareHandler {
   return async (c, next) => {
-    if (apiTokens.length > 0 && !isAuthorized(c.req.header('authorization'), apiTokens)) {
+    if (!hasApiToken(apiTokens, c.req.header('authorization'))) {
       c.header('WWW-Authenticate', 'Bearer')
       throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
     }

@@ -2,10 +2,20 @@
 // headers and body byte for byte, errors and masking included, for the operations it serves; and
 // everything it does not serve (invalid documents, armor's limits, bad variables, GET, other media
 // types, batches) falls through to yoga.
+//
+// The direct path (src/graphql/direct-http.ts) serves those operations from node:http: through a
+// real HTTP server, its raw answers (status line, headers in order, body; only Date aside), its log
+// lines and metrics match the Hono app's, and everything it does not serve falls through to Hono.
+import http from 'node:http'
+import net from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp, loadGraphQLOnce } from '../../src/app.js'
+import { serveGraphQLDirectly } from '../../src/graphql/direct-http.js'
 import { createYogaServer, maskErrorFor } from '../../src/graphql/yoga.js'
 import { withFastPath } from '../../src/graphql/fast-path.js'
-import { startTestService, type TestService } from '../harness.js'
+import { API_TOKEN, startTestService, type TestService } from '../harness.js'
 
 let service: TestService
 let yoga: ReturnType<typeof createYogaServer>
@@ -158,5 +168,188 @@ describe('the GraphQL fast path', () => {
     const res = await service.request('/graphql', { method: 'POST', json: { query: `{ payment(pendingId: "${PAID}") { pendingId status quote { id } } }` } })
     expect(res.status).toBe(200)
     expect(await res.text()).toBe(`{"data":{"payment":{"pendingId":"${PAID}","status":"paid","quote":{"id":"https://wallet.example/q/1"}}}}`)
+  })
+})
+
+/** Sends raw bytes on a fresh keep-alive connection; answers the raw response with its Date header blanked. */
+async function rawExchange(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  const socket = net.connect({ host: hostname, port: Number(port) })
+  let received = Buffer.alloc(0)
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      socket.on('data', (chunk) => {
+        received = Buffer.concat([received, chunk])
+        const end = received.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const head = received.subarray(0, end).toString('latin1')
+        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? NaN)
+        if (received.length >= end + 4 + length) resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -'))
+      })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -')))
+      socket.write(request)
+    })
+  } finally {
+    socket.destroy()
+  }
+}
+
+function rawPost(host: string, body: string | Buffer, headers: string[] = []) {
+  const bytes = Buffer.from(body)
+  return Buffer.concat([
+    Buffer.from(['POST /graphql HTTP/1.1', `Host: ${host}`, ...headers, `Content-Length: ${bytes.length}`, '', ''].join('\r\n')),
+    bytes,
+  ]).toString('latin1')
+}
+
+describe('the direct path through a real HTTP server', () => {
+  let honoUrl: string
+  let directUrl: string
+  let direct: ReturnType<typeof serveGraphQLDirectly>
+  const servers: http.Server[] = []
+  const listen = async (listener: http.RequestListener) => {
+    const server = http.createServer(listener)
+    servers.push(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }
+
+  beforeAll(async () => {
+    // Both with the test service's deps (its database, configuration, logger and metrics).
+    const graphql = loadGraphQLOnce(service.deps)
+    const hono = getRequestListener(createApp(service.deps, { graphql }).fetch, { hostname: '127.0.0.1' })
+    honoUrl = await listen(hono)
+    direct = serveGraphQLDirectly(service.deps, hono, graphql)
+    await graphql()
+    directUrl = await listen(direct)
+  })
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
+  const token = `Authorization: Bearer ${API_TOKEN}`
+  const json = 'Content-Type: application/json'
+  const requestId = 'X-Request-Id: fast-path-test'
+
+  /** Sends the request to both servers; expects the same raw answer; answers whether the direct path served it. */
+  async function both(request: (host: string) => string): Promise<{ raw: string; served: boolean }> {
+    const before = direct.served()
+    const viaDirect = await rawExchange(directUrl, request(new URL(directUrl).host))
+    const served = direct.served() === before + 1
+    const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host))
+    expect(viaDirect.replace(new URL(directUrl).host, 'HOST')).toBe(viaHono.replace(new URL(honoUrl).host, 'HOST'))
+    return { raw: viaDirect, served }
+  }
+
+  it.each(served)('serves %s as the Hono app does, byte for byte', async (_name, body) => {
+    for (const accept of accepts) {
+      const headers = [token, json, requestId, ...(accept ? [`Accept: ${accept}`] : [])]
+      const { raw, served } = await both((host) => rawPost(host, JSON.stringify(body), headers))
+      expect(served, raw).toBe(true)
+      expect(raw).toContain('\r\nx-request-id: fast-path-test\r\n')
+    }
+  })
+
+  // (A subscription may be answered as an event stream, which rawExchange does not read to its end.)
+  it.each(handedToYoga.filter(([name]) => name !== 'a subscription'))('hands %s to Hono, body and all', async (_name, body) => {
+    for (const accept of accepts) {
+      const headers = [token, json, requestId, ...(accept ? [`Accept: ${accept}`] : [])]
+      const { raw, served } = await both((host) => rawPost(host, typeof body === 'string' ? body : JSON.stringify(body), headers))
+      expect(served, raw).toBe(false)
+      expect(raw).toMatch(/^HTTP\/1\.1 (200|400) /)
+    }
+  })
+
+  const query = JSON.stringify({ query: `{ payment(pendingId: "${PAID}") { pendingId status } }` })
+  const handedToHono: [string, (host: string) => string][] = [
+    ['no token', (host) => rawPost(host, query, [json, requestId])],
+    ['a wrong token', (host) => rawPost(host, query, ['Authorization: Bearer wrong-token-0123456789abcdef', json, requestId])],
+    ['two Authorization headers', (host) => rawPost(host, query, [token, token, json, requestId])],
+    ['two Content-Type headers', (host) => rawPost(host, query, [token, json, json, requestId])],
+    ['text/plain', (host) => rawPost(host, query, [token, 'Content-Type: text/plain', requestId])],
+    ['a Content-Encoding', (host) => rawPost(host, query, [token, json, 'Content-Encoding: gzip', requestId])],
+    ['a query string', (host) => rawPost(host, query, [token, json, requestId]).replace('/graphql', '/graphql?x=1')],
+    ['another path', (host) => rawPost(host, query, [token, json, requestId]).replace('/graphql', '/graphql/')],
+    ['Accept: text/html', (host) => rawPost(host, query, [token, json, requestId, 'Accept: text/html'])],
+    ['Accept: constructor', (host) => rawPost(host, query, [token, json, requestId, 'Accept: constructor'])],
+    ['a Host Hono checks', (host) => rawPost(host.replace('127.0.0.1', 'LOCALHOST'), query, [token, json, requestId])],
+    ['a body over the limit', (host) => rawPost(host, query, [token, json, requestId]).replace(/Content-Length: \d+/, `Content-Length: ${service.deps.config.bodyLimitBytes + 1}`)],
+    ['a chunked body', (host) => `POST /graphql HTTP/1.1\r\nHost: ${host}\r\n${token}\r\n${json}\r\n${requestId}\r\nTransfer-Encoding: chunked\r\n\r\n${query.length.toString(16)}\r\n${query}\r\n0\r\n\r\n`],
+    ['a GET', (host) => `GET /graphql?query=%7B__typename%7D HTTP/1.1\r\nHost: ${host}\r\n${token}\r\n${requestId}\r\n\r\n`],
+  ]
+
+  it.each(handedToHono)('hands %s to Hono before reading the body', async (_name, request) => {
+    const { raw, served } = await both(request)
+    expect(served, raw).toBe(false)
+  })
+
+  it.each([
+    ['an empty body', ''],
+    ['a UTF-8 byte order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(query)])],
+    ['bytes that are not UTF-8', Buffer.concat([Buffer.from(query.slice(0, -3)), Buffer.from([0xff, 0xfe]), Buffer.from(query.slice(-3))])],
+  ])('reads %s as Hono does', async (_name, body) => {
+    await both((host) => rawPost(host, body, [token, json, requestId]))
+  })
+
+  it('serves Content-Type with charset utf-8 and picks or makes the request id as Hono does', async () => {
+    expect((await both((host) => rawPost(host, query, [token, 'Content-Type: application/json; charset=UTF-8', requestId]))).served).toBe(true)
+    for (const id of ['X-Request-Id: not sane!', 'X-Request-Id: a\r\nX-Request-Id: b', requestId.replace('test', 'x'.repeat(70))]) {
+      const viaDirect = await rawExchange(directUrl, rawPost(new URL(directUrl).host, query, [token, json, id]))
+      const viaHono = await rawExchange(honoUrl, rawPost(new URL(honoUrl).host, query, [token, json, id]))
+      const uuid = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\r\n/
+      expect(viaDirect).toMatch(uuid)
+      expect(viaDirect.replace(uuid, '')).toBe(viaHono.replace(uuid, ''))
+    }
+  })
+
+  it('writes the same log line and observes the same metric', async () => {
+    const lines = () => service.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.reqId === 'log-line-test')
+    const scrape = async () => {
+      const text = await (await service.request('/metrics')).text()
+      return Number(/\nhttp_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} (\d+)/.exec(text)?.[1] ?? 0)
+    }
+    const before = await scrape()
+    expect((await both((host) => rawPost(host, query, [token, json, 'X-Request-Id: log-line-test']))).served).toBe(true)
+    expect(await scrape()).toBe(before + 2)
+    const [viaDirect, viaHono] = lines().map(({ ms, time, ...line }) => (expect(ms).toBeTypeOf('number'), line))
+    expect(viaDirect).toEqual(viaHono)
+    expect(viaDirect).toMatchObject({ level: 30, reqId: 'log-line-test', method: 'POST', path: '/graphql', status: 200 })
+  })
+
+  it('leaves every request to Hono when CORS is configured (its headers go on every answer)', async () => {
+    const deps = { ...service.deps, config: { ...service.deps.config, corsAllowedOrigins: ['https://shop.example'] } }
+    const graphql = loadGraphQLOnce(deps)
+    const withCors = serveGraphQLDirectly(deps, getRequestListener(createApp(deps, { graphql }).fetch, { hostname: '127.0.0.1' }), graphql)
+    await graphql()
+    const withCorsUrl = await listen(withCors)
+    const post = (url: string) => fetch(`${url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: query })
+    const before = direct.served()
+    expect((await post(directUrl)).status).toBe(200)
+    expect(direct.served()).toBe(before + 1) // the same request without CORS: served directly
+    const res = await post(withCorsUrl)
+    expect(res.status).toBe(200)
+    expect(withCors.served()).toBe(0)
+  })
+
+  it('survives a client that leaves before its body arrived', async () => {
+    const before = direct.served()
+    const socket = net.connect({ host: '127.0.0.1', port: Number(new URL(directUrl).port) })
+    await new Promise((resolve) => socket.once('connect', resolve))
+    socket.write(rawPost(new URL(directUrl).host, query, [token, json]).replace(/Content-Length: \d+/, 'Content-Length: 1000'))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    socket.destroy()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(direct.served()).toBe(before)
+    expect((await both((host) => rawPost(host, query, [token, json, requestId]))).served).toBe(true)
+  })
+
+  it('is what the service runs', async () => {
+    const viaService = await rawExchange(service.url, rawPost(new URL(service.url).host, query, [token, json, requestId]))
+    const viaDirect = await rawExchange(directUrl, rawPost(new URL(directUrl).host, query, [token, json, requestId]))
+    expect(viaService).toBe(viaDirect)
   })
 })
