@@ -1,14 +1,23 @@
 // What a running service is made of, handed explicitly to everything that needs it: the route
 // factories (src/app.ts), the GraphQL context (src/graphql/yoga.ts: `ctx.deps`), the workers
 // (src/workers/) and every function that reads the database, the configuration, the clock or a
-// wallet. Nothing in src/ keeps any of these in a module variable, so two services can run in one
-// process (tests do), each on its own database, configuration, logs and clock.
+// wallet. Nothing in src/ keeps any of these, or any other state of a service, in a module
+// variable, so two services can run in one process (tests do), each on its own database,
+// configuration, logs and clock. What stays process-wide does so on purpose and is the same for
+// every service: static tables, memos of pure functions (a token list's digests, a field's
+// identifier schema), the Open Payments SDK's compiled response validators, the lazily imported
+// modules (undici, graphql-jit), the undici connection agents (one per SSRF policy:
+// src/open-payments/network-guard.ts) and Node's default process metrics (src/metrics.ts: the
+// process is one).
 // startService (src/service.ts) builds them; a function that needs them takes `deps` first.
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Database } from './db.js'
 import type { Metrics } from './metrics.js'
 import type { Wallets } from './open-payments/wallets.js'
+import type { LiveStreams } from './payments/live-updates.js'
+import type { Secrets } from './secrets.js'
+import type { SellerChanges } from './sellers/changes.js'
 
 /** The time the service acts on: lease expiries, retry schedules, quote and grant deadlines. */
 export interface Clock {
@@ -26,4 +35,10 @@ export interface Deps {
   wallets: Wallets
   /** This service's Prometheus registry (src/metrics.ts). */
   metrics: Metrics
+  /** Its token encryption at rest, under its TOKEN_ENCRYPTION_KEY (src/secrets.ts). */
+  secrets: Secrets
+  /** Which seller changes it has already dropped cached entries for (src/sellers/changes.ts). */
+  sellerChanges: SellerChanges
+  /** The live status streams it serves now, bounded by LIVE_SUBSCRIPTIONS_MAX (src/payments/live-updates.ts). */
+  liveStreams: LiveStreams
 }

@@ -13,9 +13,11 @@ import { migrateIfPending, openDatabase } from './db.js'
 import { systemClock, type Clock, type Deps } from './deps.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
+import { createLiveStreams } from './payments/live-updates.js'
+import { createSecrets } from './secrets.js'
 import { createWallets } from './open-payments/wallets.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
-import { forgetChangedSellers } from './sellers/changes.js'
+import { createSellerChanges, forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWorkers } from './workers/index.js'
 
@@ -56,6 +58,9 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
     clock: options.clock ?? systemClock,
     wallets: createWallets(cfg, logger),
     metrics: createMetrics(),
+    secrets: createSecrets(cfg),
+    sellerChanges: createSellerChanges(),
+    liveStreams: createLiveStreams(),
   }
   const stopForgettingSellers = forgetChangedSellers(deps)
   if (cfg.bootstrapSeller) await upsertSeller(deps, cfg.bootstrapSeller)

@@ -11,6 +11,9 @@ import { openDatabase } from '../../src/db.js'
 import { systemClock, type Clock, type Deps } from '../../src/deps.js'
 import { createLogger } from '../../src/logger.js'
 import { createMetrics } from '../../src/metrics.js'
+import { createLiveStreams } from '../../src/payments/live-updates.js'
+import { createSecrets } from '../../src/secrets.js'
+import { createSellerChanges } from '../../src/sellers/changes.js'
 import { createWallets } from '../../src/open-payments/wallets.js'
 
 export async function openServiceDeps(cfg: Config, options: { logger?: Logger; clock?: Clock } = {}): Promise<Deps> {
@@ -23,5 +26,8 @@ export async function openServiceDeps(cfg: Config, options: { logger?: Logger; c
     clock: options.clock ?? systemClock,
     wallets: createWallets(cfg, logger),
     metrics: createMetrics(),
+    secrets: createSecrets(cfg),
+    sellerChanges: createSellerChanges(),
+    liveStreams: createLiveStreams(),
   }
 }
