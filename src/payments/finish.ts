@@ -178,7 +178,8 @@ async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> 
       continueUri: payment.continueUri!,
       continueToken: deps.secrets.decrypt(payment.continueToken!),
       interactRef: payment.interactRef!,
-      notBefore: new Date(payment.grantRequestedAt!.getTime() + (payment.continueWaitSeconds ?? 0) * 1000),
+      requestedAt: payment.grantRequestedAt!,
+      waitSeconds: payment.continueWaitSeconds ?? 0,
     })
     switch (continued.outcome) {
       case 'refused':
