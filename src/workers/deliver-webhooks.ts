@@ -79,7 +79,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
 
     async run({ event, leaseUntil }) {
       connections ??= openWebhookConnections(url, CONCURRENCY)
-      const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs, now())
+      const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs)
       // Settles once the outcome committed: only then may the payment's next event be claimed.
       await record({ event, leaseUntil, outcome })
     },
