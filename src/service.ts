@@ -9,7 +9,7 @@ import { createApp, loadGraphQLOnce } from './app.js'
 import { answerClientErrors } from './http/client-errors.js'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { migrateIfPending, openDatabase } from './db.js'
+import { migrateIfPending, openDatabase, type Database } from './db.js'
 import { systemClock, type Clock, type Deps } from './deps.js'
 import { createLogger } from './logger.js'
 import { createMetrics } from './metrics.js'
@@ -38,6 +38,24 @@ export interface ServiceOptions {
 export async function startService(cfg: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(cfg.logLevel)
   const db = await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  // What is opened from here on is closed again, last first, if the start fails part way (a
+  // migration, the sandbox wallet, the bootstrap seller, the port): nothing is left running.
+  const opened: (() => unknown)[] = [() => db.close()]
+  try {
+    return await startOn(cfg, options, logger, db, opened)
+  } catch (error) {
+    for (const close of opened.reverse()) {
+      try {
+        await close()
+      } catch (closeError) {
+        logger.warn({ err: closeError }, 'closing after a failed start failed')
+      }
+    }
+    throw error
+  }
+}
+
+async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db: Database, opened: (() => unknown)[]): Promise<RunningService> {
   if (cfg.migrateOnStart) await migrateIfPending(db, cfg.databaseUrl)
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
@@ -48,6 +66,8 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
   let demo: DemoWallets | undefined
   if (cfg.sandbox) {
     demo = await startDemoWallets({ port: cfg.sandbox.port, keysDir: cfg.keysDir, logger: logger.child({ component: 'sandbox' }) })
+    const sandbox = demo.sandbox
+    opened.push(() => sandbox.close())
     cfg = { ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } }
     logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
@@ -63,6 +83,7 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
     liveStreams: createLiveStreams(),
   }
   const stopForgettingSellers = forgetChangedSellers(deps)
+  opened.push(stopForgettingSellers)
   if (cfg.bootstrapSeller) await upsertSeller(deps, cfg.bootstrapSeller)
   else if (demo) {
     const { keyId, privateKeyPath, walletAddressUrl } = demo.seller
@@ -71,9 +92,14 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
 
   const graphql = loadGraphQLOnce(deps)
   const app = createApp(deps, { sandbox: Boolean(demo), graphql })
-  const server: ServerType = await new Promise((resolve) => {
-    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => resolve(s))
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: cfg.host }, () => {
+      s.off('error', reject)
+      resolve(s)
+    })
+    s.once('error', reject) // the port is taken, or not ours to listen on
   })
+  opened.push(() => new Promise((resolve) => server.close(resolve)))
   answerClientErrors(server as Server, logger)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`
