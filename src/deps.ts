@@ -9,15 +9,16 @@
 // modules (undici, graphql-jit), the undici connection agents (one per SSRF policy:
 // src/open-payments/network-guard.ts) and Node's default process metrics (src/metrics.ts: the
 // process is one).
-// startService (src/service.ts) builds them; a function that needs them takes `deps` first.
+// createDeps builds them (startService in src/service.ts, and the benchmarks that drive the
+// service's internals); a function that needs them takes `deps` first.
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import type { Database } from './db.js'
-import type { Metrics } from './metrics.js'
-import type { Wallets } from './open-payments/wallets.js'
-import type { LiveStreams } from './payments/live-updates.js'
-import type { Secrets } from './secrets.js'
-import type { SellerChanges } from './sellers/changes.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { createWallets, type Wallets } from './open-payments/wallets.js'
+import { createLiveStreams, type LiveStreams } from './payments/live-updates.js'
+import { createSecrets, type Secrets } from './secrets.js'
+import { createSellerChanges, type SellerChanges } from './sellers/changes.js'
 
 /** The time the service acts on: lease expiries, retry schedules, quote and grant deadlines. */
 export interface Clock {
@@ -41,4 +42,20 @@ export interface Deps {
   sellerChanges: SellerChanges
   /** The live status streams it serves now, bounded by LIVE_SUBSCRIPTIONS_MAX (src/payments/live-updates.ts). */
   liveStreams: LiveStreams
+}
+
+/** What a service is made of, on its configuration and opened database: everything else made fresh for it. */
+export function createDeps(config: Config, db: Database, options: { logger: Logger; clock?: Clock }): Deps {
+  const { logger } = options
+  return {
+    config,
+    db,
+    logger,
+    clock: options.clock ?? systemClock,
+    wallets: createWallets(config, logger),
+    metrics: createMetrics(),
+    secrets: createSecrets(config),
+    sellerChanges: createSellerChanges(),
+    liveStreams: createLiveStreams(),
+  }
 }

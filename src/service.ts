@@ -1,7 +1,7 @@
 // Starts and stops the whole service in this process: database, bootstrap seller, HTTP server and
 // background workers. main.ts calls it with the environment's config; tests call it directly, and
 // may start several in one process, each with its own logger and clock. Everything the service is
-// made of (src/deps.ts) is built here and handed down; nothing is kept in module variables.
+// made of (src/deps.ts: createDeps) is built here and handed down; nothing is kept in module variables.
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, type ServerType } from '@hono/node-server'
@@ -10,14 +10,10 @@ import { answerClientErrors } from './http/client-errors.js'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { migrateIfPending, openDatabase, type Database } from './db.js'
-import { systemClock, type Clock, type Deps } from './deps.js'
+import { createDeps, type Clock, type Deps } from './deps.js'
 import { createLogger } from './logger.js'
-import { createMetrics } from './metrics.js'
-import { createLiveStreams } from './payments/live-updates.js'
-import { createSecrets } from './secrets.js'
-import { createWallets } from './open-payments/wallets.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
-import { createSellerChanges, forgetChangedSellers } from './sellers/changes.js'
+import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
 import { startWorkers } from './workers/index.js'
 
@@ -71,17 +67,7 @@ async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db:
     cfg = { ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } }
     logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
-  const deps: Deps = {
-    config: cfg,
-    db,
-    logger,
-    clock: options.clock ?? systemClock,
-    wallets: createWallets(cfg, logger),
-    metrics: createMetrics(),
-    secrets: createSecrets(cfg),
-    sellerChanges: createSellerChanges(),
-    liveStreams: createLiveStreams(),
-  }
+  const deps = createDeps(cfg, db, { logger, clock: options.clock })
   const stopForgettingSellers = forgetChangedSellers(deps)
   opened.push(stopForgettingSellers)
   if (cfg.bootstrapSeller) await upsertSeller(deps, cfg.bootstrapSeller)
