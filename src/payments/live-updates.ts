@@ -37,7 +37,7 @@ export function followPayment(deps: Deps, pendingId: string): AsyncIterableItera
   return new Repeater<Payment>(async (push, stop) => {
     // Each stream holds a connection, a listener and (on SQLite) a timer: bounded per service.
     if (streams.following >= max) {
-      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This process already serves ${max} live status streams; try again later or poll payment(pendingId)`))
+      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This service already serves ${max} live status streams; try again later or poll payment(pendingId)`))
       return
     }
     streams.following += 1

@@ -91,7 +91,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
 }
 
 /** Events waiting to be delivered (also those queued behind an earlier event of their payment). */
-export async function webhookDeliveryBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function webhookDeliveryBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
   return { due: due._count._all, oldestDueAt: due._min.nextAttemptAt }
 }
