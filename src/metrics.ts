@@ -6,7 +6,10 @@
 //  - at scrape time, a few indexed aggregate queries on the service's database: payments by state,
 //    the webhook outbox, and how late each worker's oldest due work is (readWorkerLag in
 //    src/workers/index.ts: the same conditions as each job's claim);
-//  - Node's default process metrics.
+//  - Node's default process metrics: collected once per process, on one registry of their own made
+//    at the first createMetrics (collectDefaultMetrics installs a GC observer and an event-loop delay
+//    monitor that are never stopped: once per service would leak one set per startService), and
+//    answered by every service of the process beside its own registry.
 // Labels are route patterns, fixed step names, states and job names: never an id or a secret.
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
@@ -31,7 +34,10 @@ interface ScrapeGauges {
 
 /** One service's metrics: its own registry and the metrics registered on it. */
 export interface Metrics {
+  /** This service's metrics only. */
   readonly registry: Registry
+  /** What GET /metrics answers: this service's registry and the process's default metrics. */
+  readonly scraped: Registry
   /** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts callWallet). */
   timeWalletCall(step: string): (outcome: WalletCallOutcome) => void
   /** Counts one HTTP request (`started`: performance.now() when it came in); measureRequests and the direct GraphQL path (src/graphql/direct-http.ts) share it. */
@@ -40,10 +46,23 @@ export interface Metrics {
   readonly gauges: ScrapeGauges
 }
 
-/** A fresh registry with every metric of the service and Node's default process metrics registered on it. */
+/**
+ * Node's default process metrics, the same for every service in the process: registered once, at
+ * the first call, on a registry of their own. Process-wide on purpose (the process is one).
+ */
+let processRegistry: Registry | undefined
+
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry()
+    collectDefaultMetrics({ register: processRegistry })
+  }
+  return processRegistry
+}
+
+/** A fresh registry with every metric of the service, answered with the process's default metrics. */
 export function createMetrics(): Metrics {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry })
 
   const httpRequests = new Histogram({
     name: 'http_request_duration_seconds',
@@ -81,6 +100,8 @@ export function createMetrics(): Metrics {
 
   return {
     registry,
+    // Every metric of the service is registered above: a merge made now holds them all.
+    scraped: Registry.merge([processMetrics(), registry]),
     gauges,
     timeWalletCall(step) {
       const started = performance.now()
@@ -148,6 +169,6 @@ export function serveMetrics(deps: Deps): MiddlewareHandler {
       throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
     }
     await readDatabaseGauges(deps)
-    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType })
+    return c.body(await metrics.scraped.metrics(), 200, { 'content-type': metrics.scraped.contentType })
   }
 }

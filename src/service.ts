@@ -1,7 +1,7 @@
 // Starts and stops the whole service in this process: database, bootstrap seller, HTTP server and
 // background workers. main.ts calls it with the environment's config; tests call it directly, and
 // may start several in one process, each with its own logger and clock. Everything the service is
-// made of (src/deps.ts) is built here and handed down; nothing is kept in module variables.
+// made of (src/deps.ts: createDeps) is built here and handed down; nothing is kept in module variables.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
@@ -10,11 +10,9 @@ import { serveGraphQLDirectly } from './graphql/direct-http.js'
 import { answerClientErrors } from './http/client-errors.js'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
-import { migrateIfPending, openDatabase } from './db.js'
-import { systemClock, type Clock, type Deps } from './deps.js'
+import { migrateIfPending, openDatabase, type Database } from './db.js'
+import { createDeps, type Clock, type Deps } from './deps.js'
 import { createLogger } from './logger.js'
-import { createMetrics } from './metrics.js'
-import { createWallets } from './open-payments/wallets.js'
 import { startDemoWallets, type DemoWallets } from './sandbox/demo-wallets.js'
 import { forgetChangedSellers } from './sellers/changes.js'
 import { upsertSeller } from './sellers/service.js'
@@ -37,6 +35,24 @@ export interface ServiceOptions {
 export async function startService(cfg: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const logger = options.logger ?? createLogger(cfg.logLevel)
   const db = await openDatabase(cfg.databaseUrl, { poolSize: cfg.databasePoolSize })
+  // What is opened from here on is closed again, last first, if the start fails part way (a
+  // migration, the sandbox wallet, the bootstrap seller, the port): nothing is left running.
+  const opened: (() => unknown)[] = [() => db.close()]
+  try {
+    return await startOn(cfg, options, logger, db, opened)
+  } catch (error) {
+    for (const close of opened.reverse()) {
+      try {
+        await close()
+      } catch (closeError) {
+        logger.warn({ err: closeError }, 'closing after a failed start failed')
+      }
+    }
+    throw error
+  }
+}
+
+async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db: Database, opened: (() => unknown)[]): Promise<RunningService> {
   if (cfg.migrateOnStart) await migrateIfPending(db, cfg.databaseUrl)
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
@@ -47,18 +63,14 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
   let demo: DemoWallets | undefined
   if (cfg.sandbox) {
     demo = await startDemoWallets({ port: cfg.sandbox.port, keysDir: cfg.keysDir, logger: logger.child({ component: 'sandbox' }) })
+    const sandbox = demo.sandbox
+    opened.push(() => sandbox.close())
     cfg = { ...cfg, openPayments: { ...cfg.openPayments, useHttp: true, allowPrivateHosts: true } }
     logger.warn({ seller: demo.seller.walletAddressUrl, buyer: demo.buyerWalletAddressUrl, eurBuyer: demo.eurBuyerWalletAddressUrl }, 'SANDBOX: no real wallet configured, using the embedded sandbox wallet')
   }
-  const deps: Deps = {
-    config: cfg,
-    db,
-    logger,
-    clock: options.clock ?? systemClock,
-    wallets: createWallets(cfg, logger),
-    metrics: createMetrics(),
-  }
+  const deps = createDeps(cfg, db, { logger, clock: options.clock })
   const stopForgettingSellers = forgetChangedSellers(deps)
+  opened.push(stopForgettingSellers)
   if (cfg.bootstrapSeller) await upsertSeller(deps, cfg.bootstrapSeller)
   else if (demo) {
     const { keyId, privateKeyPath, walletAddressUrl } = demo.seller
@@ -70,7 +82,14 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
   // Hono's node listener (as @hono/node-server's serve() builds it), with the GraphQL fast path's
   // requests answered straight from node:http in front of it (src/graphql/direct-http.ts).
   const server = http.createServer(serveGraphQLDirectly(deps, getRequestListener(app.fetch, { hostname: cfg.host }), graphql))
-  await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve))
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject) // the port is taken, or not ours to listen on
+    server.listen(cfg.port, cfg.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  opened.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
   answerClientErrors(server, logger)
   const { port } = server.address() as AddressInfo
   const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`

@@ -83,15 +83,19 @@ const TOO_FAST_RETRIES = 3
 
 /**
  * Continues an approved grant with the buyer's `interactRef`, once: continuation is single use.
- * Waits out the wallet's `wait` (from `notBefore`) and answers `too_fast` with patience. A refusal
- * of the service's own signature (`invalid_client`) is not the grant's fault: unavailable, not refused.
+ * Waits out the wallet's `wait` (`waitSeconds`, counted from `requestedAt`) and answers `too_fast`
+ * with patience. A refusal of the service's own signature (`invalid_client`) is not the grant's
+ * fault: unavailable, not refused.
  */
 export async function continueGrant(
   deps: Deps,
   client: AuthenticatedClient,
-  args: { continueUri: string; continueToken: string; interactRef: string; notBefore: Date },
+  args: { continueUri: string; continueToken: string; interactRef: string; requestedAt: Date; waitSeconds: number },
 ): Promise<GrantContinued> {
-  const waitMs = args.notBefore.getTime() - deps.clock.now().getTime()
+  // What is left of the wait on the service's clock, and never more than the whole wait: a clock
+  // that lags or jumps back must not make this sleep (for real) any longer. A clock moved forward
+  // makes it continue too early: the wallet answers too_fast, and the retries below wait.
+  const waitMs = Math.min(args.waitSeconds * 1000, args.requestedAt.getTime() + args.waitSeconds * 1000 - deps.clock.now().getTime())
   if (waitMs > 0) await sleep(waitMs)
   const step = 'continuing the outgoing-payment grant'
   for (let attempt = 1; ; attempt++) {

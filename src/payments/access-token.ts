@@ -6,15 +6,14 @@ import type { Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { freshAccessToken, type AccessToken } from '../open-payments/access-tokens.js'
 import type { WalletFailure } from '../open-payments/outcomes.js'
-import { decryptSecret, encryptSecret } from '../secrets.js'
 
 /** The columns that store `token` on a payment. */
 export function storedToken(deps: Deps, token: AccessToken) {
-  return { accessToken: encryptSecret(deps.config, token.value), accessTokenManageUrl: token.manageUrl, accessTokenExpiresAt: token.expiresAt }
+  return { accessToken: deps.secrets.encrypt(token.value), accessTokenManageUrl: token.manageUrl, accessTokenExpiresAt: token.expiresAt }
 }
 
 export async function outgoingAccessToken(deps: Deps, client: AuthenticatedClient, payment: Payment): Promise<{ outcome: 'ready'; value: string } | WalletFailure> {
-  const value = decryptSecret(deps.config, payment.accessToken!)
+  const value = deps.secrets.decrypt(payment.accessToken!)
   // A token stored without a manage URL or expiry cannot be rotated: use it as it is.
   if (!payment.accessTokenManageUrl || !payment.accessTokenExpiresAt) return { outcome: 'ready', value }
   const fresh = await freshAccessToken(deps, client, { value, manageUrl: payment.accessTokenManageUrl, expiresAt: payment.accessTokenExpiresAt })

@@ -15,7 +15,6 @@ import { cancelGrant } from '../open-payments/grants.js'
 import { closeIncomingPayment } from '../open-payments/incoming-payments.js'
 import { describeWalletFailure, type WalletFailure } from '../open-payments/outcomes.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
-import { decryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { computeNextAttemptAt } from '../webhooks/delivery.js'
 import { requirePayment } from './queries.js'
@@ -72,7 +71,7 @@ async function performStep(deps: Deps, task: WalletCleanup, payment: Payment): P
     const seller = await requireSeller(deps, payment.sellerId)
     const client = await deps.wallets.sellerClient(seller)
     if (task.step === 'CANCEL_GRANT') {
-      const result = await cancelGrant(deps, client, { continueUri: payment.continueUri!, continueToken: decryptSecret(deps.config, payment.continueToken!) })
+      const result = await cancelGrant(deps, client, { continueUri: payment.continueUri!, continueToken: deps.secrets.decrypt(payment.continueToken!) })
       if (result.outcome === 'cancelled') return { outcome: 'CANCELLED' }
       return result.outcome === 'alreadyGone' ? { outcome: 'ALREADY_GONE' } : failed(result)
     }

@@ -14,7 +14,6 @@ import { continueGrant } from '../open-payments/grants.js'
 import { createOutgoingPayment, findOutgoingPayment, type OutgoingPaymentCreation } from '../open-payments/outgoing-payments.js'
 import { createQuote } from '../open-payments/quotes.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
-import { decryptSecret } from '../secrets.js'
 import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
 import { requireSeller } from '../sellers/service.js'
@@ -82,7 +81,7 @@ export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Pay
     })
   }
   const hashOk = verifyFinishHash(input.hash, {
-    clientNonce: decryptSecret(deps.config, payment.clientNonce!),
+    clientNonce: deps.secrets.decrypt(payment.clientNonce!),
     finishNonce: payment.finishNonce!,
     interactRef: input.interact_ref,
     grantEndpointUrl: payment.buyerAuthServer!,
@@ -177,9 +176,10 @@ async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> 
   if (!payment.accessToken) {
     const continued = await continueGrant(deps, client, {
       continueUri: payment.continueUri!,
-      continueToken: decryptSecret(deps.config, payment.continueToken!),
+      continueToken: deps.secrets.decrypt(payment.continueToken!),
       interactRef: payment.interactRef!,
-      notBefore: new Date(payment.grantRequestedAt!.getTime() + (payment.continueWaitSeconds ?? 0) * 1000),
+      requestedAt: payment.grantRequestedAt!,
+      waitSeconds: payment.continueWaitSeconds ?? 0,
     })
     switch (continued.outcome) {
       case 'refused':

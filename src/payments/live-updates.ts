@@ -3,10 +3,10 @@
 // it commits; each follower then re-reads the row, so it only ever sees committed state. The
 // announcement goes through the service's Database (src/db.ts): at once to its own followers, to
 // the other replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
-// every SQLITE_POLL_MS instead. Streams are counted per service (per Database), so two services
+// every SQLITE_POLL_MS instead. Streams are counted per service (deps.liveStreams), so two services
 // in one process each keep their own LIVE_SUBSCRIPTIONS_MAX.
 import { Repeater } from 'graphql-yoga'
-import type { Database, Payment } from '../db.js'
+import type { Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { restStatusOf } from './state.js'
@@ -32,12 +32,12 @@ const isFinal = (payment: Payment) => restStatusOf[payment.state] !== 'pending'
  * not repeated (the webhook events are the complete record), and the final state always arrives.
  */
 export function followPayment(deps: Deps, pendingId: string): AsyncIterableIterator<Payment> {
-  const streams = liveStreamsOf(deps.db)
+  const streams = deps.liveStreams
   const max = deps.config.liveSubscriptionsMax
   return new Repeater<Payment>(async (push, stop) => {
     // Each stream holds a connection, a listener and (on SQLite) a timer: bounded per service.
     if (streams.following >= max) {
-      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This process already serves ${max} live status streams; try again later or poll payment(pendingId)`))
+      stop(new AppError('TOO_MANY_SUBSCRIPTIONS', `This service already serves ${max} live status streams; try again later or poll payment(pendingId)`))
       return
     }
     streams.following += 1
@@ -49,18 +49,13 @@ export function followPayment(deps: Deps, pendingId: string): AsyncIterableItera
   })
 }
 
-/** The live status streams a service (its Database) serves now. */
-interface LiveStreams {
+/** The live status streams a service serves now (deps.liveStreams). */
+export interface LiveStreams {
   following: number
 }
 
-/** Per service, made on its first stream; goes with its Database. */
-const liveStreams = new WeakMap<Database, LiveStreams>()
-
-function liveStreamsOf(db: Database): LiveStreams {
-  let streams = liveStreams.get(db)
-  if (!streams) liveStreams.set(db, (streams = { following: 0 }))
-  return streams
+export function createLiveStreams(): LiveStreams {
+  return { following: 0 }
 }
 
 /** One stream's life: re-read the row on each announcement until it is final (or the client leaves). */

@@ -13,7 +13,6 @@ import { createIncomingPayment } from '../open-payments/incoming-payments.js'
 import { createQuote } from '../open-payments/quotes.js'
 import { checkWalletAddressUrl } from '../open-payments/wallet-address-url.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
-import { encryptSecret } from '../secrets.js'
 import { requireSeller } from '../sellers/service.js'
 import { Identifier, parseInput } from '../validation.js'
 import { parseAmount } from './amount.js'
@@ -138,10 +137,10 @@ export async function startCheckout(deps: Deps, rawInput: unknown): Promise<Paym
       quoteExpiresAt: quote.quote.expiresAt ? new Date(quote.quote.expiresAt) : null,
       redirectUrl: grant.redirectUrl,
       continueUri: grant.continueUri,
-      continueToken: encryptSecret(config, grant.continueToken),
+      continueToken: deps.secrets.encrypt(grant.continueToken),
       continueWaitSeconds: grant.continueWaitSeconds,
       grantRequestedAt,
-      clientNonce: encryptSecret(config, clientNonce),
+      clientNonce: deps.secrets.encrypt(clientNonce),
       finishNonce: grant.finishNonce,
       finishSecretHash: finishSecret.hash,
     })

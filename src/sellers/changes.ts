@@ -4,7 +4,6 @@
 // commit (`seller_updates`, subject: the seller id): PostgreSQL replicas hear it at once through
 // NOTIFY; processes sharing one SQLite file look for sellers updated since their last look every
 // SELLER_CHANGES_POLL_MS, which bounds how long they may use stale entries.
-import type { Database } from '../db.js'
 import type { Deps } from '../deps.js'
 
 export const SELLER_CHANGES_POLL_MS = 2000
@@ -12,22 +11,22 @@ export const SELLER_CHANGES_POLL_MS = 2000
 const CLOCK_SLACK_MS = 1000
 
 /**
- * Per service (keyed by its database): the change (seller id → its updatedAt) each seller's entries
- * were last dropped for, within the look-back window: a poll drops a seller's entries once per
- * change, not at every look that still sees it, and never again for a change this service made
- * and announced itself.
+ * A service's bookkeeping of seller changes (deps.sellerChanges): the change (seller id → its
+ * updatedAt) each seller's entries were last dropped for, within the look-back window: a poll drops
+ * a seller's entries once per change, not at every look that still sees it, and never again for a
+ * change this service made and announced itself.
  */
-const handledBy = new WeakMap<Database, Map<string, number>>()
+export interface SellerChanges {
+  readonly handled: Map<string, number>
+}
 
-function handledOf(deps: Deps): Map<string, number> {
-  let handled = handledBy.get(deps.db)
-  if (!handled) handledBy.set(deps.db, (handled = new Map()))
-  return handled
+export function createSellerChanges(): SellerChanges {
+  return { handled: new Map() }
 }
 
 /** Tells every process (this one included) that `seller` changed; call it after the commit. */
 export function announceSellerChanged(deps: Deps, seller: { id: string; updatedAt: Date }): void {
-  handledOf(deps).set(seller.id, seller.updatedAt.getTime())
+  deps.sellerChanges.handled.set(seller.id, seller.updatedAt.getTime())
   deps.db.announce('seller_updates', seller.id)
 }
 
@@ -40,7 +39,7 @@ export function announceSellerChanged(deps: Deps, seller: { id: string; updatedA
  * Prisma stamps with the system clock of the writing process.
  */
 export function forgetChangedSellers(deps: Deps): () => void {
-  const handled = handledOf(deps)
+  const { handled } = deps.sellerChanges
   let lookedAt = new Date()
   const lookForChanges = async () => {
     const now = new Date()

@@ -21,7 +21,11 @@ const JITTER = 0.2
 const MAX_RETRY_AFTER_MS = 24 * 3600_000
 const ERROR_SNIPPET_CHARS = 200
 
-/** Seconds or an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. */
+/**
+ * Seconds or an HTTP date, as milliseconds from `now`; undefined when absent or unreadable. An
+ * HTTP date is the receiver's wall-clock time: `now` is the real clock's (classifyResponse), never
+ * the service's clock, and the delay is then added to the service's now (computeNextAttemptAt).
+ */
 export function parseRetryAfter(value: string | null, now: Date): number | undefined {
   if (!value) return undefined
   const trimmed = value.trim()
@@ -31,11 +35,11 @@ export function parseRetryAfter(value: string | null, now: Date): number | undef
 }
 
 /** 2xx delivered; 408, 429 and 5xx retry (they say "later"); every other 4xx is permanent. */
-export function classifyResponse(statusCode: number, retryAfter: string | null, body: string, now: Date): DeliveryOutcome {
+export function classifyResponse(statusCode: number, retryAfter: string | null, body: string): DeliveryOutcome {
   if (statusCode >= 200 && statusCode < 300) return { kind: 'delivered', statusCode }
   const error = `HTTP ${statusCode}${body ? `: ${body.slice(0, ERROR_SNIPPET_CHARS)}` : ''}`
   if (statusCode >= 400 && statusCode < 500 && statusCode !== 408 && statusCode !== 429) return { kind: 'dead', statusCode, error }
-  return { kind: 'retry', statusCode, error, retryAfterMs: parseRetryAfter(retryAfter, now) }
+  return { kind: 'retry', statusCode, error, retryAfterMs: parseRetryAfter(retryAfter, new Date()) }
 }
 
 /**
@@ -85,7 +89,6 @@ export async function deliverWebhookEvent(
   connections: Pool,
   url: string,
   timeoutMs: number,
-  now: Date,
 ): Promise<DeliveryOutcome> {
   const { pathname, search } = new URL(url)
   try {
@@ -100,7 +103,7 @@ export async function deliverWebhookEvent(
     })
     const body = (await res.body.text()).trim()
     const retryAfter = res.headers['retry-after']
-    return classifyResponse(res.statusCode, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, body, now)
+    return classifyResponse(res.statusCode, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null, body)
   } catch (error) {
     return { kind: 'retry', error: describeFailure(error, timeoutMs) }
   }

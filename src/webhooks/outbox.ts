@@ -124,10 +124,11 @@ export function wakeWebhookDispatcher(deps: Deps): void {
 /**
  * Makes an event PENDING and due now (redelivery on request, e.g. after a dead-letter). The
  * attempt count restarts so the event gets the whole retry schedule again; the last error and
- * status code stay until the next attempt replaces them. Returns null for an unknown id. `now` is
- * the service's clock by default.
+ * status code stay until the next attempt replaces them. Returns null for an unknown id. Due at
+ * the service's clock's now.
  */
-export async function requeueWebhookEvent(deps: Deps, id: string, now = deps.clock.now()): Promise<WebhookEvent | null> {
+export async function requeueWebhookEvent(deps: Deps, id: string): Promise<WebhookEvent | null> {
+  const now = deps.clock.now()
   return deps.db.prisma.$transaction(async (tx) => {
     const { count } = await tx.webhookEvent.updateMany({
       where: { id },

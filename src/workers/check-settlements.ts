@@ -32,7 +32,7 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
   }
 }
 
-export async function settlementCheckBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function settlementCheckBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.payment.aggregate({ where: { state: 'PROCESSING', nextCheckAt: { lte: now } }, _count: { _all: true }, _min: { nextCheckAt: true } })
   return { due: due._count._all, oldestDueAt: due._min.nextCheckAt }
 }

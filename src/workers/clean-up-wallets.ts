@@ -40,7 +40,7 @@ export function cleanUpWalletsJob(deps: Deps): Job<ClaimedStep> {
   }
 }
 
-export async function walletCleanupBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function walletCleanupBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.walletCleanup.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
   return { due: due._count._all, oldestDueAt: due._min.nextAttemptAt }
 }

@@ -79,7 +79,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
 
     async run({ event, leaseUntil }) {
       connections ??= openWebhookConnections(url, CONCURRENCY)
-      const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs, now())
+      const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs)
       // Settles once the outcome committed: only then may the payment's next event be claimed.
       await record({ event, leaseUntil, outcome })
     },
@@ -91,7 +91,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
 }
 
 /** Events waiting to be delivered (also those queued behind an earlier event of their payment). */
-export async function webhookDeliveryBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function webhookDeliveryBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.webhookEvent.aggregate({ where: { status: 'PENDING', nextAttemptAt: { lte: now } }, _count: { _all: true }, _min: { nextAttemptAt: true } })
   return { due: due._count._all, oldestDueAt: due._min.nextAttemptAt }
 }

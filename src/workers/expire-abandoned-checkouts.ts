@@ -44,7 +44,7 @@ function abandonedBefore(config: Config, now: Date): Date {
   return new Date(now.getTime() - config.openPayments.consentTimeoutMs)
 }
 
-export async function abandonedCheckoutBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function abandonedCheckoutBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.payment.aggregate({
     where: { state: 'AWAITING_APPROVAL', redirectUrl: { not: null }, grantRequestedAt: { lt: abandonedBefore(deps.config, now) } },
     _count: { _all: true },

@@ -48,9 +48,9 @@ export type JobName = keyof typeof backlogs
 
 /**
  * The lag of every job, read from the database (shared by all replicas: the same answer on each).
- * One aggregate query per job; for /metrics. `now` is the service's clock by default.
+ * One aggregate query per job; for /metrics, at `now` on the service's clock.
  */
-export async function readWorkerLag(deps: Deps, now = deps.clock.now()): Promise<Record<JobName, WorkerLag>> {
+export async function readWorkerLag(deps: Deps, now: Date): Promise<Record<JobName, WorkerLag>> {
   const entries = await Promise.all(
     Object.entries(backlogs).map(async ([name, read]) => {
       const { due, oldestDueAt } = await read(deps, now)

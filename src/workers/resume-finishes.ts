@@ -36,7 +36,7 @@ export function resumeFinishesJob(deps: Deps): Job<Payment> {
   }
 }
 
-export async function finishResumeBacklog(deps: Deps, now = deps.clock.now()): Promise<Backlog> {
+export async function finishResumeBacklog(deps: Deps, now: Date): Promise<Backlog> {
   const due = await deps.db.prisma.payment.aggregate({
     where: {
       state: 'FINISHING',

@@ -59,6 +59,12 @@ describe('two services in one process', () => {
     const started = 'http_request_duration_seconds_count{method="POST",route="/offers/:offerId/quotes/start",status="200"}'
     expect(await metricLine(a, started)).toBe(`${started} 1`)
     expect(await metricLine(b, started)).toBe(`${started} 1`)
+    // Both answer the process's default metrics, collected once per process, each exactly once.
+    for (const world of [a, b]) {
+      const text = await (await world.service.request('/metrics')).text()
+      expect(text.split('\n').filter((line) => line.startsWith('# TYPE process_cpu_user_seconds_total ')), 'process metrics').toHaveLength(1)
+      expect(text.split('\n').filter((line) => line.startsWith('process_cpu_user_seconds_total ')), 'process metrics').toHaveLength(1)
+    }
   })
 
   it('act on their own clocks: moving one forward expires that service’s abandoned checkout, at once, and not the other’s', async () => {

@@ -5,7 +5,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { cancelGrant } from '../../src/open-payments/grants.js'
 import { closeIncomingPayment } from '../../src/open-payments/incoming-payments.js'
 import { readWalletAddress } from '../../src/open-payments/wallet-addresses.js'
-import { decryptSecret } from '../../src/secrets.js'
 import { requireSeller } from '../../src/sellers/service.js'
 import { SELLER_ID } from '../checkout/world.js'
 import { startCheckoutWorld, type CheckoutWorld } from '../checkout/world.js'
@@ -207,7 +206,7 @@ describe('state change log lines', () => {
     expect(logLines(pendingId, 'wallet clean-up step done')).toHaveLength(2)
 
     const payment = await row(pendingId)
-    const secrets = [decryptSecret(world.service.deps.config, payment.continueToken!), decryptSecret(world.service.deps.config, payment.accessToken!), decryptSecret(world.service.deps.config, payment.clientNonce!), payment.interactRef!]
+    const secrets = [world.service.deps.secrets.decrypt(payment.continueToken!), world.service.deps.secrets.decrypt(payment.accessToken!), world.service.deps.secrets.decrypt(payment.clientNonce!), payment.interactRef!]
     const mine = world.service.logs.filter((line) => line.includes(pendingId)).join('\n')
     for (const secret of secrets) expect(mine).not.toContain(secret)
   })
@@ -221,7 +220,7 @@ describe('the wallet calls answer domain outcomes', () => {
     const payment = await row(pendingId)
     const deps = world.service.deps
     const seller = await requireSeller(deps, SELLER_ID)
-    const grant = { continueUri: payment.continueUri!, continueToken: decryptSecret(world.service.deps.config, payment.continueToken!) }
+    const grant = { continueUri: payment.continueUri!, continueToken: world.service.deps.secrets.decrypt(payment.continueToken!) }
 
     const client = await deps.wallets.sellerClient(seller)
     const sellerWallet = await readWalletAddress(deps, client, seller.walletAddressUrl, 'seller walletAddressUrl')

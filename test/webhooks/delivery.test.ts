@@ -92,6 +92,21 @@ describe('retries', () => {
     expect(new Set(receiver.received.map((d) => d.json.id))).toEqual(new Set([event.id]))
   })
 
+  it('reads an HTTP-date Retry-After on the real clock, and schedules that delay on the service clock', async () => {
+    const clock = createTestClock()
+    clock.advance(7 * DAY) // the service acts a week ahead of the real time
+    const dispatcher = startTestDispatcher(clock)
+    const event = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    // The receiver's own date: ten minutes from now, on the real clock.
+    receiver.respond = () => ({ status: 503, headers: { 'retry-after': new Date(Date.now() + 600_000).toUTCString() } })
+    expect(await dispatcher.runOnce()).toBe(1)
+    const row = await eventRow(event.id)
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 1, lastStatusCode: 503 })
+    const delay = row.nextAttemptAt.getTime() - clock.now().getTime()
+    expect(delay).toBeGreaterThan(580_000) // not the schedule's 5 s first step
+    expect(delay).toBeLessThanOrEqual(600_000)
+  })
+
   it('retries 5xx and timeouts for about three days, then dead-letters the event', async () => {
     const clock = createTestClock()
     const start = Date.now()
