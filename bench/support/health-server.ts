@@ -8,10 +8,6 @@
 // Prints {"url": ...} once listening; stops on SIGTERM.
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import pino from 'pino'
-import { parseConfig } from '../../src/config.js'
-import { createLogger } from '../../src/logger.js'
-import { startService } from '../../src/service.js'
 
 const kind = process.env.HEALTH_SERVER
 
@@ -32,6 +28,13 @@ if (kind === 'bare') {
   process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`)
   process.once('SIGTERM', () => server.close(() => process.exit(0)))
 } else if (kind === 'service') {
+  // Loaded only here: the floor (bench/startup.ts times its start) must not load the service's modules.
+  const [{ default: pino }, { parseConfig }, { createLogger }, { startService }] = await Promise.all([
+    import('pino'),
+    import('../../src/config.js'),
+    import('../../src/logger.js'),
+    import('../../src/service.js'),
+  ])
   const cfg = parseConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', MIGRATE_ON_START: 'false', SANDBOX: 'off' })
   const service = await startService(cfg, { logger: createLogger(cfg.logLevel, pino.destination({ dest: '/dev/null', sync: true })) })
   process.stdout.write(`${JSON.stringify({ url: service.url })}\n`)

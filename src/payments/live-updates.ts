@@ -5,7 +5,7 @@
 // the other replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
 // every SQLITE_POLL_MS instead. Streams are counted per service (deps.liveStreams), so two services
 // in one process each keep their own LIVE_SUBSCRIPTIONS_MAX.
-import { Repeater } from 'graphql-yoga'
+import { Repeater } from '@repeaterjs/repeater' // what graphql-yoga re-exports, without loading yoga at start-up
 import type { Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
