@@ -3,8 +3,11 @@
 //
 //   npx tsx bench/memory.ts [rounds=2] [concurrency=100] [sellers=10]
 //   BENCH_DATABASE=postgresql npx tsx bench/memory.ts     (default sqlite)
+//   npm run build && BENCH_ENTRY=dist npx tsx bench/memory.ts   (node dist/main.js, as the Docker image runs)
+//   BENCH_NODE_ARGS='--max-old-space-size=128' npx tsx bench/memory.ts   (node flags of the service only)
 //
-// The service runs as `npm start` runs it (node with tsx, src/main.ts) in its own process, with
+// The service runs as `npm start` runs it (node with tsx, src/main.ts; BENCH_ENTRY=dist: the
+// compiled dist/main.js the Docker image's CMD runs, without tsx's loader) in its own process, with
 // SANDBOX=off; the sandbox wallet runs in another process (bench/support/sandbox-process.ts), so
 // only the service's memory is measured. RSS comes from /proc/<pid>/status (VmRSS now, VmHWM the
 // peak). Checkouts spread over `sellers` sellers (one Open Payments client each) and as many
@@ -30,6 +33,10 @@ const SETTLE_MS = 5_000
 const TIME_LIMIT_MS = 150_000
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const provider = process.env.BENCH_DATABASE ?? 'sqlite'
+const ENTRY = process.env.BENCH_ENTRY ?? 'src'
+if (ENTRY !== 'src' && ENTRY !== 'dist') throw new Error('BENCH_ENTRY must be src or dist')
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const SERVICE_ARGS = [...NODE_ARGS, ...(ENTRY === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'])]
 
 const MB = 1024 * 1024
 
@@ -101,7 +108,8 @@ async function main() {
 
     const port = await freePort()
     const serviceUrl = `http://127.0.0.1:${port}`
-    service = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../src/main.ts')], {
+    if (ENTRY === 'dist' && !fs.existsSync(path.join(import.meta.dirname, '../dist/main.js'))) throw new Error('BENCH_ENTRY=dist: run `npm run build` first')
+    service = spawn(process.execPath, SERVICE_ARGS, {
       cwd: path.join(import.meta.dirname, '..'), // as `npm start`; the key paths are absolute, inside KEYS_DIR
       env: {
         ...process.env,
@@ -164,7 +172,7 @@ async function main() {
     const final = rssOf(pid)
     console.log(
       `memory on ${provider}: ${ROUNDS} x ${CONCURRENCY} concurrent checkouts over ${SELLERS} sellers and ${CONCURRENCY} buyer wallets, ` +
-        `service alone in its own process (node --import tsx src/main.ts, SANDBOX=off), ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
+        `service alone in its own process (node ${SERVICE_ARGS.join(' ')}, SANDBOX=off), ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
     printTable(['', 'RSS idle MB', 'RSS peak MB', `RSS ${SETTLE_MS / 1000} s after MB`], rows)
     console.log(`peak RSS of the whole run (VmHWM) ${(final.peak / MB).toFixed(0)} MB; target: peak <= 200 MB, back near idle (${(idle.rss / MB).toFixed(0)} MB) after`)
