@@ -5,6 +5,8 @@
 //
 //   npx tsx bench/checkout.ts [checkouts=200] [concurrency=8]     both databases, one after the other
 //   BENCH_DATABASE=sqlite|postgresql npx tsx bench/checkout.ts ...  one of them
+//   BENCH_CPU_PROF=<dir> ...   a V8 CPU profile of this process during each measured service run
+//                              (settlement included; the service, its HTTP clients and the driver)
 //
 // PostgreSQL: a database created for the run on BENCH_POSTGRES_URL (default
 // postgresql://postgres@127.0.0.1:5432/postgres, trust auth) and dropped after it.
@@ -21,6 +23,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { spawn } from 'node:child_process'
+import { Session } from 'node:inspector/promises'
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { createAuthenticatedClient, isFinalizedGrantWithAccessToken, isPendingGrant } from '@interledger/open-payments'
@@ -155,7 +158,13 @@ async function approve(origin: string, redirectUrl: string): Promise<URL> {
  * SQL are counted until `settle` resolves too, so the service is charged for the settlement checks
  * and webhook deliveries each checkout causes.
  */
-async function runSide(side: Side, count: number, firstIndex: number, settle?: () => Promise<void>): Promise<RunResult> {
+async function runSide(side: Side, count: number, firstIndex: number, settle?: () => Promise<void>, profileAs?: string): Promise<RunResult> {
+  const profiler = profileAs && process.env.BENCH_CPU_PROF ? new Session() : undefined
+  if (profiler) {
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.start')
+  }
   const timings: Timing[] = []
   let next = 0
   const cpuBefore = process.cpuUsage()
@@ -174,6 +183,12 @@ async function runSide(side: Side, count: number, firstIndex: number, settle?: (
   const settleSeconds = (performance.now() - began) / 1000 - seconds
   const cpu = process.cpuUsage(cpuBefore)
   const cpuMs = (cpu.user + cpu.system) / 1000
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop')
+    fs.mkdirSync(process.env.BENCH_CPU_PROF!, { recursive: true })
+    fs.writeFileSync(path.join(process.env.BENCH_CPU_PROF!, `checkout-${profileAs}-${process.pid}.cpuprofile`), JSON.stringify(profile))
+    profiler.disconnect()
+  }
   return { label: side.label, checkouts: count, seconds, timings, cpuMs, sqlStatements: sqlStatements - sqlBefore, settleSeconds }
 }
 
@@ -356,7 +371,7 @@ async function benchmark(provider: Provider) {
     const runs: RunResult[] = []
     for (const round of [0, 1]) {
       runs.push(await runSide(floorSide, half, WARMUP + round * half))
-      runs.push(await runSide(serviceSide, half, WARMUP + round * half, settleService))
+      runs.push(await runSide(serviceSide, half, WARMUP + round * half, settleService, `${provider}-service-${round}`))
     }
     const merge = (label: string): RunResult => {
       const mine = runs.filter((r) => r.label === label)

@@ -89,7 +89,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
     prisma = opened.client as unknown as PrismaClient
     reader = opened.reader
-    notifications = await postgres.startPostgresNotifications(databaseUrl, prisma, (channel, subject) => tellListeners(channel as Topic, subject))
+    notifications = await postgres.startPostgresNotifications(databaseUrl, opened.pool, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   } else {

@@ -54,13 +54,16 @@ function outcomeOfResult(result: string, message?: string) {
   }
 }
 
-const finishCheckColumns = { id: true, redirectUrl: true, finishSecretHash: true, clientNonce: true, finishNonce: true, buyerAuthServer: true } as const
+/** What the checks of a finish read (all text: the driver's values are Prisma's); the claim's update returns the whole row. */
+const finishCheckColumns = ['id', 'redirectUrl', 'finishSecretHash', 'clientNonce', 'finishNonce', 'buyerAuthServer'] as const satisfies readonly (keyof Payment)[]
+const finishCheckSql = `SELECT ${finishCheckColumns.map((column) => `"${column}"`).join(', ')} FROM "Payment" WHERE "id" = $1`
 
 export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Payment> {
   const { prisma } = deps.db
   const input = parseInput(FinishInput, rawInput)
-  // Only what the checks below need; the claim's update returns the whole row.
-  const payment = await prisma.payment.findUnique({ where: { id: input.pendingId }, select: finishCheckColumns })
+  // A prepared statement on the read connection (committed rows only, as a start that returned a
+  // redirectUrl has committed it): Prisma would compile this findUnique on every finish (~1 ms).
+  const [payment] = await deps.db.readRows<Pick<Payment, (typeof finishCheckColumns)[number]>>(finishCheckSql, [input.pendingId])
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId: input.pendingId })
 
   if (input.result !== undefined) {

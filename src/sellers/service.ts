@@ -64,13 +64,19 @@ export async function upsertSeller(deps: Deps, rawInput: unknown, options: { ver
   return { seller, created: !existing }
 }
 
+/** The columns a seller's Open Payments client is made of (all text: the driver's values are Prisma's). */
+const sellerIdentityColumns = ['id', 'walletAddressUrl', 'keyId', 'privateKeyPath'] as const satisfies readonly (keyof SellerIdentity)[]
+const sellerIdentitySql = `SELECT ${sellerIdentityColumns.map((column) => `"${column}"`).join(', ')} FROM "Seller" WHERE "id" = $1`
+
 /**
  * The seller as a checkout needs it: the columns its Open Payments client is made of. Read from
  * the database each time (one indexed row, no cache): a seller re-registered through another
- * replica must never be served from here with its old key.
+ * replica must never be served from here with its old key. A prepared statement on the read
+ * connection (committed rows only; src/db/read-connection.ts): every checkout reads it three times
+ * (start, finish, settlement), and Prisma compiles each findUnique (~1 ms).
  */
 export async function requireSeller(deps: Deps, id: string): Promise<SellerIdentity> {
-  const seller = await deps.db.prisma.seller.findUnique({ where: { id }, select: { id: true, walletAddressUrl: true, keyId: true, privateKeyPath: true } })
+  const [seller] = await deps.db.readRows<SellerIdentity>(sellerIdentitySql, [id])
   if (!seller) throw new AppError('SELLER_NOT_FOUND', 'Seller not found', { sellerId: id })
   return seller
 }
