@@ -15,7 +15,7 @@ import { createApp, loadGraphQLOnce } from '../../src/app.js'
 import { serveGraphQLDirectly } from '../../src/graphql/direct-http.js'
 import { createYogaServer, maskErrorFor } from '../../src/graphql/yoga.js'
 import { withFastPath } from '../../src/graphql/fast-path.js'
-import { API_TOKEN, startTestService, type TestService } from '../harness.js'
+import { API_TOKEN, startTestService, type TestService, waitFor } from '../harness.js'
 
 let service: TestService
 let yoga: ReturnType<typeof createYogaServer>
@@ -345,6 +345,25 @@ describe('the direct path through a real HTTP server', () => {
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(direct.served()).toBe(before)
     expect((await both((host) => rawPost(host, query, [token, json, requestId]))).served).toBe(true)
+  })
+
+  it('a client that half-closes mid-body on the Hono path is one info line, never an error with a stack', async () => {
+    const mark = service.logs.length
+    const socket = net.connect({ host: '127.0.0.1', port: Number(new URL(service.url).port) })
+    await new Promise((resolve) => socket.once('connect', resolve))
+    // An upper-case Host is not one the direct path takes as it is: Hono (and yoga) read this body.
+    const head = ['POST /graphql HTTP/1.1', `Host: ${new URL(service.url).host.toUpperCase().replace('127.0.0.1', 'LOCALHOST')}`, token, json, 'X-Request-Id: half-close-test', 'Content-Length: 1000', '', ''].join('\r\n')
+    socket.write(`${head}{"query":"{ __typename`)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    socket.end() // half-close: the body never completes
+    await waitFor(() => service.logs.slice(mark).some((line) => line.includes('half-close-test')))
+    const lines = service.logs.slice(mark).map((line) => JSON.parse(line)).filter((line) => line.reqId === 'half-close-test')
+    expect(lines.map((line) => [line.level, line.msg])).toEqual([
+      [30, 'client closed the connection before its request body arrived'],
+      [30, 'request'],
+    ])
+    expect(JSON.stringify(lines)).not.toContain('stack')
+    socket.destroy()
   })
 
   it('is what the service runs', async () => {
