@@ -13,7 +13,7 @@ import { allowCrossOrigin } from './http/cors.js'
 import { faviconRoutes } from './http/favicon.js'
 import { respondWithError } from './http/errors.js'
 import { logRequests } from './http/request-log.js'
-import { measureRequests, serveMetrics } from './metrics.js'
+import { measureRequests, metricsScrapers, serveMetrics } from './metrics.js'
 import { closeWhenBodyUnread } from './http/unread-body.js'
 import { finishRoutes, paymentRoutes } from './payments/routes.js'
 import { sellerRoutes } from './sellers/routes.js'
@@ -73,7 +73,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): Hono {
     return c.json({ status: 'ready' })
   })
 
-  app.get('/metrics', serveMetrics(deps)) // its own token check: METRICS_TOKENS, else API_TOKENS
+  app.get('/metrics', requireApiToken(metricsScrapers(config)), serveMetrics(deps)) // its own tokens: METRICS_TOKENS, else API_TOKENS
   // Liveness: this process is up and its HTTP server answers. It asks nothing of the database,
   // so a probe costs next to nothing; /ready is the check that the database serves.
   app.get('/health', (c) =>

@@ -14,10 +14,9 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import type { Config } from './config.js'
 import type { PaymentState } from './db.js'
 import type { Deps } from './deps.js'
-import { AppError } from './errors.js'
-import { isAuthorized } from './http/auth.js'
 import { readWorkerLag } from './workers/index.js'
 
 export type WalletCallOutcome = 'answered' | 'refused' | 'unavailable'
@@ -34,8 +33,6 @@ interface ScrapeGauges {
 
 /** One service's metrics: its own registry and the metrics registered on it. */
 export interface Metrics {
-  /** This service's metrics only. */
-  readonly registry: Registry
   /** What GET /metrics answers: this service's registry and the process's default metrics. */
   readonly scraped: Registry
   /** Starts timing a wallet call; call the result with how it came out (src/open-payments/outcomes.ts callWallet). */
@@ -99,7 +96,6 @@ export function createMetrics(): Metrics {
   }
 
   return {
-    registry,
     // Every metric of the service is registered above: a merge made now holds them all.
     scraped: Registry.merge([processMetrics(), registry]),
     gauges,
@@ -157,17 +153,15 @@ async function readDatabaseGauges(deps: Deps): Promise<void> {
 }
 
 /**
- * The /metrics handler. With METRICS_TOKENS set, only those bearer tokens may scrape (a scraper
- * then holds no API token); otherwise the API tokens (API_TOKENS) may.
+ * The /metrics handler, behind requireApiToken(metricsScrapers(config)) (src/app.ts): with
+ * METRICS_TOKENS set, only those bearer tokens may scrape (a scraper then holds no API token);
+ * otherwise the API tokens (API_TOKENS) may.
  */
+export const metricsScrapers = (config: Config): readonly string[] => (config.metricsTokens.length > 0 ? config.metricsTokens : config.apiTokens)
+
 export function serveMetrics(deps: Deps): MiddlewareHandler {
-  const { config, metrics } = deps
+  const { metrics } = deps
   return async (c) => {
-    const tokens = config.metricsTokens.length > 0 ? config.metricsTokens : config.apiTokens
-    if (tokens.length > 0 && !isAuthorized(c.req.header('authorization'), tokens)) {
-      c.header('WWW-Authenticate', 'Bearer')
-      throw new AppError('UNAUTHENTICATED', 'Missing or invalid bearer token')
-    }
     await readDatabaseGauges(deps)
     return c.body(await metrics.scraped.metrics(), 200, { 'content-type': metrics.scraped.contentType })
   }
