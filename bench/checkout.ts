@@ -73,9 +73,10 @@ type Provider = (typeof PROVIDERS)[number]
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
 // Counts SQL statements the service runs (BENCH_SQL_LOG=1 also prints them, per checkout).
-// SQLite: Prisma's better-sqlite3 adapter prepares every statement it runs (6.19.3 keeps no
-// statement cache), so prepare() calls are statements executed. PostgreSQL: every query() of a pg
-// client (Prisma's adapter-pg pool, BEGIN and COMMIT included), except the benchmark's own watcher.
+// SQLite: every execution of a better-sqlite3 statement (Prisma's adapter prepares each statement
+// it runs; the service's prepared reads and writes reuse theirs), BEGIN and COMMIT included.
+// PostgreSQL: every query() of a pg client (the pool Prisma and the service's prepared statements
+// share, BEGIN and COMMIT included), except the benchmark's own watcher.
 let sqlStatements = 0
 const sqlLog = new Map<string, number>()
 function countStatement(sql: unknown) {
@@ -84,12 +85,17 @@ function countStatement(sql: unknown) {
   const text = String(typeof sql === 'object' && sql !== null && 'text' in sql ? sql.text : sql).slice(0, 160)
   sqlLog.set(text, (sqlLog.get(text) ?? 0) + 1)
 }
-const prepare = Database.prototype.prepare
-Database.prototype.prepare = function (this: Database.Database, ...args: Parameters<typeof prepare>) {
-  countStatement(args[0])
-  return prepare.apply(this, args)
-} as typeof prepare
 const uncounted = new WeakSet<object>()
+const statementPrototype = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Database.Statement
+for (const method of ['run', 'get', 'all', 'iterate'] as const) {
+  const execute = statementPrototype[method] as (...args: unknown[]) => unknown
+  Object.defineProperty(statementPrototype, method, {
+    value: function (this: Database.Statement, ...args: unknown[]) {
+      if (!uncounted.has(this)) countStatement(this.source)
+      return execute.apply(this, args)
+    },
+  })
+}
 const query = pg.Client.prototype.query
 pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   if (!uncounted.has(this)) countStatement(args[0])
@@ -110,9 +116,10 @@ async function createBenchDatabase(provider: Provider, dir: string): Promise<Ben
   if (provider === 'sqlite') {
     const url = `file:${path.join(dir, 'payments.db')}`
     await migrateDatabase(url)
-    // Its own connection, the statement prepared once (not counted against the service).
+    // Its own connection, its statement not counted against the service.
     const watcher = new Database(sqlitePath(url), { readonly: true })
     const statement = watcher.prepare(unsettledSql(''))
+    uncounted.add(statement)
     return { url, unsettled: async () => (statement.get() as { n: number }).n, drop: async () => void watcher.close() }
   }
   const server = new URL(POSTGRES_URL)
