@@ -12,19 +12,22 @@ import { dueClaimStatement, type DueClaim } from './db/claims.js'
 import type { PostgresNotifications } from './db/postgres.js'
 import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
 import type { ReadConnection } from './db/read-connection.js'
+import type { RunStatement, WriteConnection } from './db/write-connection.js'
 import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'
 export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
-export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaClient }
+export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaClient, type RunStatement, type WriteConnection }
 
 /**
  * What processes tell each other about: committed webhook events waiting for delivery, a payment
- * whose row changed, and a seller whose registration changed (the subject names the payment or
- * seller: an id, never anything secret).
+ * whose row changed, a seller whose registration changed (the subject names the payment or seller:
+ * an id, never anything secret), a payment whose settlement is to be checked now, and wallet
+ * clean-up steps due now. Each worker wakes only on the topics that can make its work due
+ * (src/workers/), so a state change does not cost every job an empty claim.
  */
-const topics = ['webhook_events', 'payment_updates', 'seller_updates'] as const
+const topics = ['webhook_events', 'payment_updates', 'seller_updates', 'settlement_checks', 'wallet_cleanups'] as const
 export type Topic = (typeof topics)[number]
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void
@@ -42,10 +45,17 @@ export interface Database {
   readRows<Row>(sql: string, params: readonly unknown[]): Promise<Row[]>
   /**
    * Leases up to `claim.limit` due rows to this process in one statement, safe when several
-   * processes claim at once (src/db/claims.ts); returns their ids and the `returning` columns (as
-   * the driver reads them: text and integers only, the same on both providers). For src/workers/.
+   * processes claim at once (src/db/claims.ts), as a prepared statement on the writer; returns
+   * their ids and the `returning` columns as the driver reads them (text, numbers, and DateTime as
+   * text on SQLite: src/payments/payment-rows.ts makes Payment rows Prisma-shaped). For src/workers/.
    */
   claimDueRows<Row extends { id: string } = { id: string }>(claim: DueClaim): Promise<Row[]>
+  /**
+   * Statements on the connection that writes, as prepared statements outside the ORM
+   * (src/db/write-connection.ts): one on its own (`run`), or several as one transaction. For the
+   * service's most frequent writes (src/payments/transitions.ts); portable SQL as for readRows.
+   */
+  readonly writer: WriteConnection
   /**
    * Tells every process on this database that `topic` has news, optionally about `subject` (a short
    * public id: it travels in the clear); call it after the commit. Listeners on this Database hear
@@ -81,6 +91,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
   }
   let prisma: PrismaClient
   let reader: ReadConnection
+  let writer: WriteConnection
   let notifications: PostgresNotifications | undefined
   // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
   if (provider === 'postgresql') {
@@ -89,11 +100,14 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     // Same models, same generated API: the PostgreSQL client serves where the SQLite one is typed.
     prisma = opened.client as unknown as PrismaClient
     reader = opened.reader
+    writer = opened.writer
     notifications = await postgres.startPostgresNotifications(databaseUrl, opened.pool, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   } else {
-    prisma = await openSqlite(databaseUrl)
+    const opened = await openSqlite(databaseUrl)
+    prisma = opened.client
+    writer = opened.writer
     reader = openSqliteReader(databaseUrl)
   }
   const migrationsFolder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
@@ -102,7 +116,11 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     provider,
     prisma,
     readRows: <Row>(sql: string, params: readonly unknown[]) => reader.all<Row>(sql, params),
-    claimDueRows: <Row extends { id: string }>(claim: DueClaim) => prisma.$queryRaw<Row[]>(dueClaimStatement(provider, claim)),
+    writer,
+    claimDueRows<Row extends { id: string }>(claim: DueClaim) {
+      const statement = dueClaimStatement(provider, claim)
+      return writer.run<Row>(statement.text, statement.values)
+    },
     announce(topic, subject) {
       tellListeners(topic, subject)
       notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net

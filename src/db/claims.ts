@@ -35,5 +35,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING ${Prisma.raw(['id', ...(claim.returning ?? [])].map((column) => `"${column}"`).join(', '))}`
+    RETURNING ${Prisma.raw([...new Set(['id', ...(claim.returning ?? [])])].map((column) => `"${column}"`).join(', '))}`
 }

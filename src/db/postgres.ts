@@ -6,13 +6,20 @@ import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgresql/client.js'
 import type { ReadConnection } from './read-connection.js'
+import type { RunStatement, WriteConnection } from './write-connection.js'
 
-/** The client, the hot reads (src/db/read-connection.ts) and the NOTIFYs share one pool of `poolSize` connections. */
-export async function openPostgres(databaseUrl: string, poolSize: number): Promise<{ client: PrismaClient; reader: ReadConnection; pool: pg.Pool }> {
+/**
+ * The client, the hot reads (src/db/read-connection.ts), the prepared writes
+ * (src/db/write-connection.ts) and the NOTIFYs share one pool of `poolSize` connections.
+ */
+export async function openPostgres(
+  databaseUrl: string,
+  poolSize: number,
+): Promise<{ client: PrismaClient; reader: ReadConnection; writer: WriteConnection; pool: pg.Pool }> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize })
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) })
   await client.$connect()
-  return { client, reader: poolReader(pool), pool }
+  return { client, reader: poolReader(pool), writer: poolWriter(pool), pool }
 }
 
 /**
@@ -25,21 +32,52 @@ const types = {
     oid === TIMESTAMP_OID ? (value: string) => new Date(`${value.replace(' ', 'T')}Z`) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 }
 
-/** Named statements: each pool connection prepares a text once, then only binds and executes it. */
-function poolReader(pool: pg.Pool): ReadConnection {
-  const names = new Map<string, string>()
-  const nameOf = (sql: string) => {
-    let name = names.get(sql)
-    if (!name) names.set(sql, (name = `read_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 24)}`))
-    return name
+/**
+ * Named statements: each pool connection prepares a text once, then only binds and executes it. A
+ * DateTime parameter is written as Prisma writes it: UTC without an offset (the column has no time
+ * zone, and PostgreSQL would ignore an offset rather than apply it).
+ */
+const statementNames = new Map<string, string>()
+function nameOf(sql: string): string {
+  let name = statementNames.get(sql)
+  if (!name) statementNames.set(sql, (name = `s_${crypto.createHash('sha256').update(sql).digest('hex').slice(0, 24)}`))
+  return name
+}
+
+function preparedOn(queryable: Pick<pg.Pool | pg.PoolClient, 'query'>): RunStatement {
+  return async <Row>(sql: string, params: readonly unknown[]) => {
+    const values = params.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
+    const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
+    return result.rows as Row[]
   }
+}
+
+function poolReader(pool: pg.Pool): ReadConnection {
   return {
-    async all<Row>(sql: string, params: readonly unknown[]) {
-      const result = await pool.query({ name: nameOf(sql), text: sql, values: params as unknown[], types })
-      return result.rows as Row[]
-    },
+    all: preparedOn(pool),
     // The pool is ended by the client's $disconnect (disposeExternalPool).
     async close() {},
+  }
+}
+
+function poolWriter(pool: pg.Pool): WriteConnection {
+  return {
+    run: preparedOn(pool),
+    async transaction(work) {
+      const connection = await pool.connect()
+      let broken: Error | undefined
+      try {
+        await connection.query('BEGIN')
+        const result = await work(preparedOn(connection))
+        await connection.query('COMMIT')
+        return result
+      } catch (error) {
+        await connection.query('ROLLBACK').catch((rollbackFailed: Error) => void (broken = rollbackFailed))
+        throw error
+      } finally {
+        connection.release(broken) // a connection that could not roll back is closed, not reused
+      }
+    },
   }
 }
 

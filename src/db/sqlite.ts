@@ -8,6 +8,7 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'
 import { PrismaClient } from '../generated/sqlite/client.js'
 import type { ReadConnection } from './read-connection.js'
+import type { RunStatement, WriteConnection } from './write-connection.js'
 
 const BUSY_TIMEOUT_MS = 10_000
 
@@ -22,8 +23,9 @@ type Adapter = Awaited<ReturnType<Factory['connect']>>
  * plain queries wait while a transaction is open, which is what a connection pool would give.
  * (A plain `db` query inside a `$transaction` callback must use `tx` instead, or it waits forever.)
  */
-function isolateTransactions(factory: Factory): Factory {
+function isolateTransactions(factory: Factory): { factory: Factory; writer: WriteConnection } {
   let tail = Promise.resolve()
+  let connection: Database.Database | undefined
   const acquire = () => {
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
@@ -42,6 +44,7 @@ function isolateTransactions(factory: Factory): Factory {
   const connect = factory.connect.bind(factory)
   factory.connect = async () => {
     const adapter = await connect()
+    connection = (adapter as unknown as { client: Database.Database }).client
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
@@ -75,7 +78,45 @@ function isolateTransactions(factory: Factory): Factory {
       },
     }) as Adapter
   }
-  return factory
+
+  // The service's own prepared writes (src/db/write-connection.ts) take their turn on the same lock.
+  const statements = new Map<string, Database.Statement>()
+  const run: RunStatement = async <Row>(sql: string, params: readonly unknown[]) => {
+    if (!connection) throw new Error('the SQLite connection is not open yet')
+    let statement = statements.get(sql)
+    if (!statement) statements.set(sql, (statement = connection.prepare(sql).safeIntegers(false)))
+    const bindings = sqliteBindings(params)
+    return (statement.reader ? statement.all(bindings) : (statement.run(bindings), [])) as Row[]
+  }
+  const writer: WriteConnection = {
+    run: (sql, params) => exclusive(() => run(sql, params)),
+    transaction: (work) =>
+      exclusive(async () => {
+        await run('BEGIN IMMEDIATE', [])
+        try {
+          const result = await work(run)
+          await run('COMMIT', [])
+          return result
+        } catch (error) {
+          if (connection!.inTransaction) await run('ROLLBACK', [])
+          throw error
+        }
+      }),
+  }
+  return { factory, writer }
+}
+
+/**
+ * Parameters as Prisma's SQLite adapter writes them: `$1` is an SQLite named parameter (bind
+ * {1: …, 2: …}); a DateTime is ISO 8601 text with +00:00 (so that text comparisons order it), a
+ * Boolean 1 or 0.
+ */
+function sqliteBindings(params: readonly unknown[]): Record<number, unknown> {
+  const bindings: Record<number, unknown> = {}
+  params.forEach((value, i) => {
+    bindings[i + 1] = value instanceof Date ? value.toISOString().replace('Z', '+00:00') : typeof value === 'boolean' ? Number(value) : value
+  })
+  return bindings
 }
 
 export function sqlitePath(databaseUrl: string): string {
@@ -89,13 +130,15 @@ export function sqliteFolder(databaseUrl: string): string {
   return folder
 }
 
-export async function openSqlite(databaseUrl: string): Promise<PrismaClient> {
+/** The Prisma client and the service's prepared writes, on one connection (SQLite has one writer). */
+export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaClient; writer: WriteConnection }> {
   sqliteFolder(databaseUrl)
-  const client = new PrismaClient({ adapter: isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS })) })
+  const { factory, writer } = isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS }))
+  const client = new PrismaClient({ adapter: factory })
   await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
-  return client
+  return { client, writer }
 }
 
 /**
@@ -117,8 +160,7 @@ export function openSqliteReader(databaseUrl: string): ReadConnection {
   }
   return {
     async all<Row>(sql: string, params: readonly unknown[]) {
-      // `$1` is an SQLite named parameter too: bind {1: …, 2: …}.
-      const bindings = Object.fromEntries(params.map((value, i) => [i + 1, value]))
+      const bindings = sqliteBindings(params)
       for (let waited = 0; ; waited += 5) {
         try {
           return prepared(sql).all(bindings) as Row[]

@@ -9,7 +9,7 @@
 // A failed attempt is retried on CLEANUP_RETRY_SCHEDULE; when it runs out the step is GAVE_UP (a
 // warn log line, GraphQL `cleanup.gaveUp`) until an operator re-arms it (retryWalletCleanup).
 import { monotonicFactory } from 'ulid'
-import type { Payment, Prisma, WalletCleanup, WalletCleanupStep } from '../db.js'
+import type { Payment, Prisma, RunStatement, WalletCleanup, WalletCleanupStep } from '../db.js'
 import type { Deps } from '../deps.js'
 import { cancelGrant } from '../open-payments/grants.js'
 import { closeIncomingPayment } from '../open-payments/incoming-payments.js'
@@ -53,12 +53,18 @@ export function walletCleanupStepsFor(payment: Payment): WalletCleanupStep[] {
   return steps
 }
 
-/** Records the clean-up `payment` needs. Call it inside the transaction that changed its state. */
-export async function enqueueWalletCleanup(deps: Deps, tx: Prisma.TransactionClient, payment: Payment): Promise<WalletCleanupStep[]> {
+/**
+ * Records the clean-up `payment` needs, through `run`: the transaction that changed its state (on
+ * the database's writer, as src/payments/transitions.ts runs it).
+ */
+export async function enqueueWalletCleanup(deps: Deps, run: RunStatement, payment: Payment): Promise<WalletCleanupStep[]> {
   const steps = walletCleanupStepsFor(payment)
-  if (steps.length > 0) {
-    const now = deps.clock.now()
-    await tx.walletCleanup.createMany({ data: steps.map((step) => ({ id: nextCleanupId(), paymentId: payment.id, step, nextAttemptAt: now })) })
+  const now = deps.clock.now()
+  for (const step of steps) {
+    await run(
+      'INSERT INTO "WalletCleanup" ("id", "paymentId", "step", "status", "attempts", "nextAttemptAt", "createdAt") VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [nextCleanupId(), payment.id, step, 'PENDING', 0, now, now],
+    )
   }
   return steps
 }
@@ -120,6 +126,14 @@ export async function retryWalletCleanup(deps: Deps, pendingId: string): Promise
     where: { paymentId: payment.id, status: 'GAVE_UP' },
     data: { status: 'PENDING', attempts: 0, nextAttemptAt: deps.clock.now(), finishedAt: null },
   })
-  if (count > 0) log(deps).info({ pendingId: payment.id, steps: count }, 'wallet clean-up re-armed')
+  if (count > 0) {
+    log(deps).info({ pendingId: payment.id, steps: count }, 'wallet clean-up re-armed')
+    announceWalletCleanups(deps)
+  }
   return payment
+}
+
+/** Wakes the clean-up workers (src/workers/clean-up-wallets.ts): steps are due now. Call it after the commit. */
+export function announceWalletCleanups(deps: Deps): void {
+  deps.db.announce('wallet_cleanups')
 }

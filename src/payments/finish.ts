@@ -5,7 +5,7 @@
 // A claim that dies half-way is resumed by the resume-finishes job (src/workers/resume-finishes.ts).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
-import type { Payment, Prisma } from '../db.js'
+import type { Payment } from '../db.js'
 import { crashPoint } from '../crash-points.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -18,6 +18,7 @@ import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
+import type { PaymentChange, PaymentCondition } from './payment-writes.js'
 import { transitionPayment, updatePayment } from './transitions.js'
 
 /** How long a request waits (real time: it sleeps) for the one that claimed the finish. */
@@ -114,7 +115,7 @@ async function waitWhileFinishing(deps: Deps, id: string): Promise<Payment> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function fail(deps: Deps, payment: Payment, failureCode: string, failureMessage: string, also: Prisma.PaymentWhereInput = {}): Promise<Payment> {
+async function fail(deps: Deps, payment: Payment, failureCode: string, failureMessage: string, also: PaymentCondition = {}): Promise<Payment> {
   const failed = await transitionPayment(deps, payment.id, ['FINISHING'], {
     state: 'FAILED',
     failureCode,
@@ -222,7 +223,7 @@ async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> 
     else if (found.outcome !== 'notFound') return retryLater(deps, payment, found.error)
   }
 
-  let quoteUpdate: Prisma.PaymentUpdateManyMutationInput = {}
+  let quoteUpdate: PaymentChange = {}
   if (!outgoing) {
     const pay = (quoteId: string) =>
       createOutgoingPayment(deps, client, { ...onBuyerWallet, quoteId, metadata: { pendingId: payment.id, offerId: payment.offerId } })

@@ -2,12 +2,12 @@
 // The hottest reads (the status the marketplace polls, one payment, list pages) are prepared
 // statements on the driver's read connection (`Database.readRows`, src/db.ts): Prisma 6.19 compiles every
 // query (0.6-1.2 ms per findUnique here, against 0.02 ms for a prepared statement). Their columns
-// come from the Prisma models (the generated datamodel), and test/unit/payment-reads.test.ts
+// come from the Prisma models (src/payments/payment-rows.ts), and test/checkout/payment-reads.test.ts
 // checks them against prisma/models.prisma and against Prisma's own answers on both databases.
 import type { Payment, PaymentState, Prisma } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { getDatamodel } from '../generated/pothos-types.js'
+import { asPrismaRow, columnList, paymentColumns } from './payment-rows.js'
 import { restStatusOf, type RestStatus } from './state.js'
 
 export async function requirePayment(deps: Deps, pendingId: string): Promise<Payment> {
@@ -16,35 +16,9 @@ export async function requirePayment(deps: Deps, pendingId: string): Promise<Pay
   return payment
 }
 
-const paymentFields = getDatamodel().datamodel.models.Payment.fields
-
-/** Every column of a Payment row, in the models' order (relations are not columns). */
-export const paymentColumns = paymentFields.filter((field) => field.kind !== 'object').map((field) => field.name) as (keyof Payment)[]
-
 /** The columns the REST status and list answers need (the full row carries tokens and JSON). */
 export const paymentSummaryColumns = ['id', 'offerId', 'state', 'buyerWalletAddressUrl', 'incomingPaymentId', 'outgoingPaymentId', 'quoteId'] as const satisfies readonly (keyof Payment)[]
 export type PaymentSummary = Pick<Payment, (typeof paymentSummaryColumns)[number]>
-
-const dateColumns = paymentFields.filter((field) => field.type === 'DateTime').map((field) => field.name as keyof Payment)
-
-/**
- * A DateTime as a driver returns it: a Date (pg), or the text Prisma's SQLite adapter stores
- * (ISO 8601 with an offset; a database default has none and is UTC).
- */
-function toDate(value: unknown): Date {
-  if (value instanceof Date) return value
-  if (typeof value === 'number') return new Date(value)
-  const text = String(value)
-  return new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text.replace(' ', 'T')}Z`)
-}
-
-/** A row as the driver gave it, in the shape Prisma answers (DateTime columns as Date). */
-function asPrismaRow<T>(row: Record<string, unknown>): T {
-  for (const column of dateColumns) if (column in row && row[column] !== null) row[column] = toDate(row[column])
-  return row as T
-}
-
-const columnList = (columns: readonly string[]) => columns.map((column) => `"${column}"`).join(', ')
 
 // A payment whose start has not finished yet is not shown (it may still be rolled back).
 const STARTED = '"redirectUrl" IS NOT NULL'

@@ -4,27 +4,24 @@
 // it calls for (src/payments/cleanup.ts). Each committed change writes one info log line.
 // Cost: one UPDATE ... RETURNING (which also counts the payment's events, giving the new event its
 // `sequence`) and one INSERT of the event, in one transaction; an update that changes no state is
-// that UPDATE alone.
-import type { Payment, PaymentState, Prisma } from '../db.js'
+// that UPDATE alone. They are prepared statements on the database's writer (src/payments/payment-writes.ts),
+// not Prisma queries: the service's most frequent writes.
+import type { Payment, PaymentState } from '../db.js'
 import type { Deps } from '../deps.js'
 import { enqueueCountedPaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
-import { enqueueWalletCleanup } from './cleanup.js'
+import { announceWalletCleanups, enqueueWalletCleanup } from './cleanup.js'
 import { announcePaymentUpdate } from './live-updates.js'
-
-type Update = Prisma.PaymentUpdateManyMutationInput
-
-/** The compare-and-set: the row as it is after the update, or null when it is no longer in `from` (or fails `also`). */
-async function compareAndSet(client: Prisma.TransactionClient, id: string, from: readonly PaymentState[], data: Update, also: Prisma.PaymentWhereInput) {
-  const [payment] = await client.payment.updateManyAndReturn({ where: { ...also, id, state: { in: [...from] } }, data })
-  return payment ?? null
-}
+import { asPrismaRow } from './payment-rows.js'
+import { paymentUpdate, type PaymentChange, type PaymentCondition } from './payment-writes.js'
 
 /**
- * Updates payment `id` in place (no state change, no event) while it is in one of `from`. Returns
- * the updated payment, or null when another request or process moved it first.
+ * Updates payment `id` in place (no state change, no event) while it is in one of `from` (and
+ * meets `also`). Returns the updated payment, or null when another request or process moved it first.
  */
-export function updatePayment(deps: Deps, id: string, from: readonly PaymentState[], data: Omit<Update, 'state'>, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
-  return compareAndSet(deps.db.prisma, id, from, data, also)
+export async function updatePayment(deps: Deps, id: string, from: readonly PaymentState[], data: Omit<PaymentChange, 'state'>, also: PaymentCondition = {}): Promise<Payment | null> {
+  const { sql, params } = paymentUpdate(id, from, data, also, deps.clock.now())
+  const [row] = await deps.db.writer.run(sql, params)
+  return row ? asPrismaRow<Payment>(row) : null
 }
 
 /**
@@ -32,22 +29,26 @@ export function updatePayment(deps: Deps, id: string, from: readonly PaymentStat
  * no state). Returns the updated payment, or null when another request or process got there first.
  * `also` adds conditions the row must still meet (compared in the same update).
  */
-export async function transitionPayment(deps: Deps, id: string, from: readonly PaymentState[], data: Update, also: Prisma.PaymentWhereInput = {}): Promise<Payment | null> {
+export async function transitionPayment(deps: Deps, id: string, from: readonly PaymentState[], data: PaymentChange, also: PaymentCondition = {}): Promise<Payment | null> {
   if (typeof data.state !== 'string') return updatePayment(deps, id, from, data, also)
-  const updated = await deps.db.prisma.$transaction(async (tx) => {
+  const updated = await deps.db.writer.transaction(async (run) => {
     // With several allowed states, read which one the row is in (the update below still decides).
-    const previous = from.length === 1 ? from[0] : (await tx.payment.findUnique({ where: { id }, select: { state: true } }))?.state
+    const previous = from.length === 1 ? from[0] : (await run<Pick<Payment, 'state'>>('SELECT "state" FROM "Payment" WHERE "id" = $1', [id]))[0]?.state
     // The event's place in the payment's order is counted by the same update (see enqueueCountedPaymentEvent).
-    const payment = await compareAndSet(tx, id, from, { ...data, eventCount: { increment: 1 } }, also)
-    if (!payment) return null
-    await enqueueCountedPaymentEvent(deps, tx, payment)
-    const cleanup = await enqueueWalletCleanup(deps, tx, payment)
+    const { sql, params } = paymentUpdate(id, from, { ...data, eventCount: { increment: 1 } }, also, deps.clock.now())
+    const [row] = await run(sql, params)
+    if (!row) return null
+    const payment = asPrismaRow<Payment>(row)
+    await enqueueCountedPaymentEvent(deps, run, payment)
+    const cleanup = await enqueueWalletCleanup(deps, run, payment)
     return { payment, previous, cleanup }
   })
   if (!updated) return null
   const { payment, previous, cleanup } = updated
   wakeWebhookDispatcher(deps)
   announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
+  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks') // its first check is due now
+  if (cleanup.length > 0) announceWalletCleanups(deps)
   // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
   deps.logger.info(
     {

@@ -6,7 +6,7 @@
 // lease expired cannot overwrite the result of the one that claimed the event after it.
 import type { Logger } from 'pino'
 import type { Pool } from 'undici'
-import type { Prisma, WebhookEvent } from '../db.js'
+import type { RunStatement, WebhookEvent } from '../db.js'
 import type { Deps } from '../deps.js'
 import type { WebhookSigner } from './signing.js'
 
@@ -109,18 +109,26 @@ export async function deliverWebhookEvent(
   }
 }
 
-/** What to write for an attempt's outcome (DELIVERED is written by recordDeliveryOutcomes, in groups). */
+/** What to write for a failed attempt (DELIVERED is written by recordDeliveryOutcomes, in groups). */
+interface FailedAttemptRecord {
+  status: 'PENDING' | 'DEAD'
+  lastStatusCode: number | null
+  lastError: string
+  /** When to try again; null for a dead event (its nextAttemptAt stays as it was). */
+  nextAttemptAt: Date | null
+}
+
 function retryOrDeadRecord(
   outcome: Exclude<DeliveryOutcome, { kind: 'delivered' }>,
   attempts: number,
   retryScheduleMs: readonly number[],
   now: Date,
-): Prisma.WebhookEventUpdateManyMutationInput {
-  const common = { attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: outcome.statusCode ?? null }
-  if (outcome.kind === 'dead') return { ...common, status: 'DEAD', lastError: outcome.error }
+): FailedAttemptRecord {
+  const lastStatusCode = outcome.statusCode ?? null
+  if (outcome.kind === 'dead') return { status: 'DEAD', lastStatusCode, lastError: outcome.error, nextAttemptAt: null }
   const nextAttemptAt = computeNextAttemptAt(attempts, retryScheduleMs, now, outcome.retryAfterMs)
-  if (!nextAttemptAt) return { ...common, status: 'DEAD', lastError: `${outcome.error} (gave up after ${attempts} attempts)` }
-  return { ...common, lastError: outcome.error, nextAttemptAt }
+  if (!nextAttemptAt) return { status: 'DEAD', lastStatusCode, lastError: `${outcome.error} (gave up after ${attempts} attempts)`, nextAttemptAt: null }
+  return { status: 'PENDING', lastStatusCode, lastError: outcome.error, nextAttemptAt }
 }
 
 /** What delivering and recording an event needs of its row. */
@@ -133,17 +141,24 @@ export interface AttemptedDelivery {
   outcome: DeliveryOutcome
 }
 
+// Written while the event still holds the lease it was claimed with; RETURNING says which did.
+const deliveredSql = (count: number) =>
+  `UPDATE "WebhookEvent" SET "status" = 'DELIVERED', "deliveredAt" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = NULL
+    WHERE "leaseUntil" = $3 AND "id" IN (${Array.from({ length: count }, (_, i) => `$${i + 4}`).join(', ')}) RETURNING "id"`
+const failedSql = `UPDATE "WebhookEvent" SET "status" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = $3,
+    "nextAttemptAt" = COALESCE($4, "nextAttemptAt") WHERE "id" = $5 AND "leaseUntil" = $6 RETURNING "id"`
+
 /**
  * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
  * delivered under one lease with one status code, one per failed attempt (each has its own retry
- * time), on the service's database with its retry schedule (WEBHOOK_RETRY_SCHEDULE). `now` is the
- * service's clock time. Logs one line per event.
+ * time), on the service's database with its retry schedule (WEBHOOK_RETRY_SCHEDULE); prepared
+ * statements on the database's writer (Database.writer: a delivery's outcome is written as often
+ * as a payment changes). `now` is the service's clock time. Logs one line per event.
  */
 export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
-  const { prisma } = deps.db
   const { retryScheduleMs } = deps.config.webhooks
   const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: DeliverableEvent[] }>()
-  const failed: { event: DeliverableEvent; leaseUntil: Date; data: Prisma.WebhookEventUpdateManyMutationInput }[] = []
+  const failed: { event: DeliverableEvent; leaseUntil: Date; data: FailedAttemptRecord }[] = []
   for (const { event, leaseUntil, outcome } of attempts) {
     if (outcome.kind === 'delivered') {
       const key = `${leaseUntil.getTime()} ${outcome.statusCode}`
@@ -154,16 +169,16 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
     }
   }
   const groups = [...delivered.values()]
-  const updates = [
-    ...groups.map(({ leaseUntil, statusCode, events }) =>
-      prisma.webhookEvent.updateMany({
-        where: { id: { in: events.map((event) => event.id) }, leaseUntil },
-        data: { status: 'DELIVERED', deliveredAt: now, attempts: { increment: 1 }, leaseUntil: null, lastStatusCode: statusCode, lastError: null },
-      }),
-    ),
-    ...failed.map(({ event, leaseUntil, data }) => prisma.webhookEvent.updateMany({ where: { id: event.id, leaseUntil }, data })),
+  const statements = [
+    ...groups.map(({ leaseUntil, statusCode, events }) => ({ sql: deliveredSql(events.length), params: [now, statusCode, leaseUntil, ...events.map((event) => event.id)] })),
+    ...failed.map(({ event, leaseUntil, data }) => ({ sql: failedSql, params: [data.status, data.lastStatusCode, data.lastError, data.nextAttemptAt, event.id, leaseUntil] })),
   ]
-  const counts = updates.length === 1 ? [await updates[0]] : await prisma.$transaction(updates)
+  const runAll = async (run: RunStatement) => {
+    const recorded: number[] = []
+    for (const { sql, params } of statements) recorded.push((await run(sql, params)).length)
+    return recorded
+  }
+  const counts = statements.length === 1 ? await runAll(deps.db.writer.run) : await deps.db.writer.transaction(runAll)
   const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,
@@ -173,12 +188,12 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
   })
   const leaseLost = 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now'
   groups.forEach(({ statusCode, events }, i) => {
-    if (counts[i].count === events.length) for (const event of events) log.info(fieldsOf(event, statusCode), 'webhook delivered')
-    else log.warn({ eventIds: events.map((event) => event.id), recorded: counts[i].count }, leaseLost)
+    if (counts[i] === events.length) for (const event of events) log.info(fieldsOf(event, statusCode), 'webhook delivered')
+    else log.warn({ eventIds: events.map((event) => event.id), recorded: counts[i] }, leaseLost)
   })
   failed.forEach(({ event, data }, i) => {
-    const fields = fieldsOf(event, data.lastStatusCode as number | null)
-    if (counts[groups.length + i].count === 0) log.warn(fields, leaseLost)
+    const fields = fieldsOf(event, data.lastStatusCode)
+    if (counts[groups.length + i] === 0) log.warn(fields, leaseLost)
     else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
     else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
   })

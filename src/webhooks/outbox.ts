@@ -3,7 +3,7 @@
 // later; nothing here touches the network. An event's time (createdAt, first due time, the body's
 // timestamp) is the service's clock (deps.clock).
 import { monotonicFactory } from 'ulid'
-import type { Payment, Prisma, WebhookEvent } from '../db.js'
+import type { Payment, Prisma, RunStatement, WebhookEvent } from '../db.js'
 import type { Deps } from '../deps.js'
 import { debitAmountOf, type Money } from '../payments/payment-amounts.js'
 import { restStatusOf, type RestStatus } from '../payments/state.js'
@@ -68,17 +68,17 @@ export async function enqueuePaymentEvent(
 
 /**
  * Writes the event announcing `payment`'s current state when the caller's update in this
- * transaction already counted it (`eventCount: { increment: 1 }` in the same UPDATE ... RETURNING,
- * as src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. One
- * statement fewer than enqueuePaymentEvent.
+ * transaction already counted it (`eventCount` incremented by the same UPDATE ... RETURNING, as
+ * src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. A prepared
+ * statement run by `run`, the caller's transaction on the database's writer (Database.writer).
  */
-export async function enqueueCountedPaymentEvent(
-  deps: Deps,
-  tx: Prisma.TransactionClient,
-  payment: Payment,
-  type: string = eventTypeOf[payment.state],
-): Promise<WebhookEvent> {
-  return insertWebhookEvent(deps, tx, type, (id, at) => buildPaymentEventBody(id, payment, type, at), payment.id, payment.eventCount)
+export async function enqueueCountedPaymentEvent(deps: Deps, run: RunStatement, payment: Payment, type: string = eventTypeOf[payment.state]): Promise<void> {
+  const at = deps.clock.now()
+  const id = nextEventId(at.getTime())
+  await run(
+    'INSERT INTO "WebhookEvent" ("id", "paymentId", "type", "payload", "status", "attempts", "nextAttemptAt", "createdAt", "sequence") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [id, payment.id, type, JSON.stringify(buildPaymentEventBody(id, payment, type, at)), 'PENDING', 0, at, at, payment.eventCount],
+  )
 }
 
 /**

@@ -1,11 +1,12 @@
 // Job: check the settlement of PROCESSING payments (src/payments/settlement.ts checkSettlement):
 // read the wallets until the money arrived (COMPLETED) or cannot (FAILED), with backoff between
 // checks (1 s doubling to 5 min). Due: PROCESSING with its next check time come (by deps.clock).
-// Woken by payment changes, so a payment that just became PROCESSING is checked at once instead of
-// at the next poll.
+// Woken when a payment becomes PROCESSING (src/payments/transitions.ts), so it is checked at once
+// instead of at the next poll.
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
+import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 export function checkSettlementsJob(deps: Deps): Job<Payment> {
@@ -13,7 +14,7 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
     name: 'check-settlements',
     concurrency: 8,
     pollMs: deps.config.settlement.pollIntervalMs,
-    wakeOn: ['payment_updates'],
+    wakeOn: ['settlement_checks'],
     async claim(limit) {
       const now = deps.clock.now()
       const claimed = await deps.db.claimDueRows({
@@ -23,8 +24,9 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
         limit,
         now,
         leaseUntil: new Date(now.getTime() + checkLeaseMs(deps)),
+        returning: paymentColumns,
       })
-      return claimed.length === 0 ? [] : deps.db.prisma.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
+      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async run(payment) {
       await checkSettlement(deps, payment) // records its own failures and the next check time

@@ -1,7 +1,8 @@
 // Job: wallet clean-up after a checkout ended unpaid (src/payments/cleanup.ts: cancel the buyer's
 // grant, close the seller's incoming payment), retried on CLEANUP_RETRY_SCHEDULE until the wallet
 // confirms or the schedule runs out. Due: a PENDING step whose attempt time came (by deps.clock).
-// Woken by payment changes: the step is written in the transaction that ended the payment.
+// Woken when steps are written (in the transaction that ended the payment: src/payments/transitions.ts)
+// or re-armed (retryWalletCleanup).
 import { Prisma, type Payment, type WalletCleanup } from '../db.js'
 import type { Deps } from '../deps.js'
 import { attemptWalletCleanupStep, CLEANUP_LEASE_MS } from '../payments/cleanup.js'
@@ -18,7 +19,7 @@ export function cleanUpWalletsJob(deps: Deps): Job<ClaimedStep> {
     name: 'clean-up-wallets',
     concurrency: 8,
     pollMs: deps.config.settlement.pollIntervalMs,
-    wakeOn: ['payment_updates'],
+    wakeOn: ['wallet_cleanups'],
     async claim(limit) {
       const now = deps.clock.now()
       const leaseUntil = new Date(now.getTime() + CLEANUP_LEASE_MS)

@@ -73,8 +73,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
         leaseUntil,
         returning: ['paymentId', 'type', 'payload', 'attempts'],
       })
-      // SQLite's driver may read an integer as a BigInt.
-      return claimed.map((event) => ({ event: { ...event, attempts: Number(event.attempts) }, leaseUntil }))
+      return claimed.map((event) => ({ event, leaseUntil }))
     },
 
     async run({ event, leaseUntil }) {

@@ -6,6 +6,7 @@ import type { Config } from '../config.js'
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { transitionPayment } from '../payments/transitions.js'
+import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 const LEASE_MS = 30_000
@@ -25,8 +26,9 @@ export function expireAbandonedCheckoutsJob(deps: Deps): Job<Payment> {
         limit,
         now,
         leaseUntil: new Date(now.getTime() + LEASE_MS),
+        returning: paymentColumns,
       })
-      return claimed.length === 0 ? [] : deps.db.prisma.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
+      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async run(payment) {
       await transitionPayment(deps, payment.id, ['AWAITING_APPROVAL'], {

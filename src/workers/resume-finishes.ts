@@ -7,6 +7,7 @@ import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { completeFinishing } from '../payments/finish.js'
+import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 export function resumeFinishesJob(deps: Deps): Job<Payment> {
@@ -25,8 +26,9 @@ export function resumeFinishesJob(deps: Deps): Job<Payment> {
         limit,
         now,
         leaseUntil: new Date(now.getTime() + deps.config.settlement.finishLeaseMs),
+        returning: paymentColumns,
       })
-      return claimed.length === 0 ? [] : deps.db.prisma.payment.findMany({ where: { id: { in: claimed.map((row) => row.id) } } })
+      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async run(payment) {
       await completeFinishing(deps, payment).catch((error) => {

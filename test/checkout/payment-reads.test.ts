@@ -7,12 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   findStartedPayment,
   listPayments,
-  paymentColumns,
   paymentSummaryColumns,
   paymentWhere,
   readPaymentPage,
   requirePaymentSummary,
 } from '../../src/payments/queries.js'
+import { paymentColumns } from '../../src/payments/payment-rows.js'
 import { startTestService, type TestService } from '../harness.js'
 
 let service: TestService

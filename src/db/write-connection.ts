@@ -1,0 +1,25 @@
+// The writes the service makes most often (state changes, their webhook events, claims of due
+// work), apart from the ORM: prepared statements on the driver, on the connection(s) that write.
+// Prisma 6.19 compiles every query, raw ones included (about 1 ms of CPU each here, against
+// 0.02-0.1 ms for a prepared statement), and a checkout writes a dozen times. On SQLite the
+// statements run on Prisma's own connection, in turn with its queries and transactions (the one
+// writer: src/db/sqlite.ts); on PostgreSQL on the pool Prisma uses. Only src/db.ts and its
+// provider modules import this module.
+
+/**
+ * Runs one statement and returns its rows (none for a statement without RETURNING). Portable SQL:
+ * quoted identifiers, `$1, $2, ...` placeholders; Date parameters are written as Prisma writes them.
+ * Rows come back as the driver gives them: text, numbers, null (src/payments/payment-rows.ts makes payment rows Prisma-shaped).
+ */
+export type RunStatement = <Row = Record<string, unknown>>(sql: string, params: readonly unknown[]) => Promise<Row[]>
+
+export interface WriteConnection {
+  /** One statement, committed on its own. */
+  run: RunStatement
+  /**
+   * The statements `work` runs through its `run`, as one transaction: committed when `work`
+   * resolves, rolled back when it throws. `work` must not touch the database any other way (on
+   * SQLite a Prisma query would wait for this transaction to end: forever).
+   */
+  transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T>
+}

@@ -1,0 +1,51 @@
+// The update every payment change makes (src/payments/transitions.ts), as a prepared statement on
+// the database's writer (Database.writer, src/db/write-connection.ts) instead of a Prisma query:
+// Prisma 6.19 compiles each of its queries (about 1-2 ms of CPU for an update returning the row),
+// and a checkout changes its payment half a dozen times. The columns are the Prisma models'
+// (src/payments/payment-rows.ts: a change naming anything else is refused before any SQL), and
+// test/checkout/payment-writes.test.ts checks the rows it returns against Prisma's on both databases.
+import type { Payment, PaymentState } from '../db.js'
+import { columnList, paymentColumns } from './payment-rows.js'
+
+type Column = Exclude<keyof Payment, 'id' | 'createdAt' | 'updatedAt'>
+
+/** New values for some columns (undefined: left as it is), or an increment of an integer column. */
+export type PaymentChange = { [K in Column]?: Payment[K] | (number extends Payment[K] ? { increment: number } : never) }
+
+/** Further conditions the row must still meet, each an equality (null: the column is empty). */
+export type PaymentCondition = { [K in Column]?: Payment[K] }
+
+const knownColumns = new Set<string>(paymentColumns)
+const returning = columnList(paymentColumns)
+
+/**
+ * `UPDATE "Payment" SET ... WHERE id and state in `from` (and `also`) RETURNING` every column: the
+ * compare-and-set of a payment change. Sets updatedAt to `now`, as Prisma's @updatedAt would.
+ * A statement per shape of change (the columns named), so each is prepared once.
+ */
+export function paymentUpdate(
+  id: string,
+  from: readonly PaymentState[],
+  change: PaymentChange,
+  also: PaymentCondition,
+  now: Date,
+): { sql: string; params: unknown[] } {
+  const params: unknown[] = []
+  const param = (value: unknown) => `$${params.push(value)}`
+  const column = (name: string) => {
+    if (!knownColumns.has(name) || name === 'id') throw new Error(`Payment has no column "${name}" to write`)
+    return `"${name}"`
+  }
+  const set: string[] = []
+  for (const [name, value] of Object.entries(change)) {
+    if (value === undefined) continue
+    const increment = typeof value === 'object' && value !== null && !(value instanceof Date) ? (value as { increment: number }).increment : undefined
+    set.push(increment === undefined ? `${column(name)} = ${param(value)}` : `${column(name)} = ${column(name)} + ${param(increment)}`)
+  }
+  set.push(`"updatedAt" = ${param(now)}`)
+  const where = [`"id" = ${param(id)}`, `"state" IN (${from.map((state) => param(state)).join(', ')})`]
+  for (const [name, value] of Object.entries(also)) {
+    if (value !== undefined) where.push(value === null ? `${column(name)} IS NULL` : `${column(name)} = ${param(value)}`)
+  }
+  return { sql: `UPDATE "Payment" SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING ${returning}`, params }
+}

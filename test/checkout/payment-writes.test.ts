@@ -1,0 +1,125 @@
+// Payment changes are prepared statements on the database's writer (src/payments/payment-writes.ts,
+// Database.writer), outside Prisma: what they write must be what Prisma reads back, column for
+// column, on both databases; a change that loses its compare-and-set or throws half-way writes
+// nothing; and Prisma's own queries never see (or join) a write transaction that is still open.
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { paymentUpdate } from '../../src/payments/payment-writes.js'
+import { transitionPayment, updatePayment } from '../../src/payments/transitions.js'
+import { testProvider } from '../database.js'
+import { startTestService, type TestService } from '../harness.js'
+
+let service: TestService
+const id = (n: number) => `01KC${String(n).padStart(22, '0')}`
+const at = new Date(Date.UTC(2026, 10, 29, 10, 30, 15, 123))
+// The service's clock stands before `at`: the settlement worker finds nothing due and leaves the rows alone.
+const serviceNow = new Date(Date.UTC(2026, 9, 1, 8))
+
+async function createPayment(n: number, extra: Record<string, unknown> = {}) {
+  return service.db.payment.create({
+    data: {
+      id: id(n), offerId: `job-${n}`, sellerId: 'seller-1', buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: '1250', assetCode: 'USD', assetScale: 2,
+      redirectUrl: `https://wallet.example/interact/${n}`, incomingPaymentId: 'https://wallet.example/incoming/1', continueUri: 'https://wallet.example/continue/1',
+      continueToken: 'v1.a.b.c', ...extra,
+    },
+  })
+}
+
+beforeAll(async () => {
+  service = await startTestService({}, { clock: { now: () => new Date(serviceNow) } })
+  await service.db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/s1', keyId: 'k', privateKeyPath: 'k.pem' } })
+})
+afterAll(() => service?.close())
+
+describe('payment changes on the writer', () => {
+  it('return the row exactly as Prisma reads it back, every column, with its event in order', async () => {
+    await createPayment(1)
+    const changed = await transitionPayment(service.deps, id(1), ['AWAITING_APPROVAL'], {
+      state: 'FINISHING', interactRef: 'ir', leaseUntil: at, quoteExpiresAt: at, debitAssetScale: 2, continueWaitSeconds: 5,
+      failureMessage: 'quotes \' and "double" and ünïcode', checkAttempts: { increment: 3 },
+    })
+    const stored = await service.db.payment.findUniqueOrThrow({ where: { id: id(1) } })
+    expect(changed).toEqual(stored)
+    expect(stored).toMatchObject({ state: 'FINISHING', interactRef: 'ir', leaseUntil: at, quoteExpiresAt: at, checkAttempts: 3, eventCount: 1, failureMessage: 'quotes \' and "double" and ünïcode' })
+    expect(stored.updatedAt).toEqual(serviceNow) // as Prisma's @updatedAt, on the service's clock
+
+    const again = await transitionPayment(service.deps, id(1), ['FINISHING'], { state: 'PROCESSING', leaseUntil: null, nextCheckAt: at, checkAttempts: 0 })
+    expect(again).toEqual(await service.db.payment.findUniqueOrThrow({ where: { id: id(1) } }))
+    expect(again).toMatchObject({ leaseUntil: null, nextCheckAt: at, eventCount: 2 })
+    const events = await service.db.webhookEvent.findMany({ where: { paymentId: id(1) }, orderBy: { sequence: 'asc' } })
+    expect(events.map((event) => [event.type, event.sequence, event.status, event.attempts])).toEqual([
+      ['payment.approved', 1, 'PENDING', 0],
+      ['payment.processing', 2, 'PENDING', 0],
+    ])
+    for (const event of events) {
+      expect(event.nextAttemptAt).toEqual(event.createdAt)
+      expect(JSON.parse(event.payload)).toMatchObject({ id: event.id, pendingId: id(1), timestamp: event.createdAt.toISOString() })
+    }
+  })
+
+  it('write dates that claims and Prisma compare correctly (due now, not due a millisecond later)', async () => {
+    await createPayment(2)
+    await transitionPayment(service.deps, id(2), ['AWAITING_APPROVAL'], { state: 'FINISHING' })
+    await transitionPayment(service.deps, id(2), ['FINISHING'], { state: 'PROCESSING', nextCheckAt: at })
+    const due = (when: Date) => service.db.payment.count({ where: { id: id(2), nextCheckAt: { lte: when } } })
+    expect(await due(at)).toBe(1)
+    expect(await due(new Date(at.getTime() - 1))).toBe(0)
+  })
+
+  it('change nothing, and write no event, when the payment is no longer in an expected state or fails a condition', async () => {
+    await createPayment(3, { accessToken: 'stored' })
+    const before = await service.db.payment.findUniqueOrThrow({ where: { id: id(3) } })
+    expect(await transitionPayment(service.deps, id(3), ['FINISHING'], { state: 'FAILED' })).toBeNull()
+    expect(await transitionPayment(service.deps, id(3), ['AWAITING_APPROVAL'], { state: 'FAILED' }, { accessToken: null })).toBeNull()
+    expect(await updatePayment(service.deps, id(3), ['PROCESSING'], { sentAmount: '1' })).toBeNull()
+    expect(await service.db.payment.findUniqueOrThrow({ where: { id: id(3) } })).toEqual(before)
+    expect(await service.db.webhookEvent.count({ where: { paymentId: id(3) } })).toBe(0)
+    // The same condition met: the change goes through.
+    expect(await transitionPayment(service.deps, id(3), ['AWAITING_APPROVAL'], { state: 'FAILED' }, { accessToken: 'stored' })).toMatchObject({ state: 'FAILED' })
+  })
+
+  it('queue the wallet clean-up an unpaid end calls for, in the same transaction', async () => {
+    await createPayment(4)
+    await transitionPayment(service.deps, id(4), ['AWAITING_APPROVAL'], { state: 'REJECTED', failureCode: 'GRANT_REJECTED' })
+    const steps = await service.db.walletCleanup.findMany({ where: { paymentId: id(4) }, orderBy: { step: 'asc' } })
+    expect(steps.map((step) => [step.step, step.status, step.attempts])).toEqual([
+      ['CANCEL_GRANT', 'PENDING', 0],
+      ['CLOSE_INCOMING_PAYMENT', 'PENDING', 0],
+    ])
+  })
+
+  it('refuse a column the Prisma models do not have, before any SQL', () => {
+    expect(() => paymentUpdate(id(1), ['FINISHING'], { nope: 1 } as never, {}, at)).toThrow('Payment has no column "nope"')
+    expect(() => paymentUpdate(id(1), ['FINISHING'], {}, { 'id" = id OR 1=1 --': 1 } as never, at)).toThrow('Payment has no column')
+  })
+
+  it('roll back every statement of a transaction that throws', async () => {
+    await createPayment(5)
+    await expect(
+      service.deps.db.writer.transaction(async (run) => {
+        const { sql, params } = paymentUpdate(id(5), ['AWAITING_APPROVAL'], { state: 'FAILED' }, {}, at)
+        expect(await run(sql, params)).toHaveLength(1)
+        throw new Error('failed half-way')
+      }),
+    ).rejects.toThrow('failed half-way')
+    expect((await service.db.payment.findUniqueOrThrow({ where: { id: id(5) } })).state).toBe('AWAITING_APPROVAL')
+  })
+
+  it("keep an open write transaction apart from Prisma's queries and the prepared reads", async () => {
+    await createPayment(6)
+    let prismaSaw: string | undefined
+    await service.deps.db.writer.transaction(async (run) => {
+      const { sql, params } = paymentUpdate(id(6), ['AWAITING_APPROVAL'], { state: 'FAILED' }, {}, at)
+      await run(sql, params)
+      // Prisma, from outside the transaction: it must neither see the uncommitted row nor run inside it.
+      void service.db.payment.findUniqueOrThrow({ where: { id: id(6) } }).then((row) => (prismaSaw = row.state))
+      const [read] = await service.deps.db.readRows<{ state: string }>('SELECT "state" FROM "Payment" WHERE "id" = $1', [id(6)])
+      expect(read.state).toBe('AWAITING_APPROVAL')
+      await sleep(100)
+      // SQLite (one connection): Prisma waits for the commit. PostgreSQL: it read the committed row on another connection.
+      expect(prismaSaw).toBe(testProvider === 'sqlite' ? undefined : 'AWAITING_APPROVAL')
+    })
+    if (testProvider === 'sqlite') await vi.waitFor(() => expect(prismaSaw).toBe('FAILED'))
+    expect((await service.db.payment.findUniqueOrThrow({ where: { id: id(6) } })).state).toBe('FAILED')
+  })
+})
