@@ -1,5 +1,5 @@
 // Claims of due work (src/workers/): ONE statement leases up to `limit` due rows to the caller and
-// returns their ids, so two processes claiming at once never get the same row. It is a
+// returns their ids (and the columns asked for), so two processes claiming at once never get the same row. It is a
 // compare-and-set on the lease (`leaseUntil` empty or past, checked again by the UPDATE itself),
 // and on PostgreSQL the candidates are locked with FOR UPDATE SKIP LOCKED, so concurrent claimers
 // take different rows instead of queueing behind each other. SQLite runs one writer at a time: the

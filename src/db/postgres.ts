@@ -47,8 +47,15 @@ function nameOf(sql: string): string {
 function preparedOn(queryable: Pick<pg.Pool | pg.PoolClient, 'query'>): RunStatement {
   return async <Row>(sql: string, params: readonly unknown[]) => {
     const values = params.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
-    const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
-    return result.rows as Row[]
+    try {
+      const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
+      return result.rows as Row[]
+    } catch (error) {
+      // A constraint error's detail quotes the failing row ("Failing row contains (...)"), tokens
+      // and all: it must not reach a log line.
+      if (error instanceof Error && 'detail' in error) delete error.detail
+      throw error
+    }
   }
 }
 
@@ -65,6 +72,10 @@ function poolWriter(pool: pg.Pool): WriteConnection {
     run: preparedOn(pool),
     async transaction(work) {
       const connection = await pool.connect()
+      // Checked out, a client has no listener of the pool's: a socket error between two
+      // statements would otherwise be an unhandled 'error' event. The next query fails instead.
+      const ignore = () => {}
+      connection.on('error', ignore)
       let broken: Error | undefined
       try {
         await connection.query('BEGIN')
@@ -75,6 +86,7 @@ function poolWriter(pool: pg.Pool): WriteConnection {
         await connection.query('ROLLBACK').catch((rollbackFailed: Error) => void (broken = rollbackFailed))
         throw error
       } finally {
+        connection.off('error', ignore)
         connection.release(broken) // a connection that could not roll back is closed, not reused
       }
     },

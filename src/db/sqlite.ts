@@ -25,7 +25,10 @@ type Adapter = Awaited<ReturnType<Factory['connect']>>
  */
 function isolateTransactions(factory: Factory): { factory: Factory; writer: WriteConnection } {
   let tail = Promise.resolve()
+  // The connection Prisma's adapter opened: the service's own prepared writes
+  // (src/db/write-connection.ts) run on it too, taking their turn on the same lock.
   let connection: Database.Database | undefined
+  const statements = new Map<string, Database.Statement>()
   const acquire = () => {
     let release!: () => void
     const held = new Promise<void>((resolve) => (release = resolve))
@@ -45,6 +48,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
   factory.connect = async () => {
     const adapter = await connect()
     connection = (adapter as unknown as { client: Database.Database }).client
+    statements.clear() // prepared on the connection before, if any
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
@@ -79,8 +83,6 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     }) as Adapter
   }
 
-  // The service's own prepared writes (src/db/write-connection.ts) take their turn on the same lock.
-  const statements = new Map<string, Database.Statement>()
   const run: RunStatement = async <Row>(sql: string, params: readonly unknown[]) => {
     if (!connection) throw new Error('the SQLite connection is not open yet')
     let statement = statements.get(sql)
@@ -98,7 +100,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
           await run('COMMIT', [])
           return result
         } catch (error) {
-          if (connection!.inTransaction) await run('ROLLBACK', [])
+          if (connection?.inTransaction) await run('ROLLBACK', []).catch(() => {}) // the work's error is the one to report
           throw error
         }
       }),

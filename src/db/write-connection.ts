@@ -3,8 +3,9 @@
 // Prisma 6.19 compiles every query, raw ones included (about 1 ms of CPU each here, against
 // 0.02-0.1 ms for a prepared statement), and a checkout writes a dozen times. On SQLite the
 // statements run on Prisma's own connection, in turn with its queries and transactions (the one
-// writer: src/db/sqlite.ts); on PostgreSQL on the pool Prisma uses. Only src/db.ts and its
-// provider modules import this module.
+// writer: src/db/sqlite.ts). On PostgreSQL they run on the pool Prisma uses, each transaction on a
+// connection of its own, ordered with Prisma's queries only by the database's own locks (as two
+// Prisma queries are). Only src/db.ts and its provider modules import this module.
 
 /**
  * Runs one statement and returns its rows (none for a statement without RETURNING). Portable SQL:

@@ -16,24 +16,21 @@ export type PaymentChange = { [K in Column]?: Payment[K] | (number extends Payme
 export type PaymentCondition = { [K in Column]?: Payment[K] }
 
 const knownColumns = new Set<string>(paymentColumns)
+const fixedColumns = new Set<string>(['id', 'createdAt', 'updatedAt'] satisfies (keyof Payment)[])
 const returning = columnList(paymentColumns)
 
 /**
  * `UPDATE "Payment" SET ... WHERE id and state in `from` (and `also`) RETURNING` every column: the
- * compare-and-set of a payment change. Sets updatedAt to `now`, as Prisma's @updatedAt would.
- * A statement per shape of change (the columns named), so each is prepared once.
+ * compare-and-set of a payment change. Sets updatedAt to the system time, as Prisma's @updatedAt
+ * does for the writes that stay Prisma queries. A statement per shape of change (the columns
+ * named), so each is prepared once.
  */
-export function paymentUpdate(
-  id: string,
-  from: readonly PaymentState[],
-  change: PaymentChange,
-  also: PaymentCondition,
-  now: Date,
-): { sql: string; params: unknown[] } {
+export function paymentUpdate(id: string, from: readonly PaymentState[], change: PaymentChange, also: PaymentCondition): { sql: string; params: unknown[] } {
+  if (from.length === 0) throw new Error('A payment change needs the states it may start from')
   const params: unknown[] = []
   const param = (value: unknown) => `$${params.push(value)}`
   const column = (name: string) => {
-    if (!knownColumns.has(name) || name === 'id') throw new Error(`Payment has no column "${name}" to write`)
+    if (!knownColumns.has(name) || fixedColumns.has(name)) throw new Error(`Payment has no column "${name}" to write`)
     return `"${name}"`
   }
   const set: string[] = []
@@ -42,7 +39,7 @@ export function paymentUpdate(
     const increment = typeof value === 'object' && value !== null && !(value instanceof Date) ? (value as { increment: number }).increment : undefined
     set.push(increment === undefined ? `${column(name)} = ${param(value)}` : `${column(name)} = ${column(name)} + ${param(increment)}`)
   }
-  set.push(`"updatedAt" = ${param(now)}`)
+  set.push(`"updatedAt" = ${param(new Date())}`)
   const where = [`"id" = ${param(id)}`, `"state" IN (${from.map((state) => param(state)).join(', ')})`]
   for (const [name, value] of Object.entries(also)) {
     if (value !== undefined) where.push(value === null ? `${column(name)} IS NULL` : `${column(name)} = ${param(value)}`)

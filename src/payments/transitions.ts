@@ -19,7 +19,7 @@ import { paymentUpdate, type PaymentChange, type PaymentCondition } from './paym
  * meets `also`). Returns the updated payment, or null when another request or process moved it first.
  */
 export async function updatePayment(deps: Deps, id: string, from: readonly PaymentState[], data: Omit<PaymentChange, 'state'>, also: PaymentCondition = {}): Promise<Payment | null> {
-  const { sql, params } = paymentUpdate(id, from, data, also, deps.clock.now())
+  const { sql, params } = paymentUpdate(id, from, data, also)
   const [row] = await deps.db.writer.run(sql, params)
   return row ? asPrismaRow<Payment>(row) : null
 }
@@ -35,7 +35,7 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
     // With several allowed states, read which one the row is in (the update below still decides).
     const previous = from.length === 1 ? from[0] : (await run<Pick<Payment, 'state'>>('SELECT "state" FROM "Payment" WHERE "id" = $1', [id]))[0]?.state
     // The event's place in the payment's order is counted by the same update (see enqueueCountedPaymentEvent).
-    const { sql, params } = paymentUpdate(id, from, { ...data, eventCount: { increment: 1 } }, also, deps.clock.now())
+    const { sql, params } = paymentUpdate(id, from, { ...data, eventCount: { increment: 1 } }, also)
     const [row] = await run(sql, params)
     if (!row) return null
     const payment = asPrismaRow<Payment>(row)
