@@ -16,6 +16,7 @@ import { createQuote } from '../open-payments/quotes.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
 import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
+import { FIRST_CHECK_DELAY_MS } from './settlement.js'
 import { requireSeller } from '../sellers/service.js'
 import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
 import type { PaymentChange, PaymentCondition } from './payment-writes.js'
@@ -275,7 +276,7 @@ async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> 
     leaseUntil: null,
     // The settlement schedule starts afresh (the attempts counted so far were the finish's).
     checkAttempts: 0,
-    nextCheckAt: deps.clock.now(),
+    nextCheckAt: new Date(deps.clock.now().getTime() + FIRST_CHECK_DELAY_MS),
   })
   deps.logger.info({ pendingId: payment.id, outgoingPaymentId: outgoing.id }, 'outgoing payment created')
   return processing ?? deps.db.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } })

@@ -24,7 +24,14 @@ export const checkLeaseMs = (deps: Deps) => 6 * deps.config.openPayments.timeout
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000
 const log = (deps: Deps) => deps.logger.child({ component: 'settlement' })
 
-/** 1 s, 2 s, 4 s … capped at 5 minutes. */
+/**
+ * A new PROCESSING payment is first checked this long after its outgoing payment was created: the
+ * buyer's wallet funds it later (PROTOCOL.md: in the reference run the incoming payment completed
+ * about 0.7 s after funding), so a check at once would only find nothing received yet.
+ */
+export const FIRST_CHECK_DELAY_MS = 1000
+
+/** After a check that found the payment unsettled: 1 s, 2 s, 4 s … capped at 5 minutes. */
 export function nextCheckDelayMs(attempts: number): number {
   return Math.min(MAX_CHECK_INTERVAL_MS, 1000 * 2 ** Math.min(attempts, 20))
 }

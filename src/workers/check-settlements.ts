@@ -1,13 +1,17 @@
 // Job: check the settlement of PROCESSING payments (src/payments/settlement.ts checkSettlement):
-// read the wallets until the money arrived (COMPLETED) or cannot (FAILED), with backoff between
-// checks (1 s doubling to 5 min). Due: PROCESSING with its next check time come (by deps.clock).
-// Woken when a payment becomes PROCESSING (src/payments/transitions.ts), so it is checked at once
-// instead of at the next poll.
+// read the wallets until the money arrived (COMPLETED) or cannot (FAILED): first a second after the
+// outgoing payment was created, then with backoff (1 s doubling to 5 min). Due: PROCESSING with its
+// next check time come (by deps.clock). Woken when a payment becomes PROCESSING
+// (src/payments/transitions.ts); it then sleeps until the earliest next check time (nextDueAt),
+// so each check runs on time instead of at the next poll.
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
-import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
+import { asPrismaRow, paymentColumns, toDate } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
+
+// One step down the (state, nextCheckAt) index.
+const nextCheckSql = `SELECT MIN("nextCheckAt") AS "dueAt" FROM "Payment" WHERE "state" = 'PROCESSING' AND "nextCheckAt" > $1`
 
 export function checkSettlementsJob(deps: Deps): Job<Payment> {
   return {
@@ -27,6 +31,10 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
         returning: paymentColumns,
       })
       return claimed.map((row) => asPrismaRow<Payment>(row))
+    },
+    async nextDueAt() {
+      const [next] = await deps.db.readRows<{ dueAt: unknown }>(nextCheckSql, [deps.clock.now()])
+      return next?.dueAt == null ? null : toDate(next.dueAt)
     },
     async run(payment) {
       await checkSettlement(deps, payment) // records its own failures and the next check time

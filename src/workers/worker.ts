@@ -26,6 +26,12 @@ export interface Job<Item> {
   wakeOn: readonly Topic[]
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
+  /**
+   * When the earliest item that is not due yet comes due (a next check, a retry time), or null:
+   * the worker then wakes at that moment instead of at its next poll. For jobs whose items come due
+   * on a schedule soon enough for the poll to be late.
+   */
+  nextDueAt?(): Promise<Date | null>
   /** Does one item's work and records its outcome. A throw is logged; the item's lease makes it due again later. */
   run(item: Item): Promise<void>
   /** Releases what the job holds (connections) once the worker stopped. */
@@ -91,7 +97,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     claiming ??= claimWhileDue().finally(() => {
       claiming = undefined
       if (lookAgain) wake() // woken after the loop's last look
-      else schedulePoll()
+      else void schedulePoll()
     })
   }
 
@@ -101,9 +107,18 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     if (inFlight.size <= job.concurrency / 2) wake()
   }
 
-  function schedulePoll(): void {
+  // The next look: at the poll, or sooner when the job knows an item comes due before it.
+  async function schedulePoll(): Promise<void> {
     clearTimeout(poll)
-    if (!stopped) poll = setTimeout(wake, job.pollMs).unref()
+    if (stopped) return
+    let delayMs = job.pollMs
+    if (job.nextDueAt) {
+      const dueAt = await job.nextDueAt().catch((error) => void log.error({ err: error }, 'reading when work comes due failed; looking at the next poll'))
+      if (dueAt) delayMs = Math.min(delayMs, Math.max(0, dueAt.getTime() - deps.clock.now().getTime()))
+      if (stopped || claiming) return // stopped, or woken meanwhile: that claim schedules the next look
+      clearTimeout(poll)
+    }
+    poll = setTimeout(wake, delayMs).unref()
   }
 
   const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => deps.db.onAnnouncement(topic, wake))

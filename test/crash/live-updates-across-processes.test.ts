@@ -20,7 +20,8 @@ beforeAll(async () => {
   wallet = await startTestSandbox({ continueWaitSeconds: 1, fundingDelayMs: 50 })
   dir = makeTempDir('live-updates-')
   const env = await childServiceEnv(dir, { SETTLEMENT_POLL_INTERVAL_MS: '200' })
-  // B's settlement worker stays asleep (ten minutes): every change comes from A, none from B itself.
+  // B polls every ten minutes, but its settlement worker, told by A when the check is due, may run
+  // it: the start and the finish, and the states they make, are A's.
   ;[a, b] = await Promise.all([
     spawnService('service A', env, { healthTimeoutMs: 60_000 }),
     spawnService('service B', { ...env, SETTLEMENT_POLL_INTERVAL_MS: '600000' }, { healthTimeoutMs: 60_000 }),
@@ -45,8 +46,8 @@ async function followOnBWhileAFinishes(offerId: string) {
   await live.done
   const changedBy = (service: ChildService) =>
     service.output().split('\n').filter((line) => line.includes('"msg":"payment state changed"') && line.includes(pendingId)).length
-  expect(changedBy(a)).toBeGreaterThanOrEqual(4)
-  expect(changedBy(b), 'B changed nothing itself').toBe(0)
+  expect(changedBy(a), 'A started and finished it: AWAITING_APPROVAL, FINISHING, PROCESSING').toBeGreaterThanOrEqual(3)
+  expect(changedBy(a) + changedBy(b), 'and one of the two settled it: COMPLETED').toBeGreaterThanOrEqual(4)
   return { pendingId, live }
 }
 

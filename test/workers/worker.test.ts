@@ -1,7 +1,7 @@
 // The worker mechanism (src/workers/worker.ts) with the database's claims (Database.claimDueRows): two
 // workers on one database never run an item twice, a dead worker's claim is taken over when its
-// lease ends, an announcement wakes a sleeping worker, concurrency is bounded, and stop() waits for
-// the work in flight. The items are wallet clean-up rows of this file's own payments; the service's
+// lease ends, an announcement wakes a sleeping worker, a job's next due time wakes it on time,
+// concurrency is bounded, and stop() waits for the work in flight. The items are wallet clean-up rows of this file's own payments; the service's
 // own workers sleep (hour-long polls, and nothing here announces payment changes).
 
 import { ulid } from 'ulid'
@@ -122,6 +122,26 @@ describe('running', () => {
     service.deps.db.announce('webhook_events')
     await waitFor(() => runs.length === 2, 2000)
     expect([...runs].sort()).toEqual([...items].sort())
+  })
+
+  it('wakes when its next item comes due (nextDueAt), not at its hour-long poll, and not before', async () => {
+    const items = await createItems(2)
+    const dueAt = [new Date(Date.now() + 400), new Date(Date.now() + 900)]
+    for (const [i, id] of items.entries()) await service.db.walletCleanup.update({ where: { id }, data: { nextAttemptAt: dueAt[i] } })
+    const ranAt = new Map<string, number>()
+    const job = testJob({ items, run: async (id) => void ranAt.set(id, Date.now()) })
+    start({
+      ...job,
+      async nextDueAt() {
+        const next = await service.db.walletCleanup.aggregate({ where: { id: { in: items }, status: 'PENDING', nextAttemptAt: { gt: new Date() } }, _min: { nextAttemptAt: true } })
+        return next._min.nextAttemptAt
+      },
+    })
+    await waitFor(() => ranAt.size === 2, 3000)
+    for (const [i, id] of items.entries()) {
+      expect(ranAt.get(id)!).toBeGreaterThanOrEqual(dueAt[i].getTime())
+      expect(ranAt.get(id)! - dueAt[i].getTime()).toBeLessThan(300)
+    }
   })
 
   it('runs at most `concurrency` items at once, and goes on to the rest as slots free', async () => {
