@@ -16,7 +16,10 @@ export async function openPostgres(
   databaseUrl: string,
   poolSize: number,
 ): Promise<{ client: PrismaClient; reader: ReadConnection; writer: WriteConnection; pool: pg.Pool }> {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize })
+  // Every statement is planned for its own values. The service's named (prepared) statements would
+  // otherwise switch to a generic plan after five runs: for the workers' claims, whose due rows
+  // depend entirely on the values, that plan made a burst of webhooks 12x slower (bench/webhooks.ts).
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, options: '-c plan_cache_mode=force_custom_plan' })
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) })
   await client.$connect()
   return { client, reader: poolReader(pool), writer: poolWriter(pool), pool }
