@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Deps } from '../deps.js'
 import { hasApiToken } from '../http/auth.js'
 import { errorBody } from '../http/errors.js'
+import { headersOf, PLAIN_HOST } from '../http/raw-request.js'
 import { requestIdFrom, requestLogger } from '../http/request-log.js'
 import { AppError } from '../errors.js'
 import { fastPathMediaType, isFastPathContentType } from './fast-path.js'
@@ -27,23 +28,10 @@ import type { createGraphQLServer } from './yoga.js'
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown
 type GraphQLServer = ReturnType<typeof createGraphQLServer>
 
-/** The request headers the checks read, each as Hono reads it (all occurrences joined with ", "). */
+/** The request headers the checks read. */
 const READ = ['host', 'authorization', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'accept', 'x-request-id'] as const
 type Read = Partial<Record<(typeof READ)[number], string>>
-const readHeaders = new Set<string>(READ)
-
-function headersOf(raw: string[]): Read {
-  const headers: Record<string, string> = {}
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toLowerCase()
-    if (!readHeaders.has(name)) continue
-    headers[name] = name in headers ? `${headers[name]}, ${raw[i + 1]}` : raw[i + 1]
-  }
-  return headers
-}
-
-/** A Host @hono/node-server takes as it is (its own test); any other, it checks and may refuse: Hono answers. */
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/
+const readHeaders = new Set(READ)
 const DIGITS = /^\d+$/
 /** As Response.text() decodes: UTF-8, a leading BOM dropped, bad bytes replaced. */
 const utf8 = new TextDecoder()
@@ -100,7 +88,7 @@ export function serveGraphQLDirectly(deps: Deps, fallback: Listener, graphql: ()
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     if (req.url !== '/graphql' || req.method !== 'POST' || !server || config.corsAllowedOrigins.length > 0) return fallback(req, res)
-    const headers = headersOf(req.rawHeaders)
+    const headers = headersOf(req.rawHeaders, readHeaders)
     const mediaType = fastPathMediaType(headers.accept)
     const length = headers['content-length']
     if (

@@ -19,7 +19,8 @@ import { restStatusOf } from './state.js'
 
 const idempotencyKey = (c: Context) => c.req.header('idempotency-key') || undefined
 
-const statusJson = (p: PaymentSummary) => ({
+/** The REST status answer (also served straight from node:http: src/http/direct-status.ts). */
+export const statusJson = (p: PaymentSummary) => ({
   pendingId: p.id,
   offerId: p.offerId,
   status: restStatusOf[p.state],

@@ -16,6 +16,7 @@ import { serveGraphQLDirectly } from '../../src/graphql/direct-http.js'
 import { createYogaServer, maskErrorFor } from '../../src/graphql/yoga.js'
 import { withFastPath } from '../../src/graphql/fast-path.js'
 import { API_TOKEN, startTestService, type TestService, waitFor } from '../harness.js'
+import { rawExchange } from './raw-http.js'
 
 let service: TestService
 let yoga: ReturnType<typeof createYogaServer>
@@ -170,30 +171,6 @@ describe('the GraphQL fast path', () => {
     expect(await res.text()).toBe(`{"data":{"payment":{"pendingId":"${PAID}","status":"paid","quote":{"id":"https://wallet.example/q/1"}}}}`)
   })
 })
-
-/** Sends raw bytes on a fresh keep-alive connection; answers the raw response with its Date header blanked. */
-async function rawExchange(url: string, request: string): Promise<string> {
-  const { hostname, port } = new URL(url)
-  const socket = net.connect({ host: hostname, port: Number(port) })
-  let received = Buffer.alloc(0)
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      socket.on('data', (chunk) => {
-        received = Buffer.concat([received, chunk])
-        const end = received.indexOf('\r\n\r\n')
-        if (end < 0) return
-        const head = received.subarray(0, end).toString('latin1')
-        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? NaN)
-        if (received.length >= end + 4 + length) resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -'))
-      })
-      socket.on('error', reject)
-      socket.on('close', () => resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -')))
-      socket.write(request)
-    })
-  } finally {
-    socket.destroy()
-  }
-}
 
 function rawPost(host: string, body: string | Buffer, headers: string[] = []) {
   const bytes = Buffer.from(body)

@@ -138,3 +138,30 @@ export async function sendRaw(baseUrl: string, head: string, body = ''): Promise
     connection.close()
   }
 }
+
+/**
+ * Sends raw bytes on a fresh keep-alive connection; answers the raw response with its Date header
+ * blanked (to compare two servers' answers byte for byte).
+ */
+export async function rawExchange(url: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(url)
+  const socket = net.connect({ host: hostname, port: Number(port) })
+  let received = Buffer.alloc(0)
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      socket.on('data', (chunk) => {
+        received = Buffer.concat([received, chunk])
+        const end = received.indexOf('\r\n\r\n')
+        if (end < 0) return
+        const head = received.subarray(0, end).toString('latin1')
+        const length = Number(/\r\ncontent-length: (\d+)/i.exec(head)?.[1] ?? NaN)
+        if (received.length >= end + 4 + length) resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -'))
+      })
+      socket.on('error', reject)
+      socket.on('close', () => resolve(received.toString('utf8').replace(/\r\nDate: [^\r]+/, '\r\nDate: -')))
+      socket.write(request)
+    })
+  } finally {
+    socket.destroy()
+  }
+}

@@ -1,0 +1,132 @@
+// `GET /payments/:pendingId/status` straight from node:http (src/http/direct-status.ts): through a
+// real HTTP server, its raw answers (status line, headers in order, body; only Date aside), log
+// lines and metrics match the Hono app's, and every request it does not serve itself (errors
+// included) goes to Hono unchanged.
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApp } from '../../src/app.js'
+import { serveStatusDirectly } from '../../src/http/direct-status.js'
+import { API_TOKEN, startTestService, type TestService } from '../harness.js'
+import { rawExchange } from './raw-http.js'
+
+const PAID = '01KD0000000000000000000001'
+const UNSTARTED = '01KD0000000000000000000002'
+let service: TestService
+let honoUrl: string
+let directUrl: string
+let direct: ReturnType<typeof serveStatusDirectly>
+const servers: http.Server[] = []
+
+async function listen(listener: http.RequestListener) {
+  const server = http.createServer(listener)
+  servers.push(server)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+beforeAll(async () => {
+  service = await startTestService()
+  await service.db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/seller', keyId: 'k1', privateKeyPath: 'k.pem' } })
+  const base = { offerId: 'job-1', sellerId: 'seller-1', buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: '1000', assetCode: 'USD', assetScale: 2 }
+  await service.db.payment.create({
+    data: { ...base, id: PAID, state: 'COMPLETED', redirectUrl: 'https://wallet.example/i/1', incomingPaymentId: 'https://wallet.example/ip/1', quoteId: 'https://wallet.example/q/1', outgoingPaymentId: 'https://wallet.example/op/1' },
+  })
+  await service.db.payment.create({ data: { ...base, id: UNSTARTED } }) // its start has not finished: not found
+  // Both with the test service's deps (its database, configuration, logger and metrics).
+  const hono = getRequestListener(createApp(service.deps).fetch, { hostname: '127.0.0.1' })
+  honoUrl = await listen(hono)
+  direct = serveStatusDirectly(service.deps, hono)
+  directUrl = await listen(direct)
+})
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+  await service?.close()
+})
+
+const token = `Authorization: Bearer ${API_TOKEN}`
+const requestId = 'X-Request-Id: direct-status-test'
+const get = (path: string, headers: string[] = [token, requestId]) => (host: string) => [`GET ${path} HTTP/1.1`, `Host: ${host}`, ...headers, '', ''].join('\r\n')
+
+/** Sends the request to both servers; expects the same raw answer; answers whether the direct path served it. */
+async function both(request: (host: string) => string): Promise<{ raw: string; served: boolean }> {
+  const before = direct.served()
+  const viaDirect = await rawExchange(directUrl, request(new URL(directUrl).host))
+  const served = direct.served() === before + 1
+  const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host))
+  expect(viaDirect.replace(new URL(directUrl).host, 'HOST')).toBe(viaHono.replace(new URL(honoUrl).host, 'HOST'))
+  return { raw: viaDirect, served }
+}
+
+describe('the payment status straight from node:http', () => {
+  it('answers a payment that exists as the Hono route does, byte for byte', async () => {
+    const { raw, served } = await both(get(`/payments/${PAID}/status`))
+    expect(served).toBe(true)
+    expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(raw).toContain('\r\nx-request-id: direct-status-test\r\n')
+    expect(raw.split('\r\n\r\n')[1]).toBe(
+      `{"pendingId":"${PAID}","offerId":"job-1","status":"paid","buyerWalletAddressUrl":"https://wallet.example/buyer","incomingPaymentId":"https://wallet.example/ip/1","outgoingPaymentId":"https://wallet.example/op/1","quoteId":"https://wallet.example/q/1"}`,
+    )
+  })
+
+  const handedToHono: [string, (host: string) => string][] = [
+    ['an unknown payment (404)', get('/payments/01KD0000000000000000000099/status')],
+    ['a payment whose start has not finished (404)', get(`/payments/${UNSTARTED}/status`)],
+    ['an id that is not one (400)', get('/payments/not_an_id!/status')],
+    ['a percent-encoded id', get(`/payments/${PAID.slice(0, -1)}%31/status`)],
+    ['no token (401)', get(`/payments/${PAID}/status`, [requestId])],
+    ['a wrong token (401)', get(`/payments/${PAID}/status`, ['Authorization: Bearer wrong-token-0123456789abcdef', requestId])],
+    ['two Authorization headers', get(`/payments/${PAID}/status`, [token, token, requestId])],
+    ['a query string', get(`/payments/${PAID}/status?x=1`)],
+    ['a trailing slash', get(`/payments/${PAID}/status/`)],
+    ['a DELETE', (host) => get(`/payments/${PAID}/status`)(host).replace('GET', 'DELETE')],
+    ['a body', (host) => get(`/payments/${PAID}/status`, [token, requestId, 'Content-Length: 2'])(host) + '{}'],
+    ['a Host Hono checks', (host) => get(`/payments/${PAID}/status`)(host.replace('127.0.0.1', 'LOCALHOST'))],
+  ]
+
+  it.each(handedToHono)('hands %s to Hono', async (_name, request) => {
+    const { raw, served } = await both(request)
+    expect(served, raw).toBe(false)
+  })
+
+  it('picks or makes the request id as Hono does', async () => {
+    for (const id of ['X-Request-Id: not sane!', requestId.replace('test', 'x'.repeat(70))]) {
+      const viaDirect = await rawExchange(directUrl, get(`/payments/${PAID}/status`, [token, id])(new URL(directUrl).host))
+      const viaHono = await rawExchange(honoUrl, get(`/payments/${PAID}/status`, [token, id])(new URL(honoUrl).host))
+      const uuid = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\r\n/
+      expect(viaDirect).toMatch(uuid)
+      expect(viaDirect.replace(uuid, '')).toBe(viaHono.replace(uuid, ''))
+    }
+  })
+
+  it('writes the same log line and observes the same metric', async () => {
+    const lines = () => service.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.reqId === 'status-log-test')
+    const scrape = async () => {
+      const text = await (await service.request('/metrics')).text()
+      return Number(/\nhttp_request_duration_seconds_count\{method="GET",route="\/payments\/:pendingId\/status",status="200"\} (\d+)/.exec(text)?.[1] ?? 0)
+    }
+    const before = await scrape()
+    expect((await both(get(`/payments/${PAID}/status`, [token, 'X-Request-Id: status-log-test']))).served).toBe(true)
+    expect(await scrape()).toBe(before + 2)
+    const [viaDirect, viaHono] = lines().map(({ ms, time, ...line }) => (expect(ms).toBeTypeOf('number'), line))
+    expect(viaDirect).toEqual(viaHono)
+    expect(viaDirect).toMatchObject({ level: 30, reqId: 'status-log-test', method: 'GET', path: `/payments/${PAID}/status`, status: 200 })
+  })
+
+  it('leaves every request to Hono when CORS is configured', async () => {
+    const deps = { ...service.deps, config: { ...service.deps.config, corsAllowedOrigins: ['https://shop.example'] } }
+    const withCors = serveStatusDirectly(deps, getRequestListener(createApp(deps).fetch, { hostname: '127.0.0.1' }))
+    const res = await fetch(`${await listen(withCors)}/payments/${PAID}/status`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    expect(res.status).toBe(200)
+    expect(withCors.served()).toBe(0)
+  })
+
+  it('is what the service runs', async () => {
+    const request = get(`/payments/${PAID}/status`)
+    expect(await rawExchange(service.url, request(new URL(service.url).host))).toBe(await rawExchange(directUrl, request(new URL(directUrl).host)))
+  })
+})
