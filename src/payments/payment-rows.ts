@@ -13,6 +13,8 @@ export const paymentColumns = paymentFields.filter((field) => field.kind !== 'ob
 
 const dateColumns = paymentFields.filter((field) => field.type === 'DateTime').map((field) => field.name as keyof Payment)
 
+const HAS_OFFSET = /(Z|[+-]\d\d:?\d\d)$/i
+
 /**
  * A DateTime as a driver returns it: a Date (pg), or the text Prisma's SQLite adapter stores
  * (ISO 8601 with an offset; a database default has none and is UTC).
@@ -21,7 +23,8 @@ export function toDate(value: unknown): Date {
   if (value instanceof Date) return value
   if (typeof value === 'number') return new Date(value)
   const text = String(value)
-  return new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text.replace(' ', 'T')}Z`)
+  // The end alone is tested: a regex anchored at `$` would try every position of the text first.
+  return new Date(HAS_OFFSET.test(text.slice(-6)) ? text : `${text.replace(' ', 'T')}Z`)
 }
 
 /** A payment row as the driver gave it, in the shape Prisma answers (DateTime columns as Date). */
