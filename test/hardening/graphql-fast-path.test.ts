@@ -16,7 +16,7 @@ import { serveGraphQLDirectly } from '../../src/graphql/direct-http.js'
 import { createYogaServer, maskErrorFor } from '../../src/graphql/yoga.js'
 import { withFastPath } from '../../src/graphql/fast-path.js'
 import { API_TOKEN, startTestService, type TestService, waitFor } from '../harness.js'
-import { rawExchange } from './raw-http.js'
+import { expectRequestIdsMadeUpAlike, expectSameLogLineAndMetric, rawExchange, sendToBoth } from './raw-http.js'
 
 let service: TestService
 let yoga: ReturnType<typeof createYogaServer>
@@ -212,15 +212,7 @@ describe('the direct path through a real HTTP server', () => {
   const json = 'Content-Type: application/json'
   const requestId = 'X-Request-Id: fast-path-test'
 
-  /** Sends the request to both servers; expects the same raw answer; answers whether the direct path served it. */
-  async function both(request: (host: string) => string): Promise<{ raw: string; served: boolean }> {
-    const before = direct.served()
-    const viaDirect = await rawExchange(directUrl, request(new URL(directUrl).host))
-    const served = direct.served() === before + 1
-    const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host))
-    expect(viaDirect.replace(new URL(directUrl).host, 'HOST')).toBe(viaHono.replace(new URL(honoUrl).host, 'HOST'))
-    return { raw: viaDirect, served }
-  }
+  const both = (request: (host: string) => string) => sendToBoth({ url: directUrl, served: direct.served }, honoUrl, request)
 
   it.each(served)('serves %s as the Hono app does, byte for byte', async (_name, body) => {
     for (const accept of accepts) {
@@ -274,27 +266,13 @@ describe('the direct path through a real HTTP server', () => {
 
   it('serves Content-Type with charset utf-8 and picks or makes the request id as Hono does', async () => {
     expect((await both((host) => rawPost(host, query, [token, 'Content-Type: application/json; charset=UTF-8', requestId]))).served).toBe(true)
-    for (const id of ['X-Request-Id: not sane!', 'X-Request-Id: a\r\nX-Request-Id: b', requestId.replace('test', 'x'.repeat(70))]) {
-      const viaDirect = await rawExchange(directUrl, rawPost(new URL(directUrl).host, query, [token, json, id]))
-      const viaHono = await rawExchange(honoUrl, rawPost(new URL(honoUrl).host, query, [token, json, id]))
-      const uuid = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\r\n/
-      expect(viaDirect).toMatch(uuid)
-      expect(viaDirect.replace(uuid, '')).toBe(viaHono.replace(uuid, ''))
-    }
+    const insane = ['X-Request-Id: not sane!', 'X-Request-Id: a\r\nX-Request-Id: b', requestId.replace('test', 'x'.repeat(70))]
+    await expectRequestIdsMadeUpAlike(directUrl, honoUrl, (host, id) => rawPost(host, query, [token, json, id]), insane)
   })
 
   it('writes the same log line and observes the same metric', async () => {
-    const lines = () => service.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.reqId === 'log-line-test')
-    const scrape = async () => {
-      const text = await (await service.request('/metrics')).text()
-      return Number(/\nhttp_request_duration_seconds_count\{method="POST",route="\/graphql",status="200"\} (\d+)/.exec(text)?.[1] ?? 0)
-    }
-    const before = await scrape()
-    expect((await both((host) => rawPost(host, query, [token, json, 'X-Request-Id: log-line-test']))).served).toBe(true)
-    expect(await scrape()).toBe(before + 2)
-    const [viaDirect, viaHono] = lines().map(({ ms, time, ...line }) => (expect(ms).toBeTypeOf('number'), line))
-    expect(viaDirect).toEqual(viaHono)
-    expect(viaDirect).toMatchObject({ level: 30, reqId: 'log-line-test', method: 'POST', path: '/graphql', status: 200 })
+    await expectSameLogLineAndMetric(service, { reqId: 'log-line-test', method: 'POST', route: '/graphql', path: '/graphql' }, async () =>
+      (await both((host) => rawPost(host, query, [token, json, 'X-Request-Id: log-line-test']))).served)
   })
 
   it('leaves every request to Hono when CORS is configured (its headers go on every answer)', async () => {

@@ -2,6 +2,8 @@
 // (fragments in the request line, oversized headers) and for watching what happens to a
 // keep-alive connection after a response.
 import net from 'node:net'
+import { expect } from 'vitest'
+import type { TestService } from '../harness.js'
 
 export interface RawResponse {
   status: number
@@ -164,4 +166,60 @@ export async function rawExchange(url: string, request: string): Promise<string>
   } finally {
     socket.destroy()
   }
+}
+
+/**
+ * Sends `request` with each X-Request-Id header of `idHeaders` (none of them sane) to the direct
+ * server and to Hono: both must make up a UUID and answer the same bytes otherwise.
+ */
+export async function expectRequestIdsMadeUpAlike(directUrl: string, honoUrl: string, request: (host: string, idHeader: string) => string, idHeaders: string[]) {
+  const uuid = /\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\r\n/
+  for (const id of idHeaders) {
+    const viaDirect = await rawExchange(directUrl, request(new URL(directUrl).host, id))
+    const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host, id))
+    expect(viaDirect).toMatch(uuid)
+    expect(viaDirect.replace(uuid, '')).toBe(viaHono.replace(uuid, ''))
+  }
+}
+
+/**
+ * Runs `exchange` (one request with X-Request-Id `reqId` to the direct server, then to Hono;
+ * resolves whether the direct path served it) and expects both to have written the same log line
+ * and counted the same request metric (`method`, `route`, 200) on `service`.
+ */
+export async function expectSameLogLineAndMetric(
+  service: TestService,
+  { reqId, method, route, path }: { reqId: string; method: string; route: string; path: string },
+  exchange: () => Promise<boolean>,
+) {
+  const count = async () => {
+    const text = await (await service.request('/metrics')).text()
+    const line = `http_request_duration_seconds_count{method="${method}",route="${route}",status="200"} `
+    const at = text.indexOf(`\n${line}`)
+    return at < 0 ? 0 : Number.parseInt(text.slice(at + line.length + 1), 10)
+  }
+  const before = await count()
+  expect(await exchange()).toBe(true)
+  expect(await count()).toBe(before + 2)
+  const lines = service.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request' && line.reqId === reqId)
+  const [viaDirect, viaHono] = lines.map(({ ms, time, ...line }) => (expect(ms).toBeTypeOf('number'), line))
+  expect(viaDirect).toEqual(viaHono)
+  expect(viaDirect).toMatchObject({ level: 30, reqId, method, path, status: 200 })
+}
+
+/**
+ * Sends the request (made for a Host) to the direct server and to Hono; expects the same raw
+ * answer (the Host aside); answers it, and whether the direct path served it itself.
+ */
+export async function sendToBoth(
+  direct: { url: string; served: () => number },
+  honoUrl: string,
+  request: (host: string) => string,
+): Promise<{ raw: string; served: boolean }> {
+  const before = direct.served()
+  const viaDirect = await rawExchange(direct.url, request(new URL(direct.url).host))
+  const served = direct.served() === before + 1
+  const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host))
+  expect(viaDirect.replace(new URL(direct.url).host, 'HOST')).toBe(viaHono.replace(new URL(honoUrl).host, 'HOST'))
+  return { raw: viaDirect, served }
 }
