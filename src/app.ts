@@ -41,6 +41,9 @@ export interface AppOptions {
 /** A browser navigation (GET asking for HTML), the only request the GraphiQL page answers. */
 const prefersHtml = (req: Request) => req.method === 'GET' && (req.headers.get('accept') ?? '').includes('text/html')
 
+/** The liveness answer (also served straight from node:http: src/http/direct-reads.ts). */
+export const healthJson = (sandbox: boolean) => ({ status: 'ok', service: 'payments', time: new Date().toISOString(), ...(sandbox ? { mode: 'SANDBOX' } : {}) })
+
 /**
  * yoga answers an Accept it cannot serve with an empty 406; every error a client gets has the
  * documented shape, so that one gets it too. (Other yoga refusals are GraphQL errors already.)
@@ -76,14 +79,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): Hono {
   app.get('/metrics', requireApiToken(metricsScrapers(config)), serveMetrics(deps)) // its own tokens: METRICS_TOKENS, else API_TOKENS
   // Liveness: this process is up and its HTTP server answers. It asks nothing of the database,
   // so a probe costs next to nothing; /ready is the check that the database serves.
-  app.get('/health', (c) =>
-    c.json({
-      status: 'ok',
-      service: 'payments',
-      time: new Date().toISOString(),
-      ...(options.sandbox ? { mode: 'SANDBOX' } : {}),
-    }),
-  )
+  app.get('/health', (c) => c.json(healthJson(Boolean(options.sandbox))))
 
   // The GraphiQL page is static HTML that executes nothing, so a browser may load it without a
   // token. The decision reads only the method and Accept header, never the URL: yoga is not asked.

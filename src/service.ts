@@ -8,7 +8,7 @@ import { getRequestListener } from '@hono/node-server'
 import { createApp, loadGraphQLOnce } from './app.js'
 import { serveGraphQLDirectly } from './graphql/direct-http.js'
 import { answerClientErrors } from './http/client-errors.js'
-import { serveStatusDirectly } from './http/direct-status.js'
+import { serveReadsDirectly } from './http/direct-reads.js'
 import type { Logger } from 'pino'
 import type { Config } from './config.js'
 import { migrateIfPending, openDatabase, type Database } from './db.js'
@@ -80,11 +80,11 @@ async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db:
 
   const graphql = loadGraphQLOnce(deps)
   const app = createApp(deps, { sandbox: Boolean(demo), graphql })
-  // Hono's node listener (as @hono/node-server's serve() builds it), with the two hottest requests
-  // answered straight from node:http in front of it: the payment status the marketplace polls
-  // (src/http/direct-status.ts) and the GraphQL fast path's (src/graphql/direct-http.ts).
+  // Hono's node listener (as @hono/node-server's serve() builds it), with the hottest requests
+  // answered straight from node:http in front of it: the payment status the marketplace polls and
+  // the liveness probe (src/http/direct-reads.ts), and the GraphQL fast path's (src/graphql/direct-http.ts).
   const hono = getRequestListener(app.fetch, { hostname: cfg.host })
-  const server = http.createServer(serveStatusDirectly(deps, serveGraphQLDirectly(deps, hono, graphql)))
+  const server = http.createServer(serveReadsDirectly(deps, serveGraphQLDirectly(deps, hono, graphql), { sandbox: Boolean(demo) }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject) // the port is taken, or not ours to listen on
     server.listen(cfg.port, cfg.host, () => {

@@ -1,5 +1,5 @@
 // Reading a node:http request the way Hono reads it, for the paths served straight from node:http
-// in front of the Hono app (src/graphql/direct-http.ts, src/http/direct-status.ts): they take a
+// in front of the Hono app (src/graphql/direct-http.ts, src/http/direct-reads.ts): they take a
 // request only when Hono would take it as it is, and hand everything else to Hono unchanged.
 
 /** The request headers named in `names`, each as Hono reads it (all occurrences joined with ", "). */

@@ -19,7 +19,7 @@ import { restStatusOf } from './state.js'
 
 const idempotencyKey = (c: Context) => c.req.header('idempotency-key') || undefined
 
-/** The REST status answer (also served straight from node:http: src/http/direct-status.ts). */
+/** The REST status answer (also served straight from node:http: src/http/direct-reads.ts). */
 export const statusJson = (p: PaymentSummary) => ({
   pendingId: p.id,
   offerId: p.offerId,

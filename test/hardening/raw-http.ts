@@ -209,17 +209,19 @@ export async function expectSameLogLineAndMetric(
 
 /**
  * Sends the request (made for a Host) to the direct server and to Hono; expects the same raw
- * answer (the Host aside); answers it, and whether the direct path served it itself.
+ * answer (the Host aside, and what `normalize` blanks); answers it, and whether the direct path
+ * served it itself.
  */
 export async function sendToBoth(
   direct: { url: string; served: () => number },
   honoUrl: string,
   request: (host: string) => string,
+  normalize: (raw: string) => string = (raw) => raw,
 ): Promise<{ raw: string; served: boolean }> {
   const before = direct.served()
   const viaDirect = await rawExchange(direct.url, request(new URL(direct.url).host))
   const served = direct.served() === before + 1
   const viaHono = await rawExchange(honoUrl, request(new URL(honoUrl).host))
-  expect(viaDirect.replace(new URL(direct.url).host, 'HOST')).toBe(viaHono.replace(new URL(honoUrl).host, 'HOST'))
+  expect(normalize(viaDirect.replace(new URL(direct.url).host, 'HOST'))).toBe(normalize(viaHono.replace(new URL(honoUrl).host, 'HOST')))
   return { raw: viaDirect, served }
 }
