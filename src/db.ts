@@ -119,7 +119,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     writer,
     claimDueRows<Row extends { id: string }>(claim: DueClaim) {
       const statement = dueClaimStatement(provider, claim)
-      return writer.run<Row>(statement.text, statement.values)
+      return writer.run<Row>(statement.text, statement.values, { prepared: false }) // see StatementOptions
     },
     announce(topic, subject) {
       tellListeners(topic, subject)

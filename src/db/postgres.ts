@@ -6,7 +6,7 @@ import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgresql/client.js'
 import type { ReadConnection } from './read-connection.js'
-import type { RunStatement, WriteConnection } from './write-connection.js'
+import type { RunStatement, StatementOptions, WriteConnection } from './write-connection.js'
 
 /**
  * The client, the hot reads (src/db/read-connection.ts), the prepared writes
@@ -16,10 +16,7 @@ export async function openPostgres(
   databaseUrl: string,
   poolSize: number,
 ): Promise<{ client: PrismaClient; reader: ReadConnection; writer: WriteConnection; pool: pg.Pool }> {
-  // Every statement is planned for its own values. The service's named (prepared) statements would
-  // otherwise switch to a generic plan after five runs: for the workers' claims, whose due rows
-  // depend entirely on the values, that plan made a burst of webhooks 12x slower (bench/webhooks.ts).
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize, options: '-c plan_cache_mode=force_custom_plan' })
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize })
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) })
   await client.$connect()
   return { client, reader: poolReader(pool), writer: poolWriter(pool), pool }
@@ -48,10 +45,10 @@ function nameOf(sql: string): string {
 }
 
 function preparedOn(queryable: Pick<pg.Pool | pg.PoolClient, 'query'>): RunStatement {
-  return async <Row>(sql: string, params: readonly unknown[]) => {
+  return async <Row>(sql: string, params: readonly unknown[], options: StatementOptions = {}) => {
     const values = params.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
     try {
-      const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
+      const result = await queryable.query({ name: options.prepared === false ? undefined : nameOf(sql), text: sql, values, types })
       return result.rows as Row[]
     } catch (error) {
       // A constraint error's detail quotes the failing row ("Failing row contains (...)"), tokens

@@ -12,7 +12,17 @@
  * quoted identifiers, `$1, $2, ...` placeholders; Date parameters are written as Prisma writes them.
  * Rows come back as the driver gives them: text, numbers, null (src/payments/payment-rows.ts makes payment rows Prisma-shaped).
  */
-export type RunStatement = <Row = Record<string, unknown>>(sql: string, params: readonly unknown[]) => Promise<Row[]>
+export type RunStatement = <Row = Record<string, unknown>>(sql: string, params: readonly unknown[], options?: StatementOptions) => Promise<Row[]>
+
+export interface StatementOptions {
+  /**
+   * false: planned for its own values every time, for a statement whose best plan depends on them
+   * (the workers' claims). PostgreSQL plans a named statement generically after five runs: for a
+   * claim, whose due rows depend entirely on the values, that plan made a burst of webhooks 12x
+   * slower (bench/webhooks.ts). SQLite plans a statement once either way. Default true.
+   */
+  prepared?: boolean
+}
 
 export interface WriteConnection {
   /** One statement, committed on its own. */

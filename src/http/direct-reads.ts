@@ -40,8 +40,12 @@ export function serveReadsDirectly(deps: Deps, fallback: Listener, options: { sa
     // @hono/node-server adds its own Content-Length after them.
     res.writeHead(200, ['content-type', 'application/json', 'x-request-id', requestId, 'Content-Length', String(Buffer.byteLength(body))])
     res.end(body)
-    metrics.observeRequest('GET', route, 200, started)
-    logLine({ requestId, method: 'GET', path: req.url!, status: 200, started })
+    try {
+      metrics.observeRequest('GET', route, 200, started)
+      logLine({ requestId, method: 'GET', path: req.url!, status: 200, started })
+    } catch (error) {
+      deps.logger.error({ err: error, reqId: requestId }, 'recording a request failed') // as Hono's onError would catch it, never a crash
+    }
   }
 
   async function answerStatus(req: IncomingMessage, res: ServerResponse, pendingId: string, incomingRequestId: string | undefined) {

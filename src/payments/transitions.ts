@@ -47,7 +47,7 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
   const { payment, previous, cleanup } = updated
   wakeWebhookDispatcher(deps)
   announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
-  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks') // its first check is due now
+  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks') // its first check is due soon: the worker sets its timer
   if (cleanup.length > 0) announceWalletCleanups(deps)
   // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
   deps.logger.info(

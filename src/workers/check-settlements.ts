@@ -10,8 +10,9 @@ import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
 import { asPrismaRow, paymentColumns, toDate } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
-// One step down the (state, nextCheckAt) index.
-const nextCheckSql = `SELECT MIN("nextCheckAt") AS "dueAt" FROM "Payment" WHERE "state" = 'PROCESSING' AND "nextCheckAt" > $1`
+// Down the (state, nextCheckAt) index to the first payment no other process holds.
+const nextCheckSql = `SELECT MIN("nextCheckAt") AS "dueAt" FROM "Payment"
+  WHERE "state" = 'PROCESSING' AND "nextCheckAt" IS NOT NULL AND ("leaseUntil" IS NULL OR "leaseUntil" < $1)`
 
 export function checkSettlementsJob(deps: Deps): Job<Payment> {
   return {

@@ -27,9 +27,11 @@ export interface Job<Item> {
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
   /**
-   * When the earliest item that is not due yet comes due (a next check, a retry time), or null:
-   * the worker then wakes at that moment instead of at its next poll. For jobs whose items come due
-   * on a schedule soon enough for the poll to be late.
+   * When the earliest item this process could claim (not leased to another) comes due, a next
+   * check or a retry time, or null when there is none: the worker then wakes at that moment instead
+   * of at its next poll. A time already past (an item that came due between the claim and this
+   * question) makes it look again after a short pause. For jobs whose items come due on a
+   * schedule soon enough for the poll to be late.
    */
   nextDueAt?(): Promise<Date | null>
   /** Does one item's work and records its outcome. A throw is logged; the item's lease makes it due again later. */
@@ -46,6 +48,9 @@ export interface Worker {
   /** Stops claiming, then waits for the items in flight. */
   stop(): Promise<void>
 }
+
+/** The shortest wait before a look a job's nextDueAt asked for: no claim loop spins on a time already past. */
+const MIN_LOOK_MS = 10
 
 export interface WorkerOptions {
   /** false: no polling and no wake-ups; only runOnce() runs items (tests drive it step by step). Default true. */
@@ -107,18 +112,25 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     if (inFlight.size <= job.concurrency / 2) wake()
   }
 
-  // The next look: at the poll, or sooner when the job knows an item comes due before it.
+  // The next look: at the poll, or sooner when the job knows an item comes due before it. The poll
+  // is set first (the safety net while the job is asked); only the latest call may shorten it. With
+  // every slot busy, the items finishing wake the worker anyway: the job is not asked.
+  let looks = 0
   async function schedulePoll(): Promise<void> {
     clearTimeout(poll)
     if (stopped) return
-    let delayMs = job.pollMs
-    if (job.nextDueAt) {
-      const dueAt = await job.nextDueAt().catch((error) => void log.error({ err: error }, 'reading when work comes due failed; looking at the next poll'))
-      if (dueAt) delayMs = Math.min(delayMs, Math.max(0, dueAt.getTime() - deps.clock.now().getTime()))
-      if (stopped || claiming) return // stopped, or woken meanwhile: that claim schedules the next look
-      clearTimeout(poll)
-    }
-    poll = setTimeout(wake, delayMs).unref()
+    poll = setTimeout(wake, job.pollMs).unref()
+    if (!job.nextDueAt || inFlight.size >= job.concurrency) return
+    const look = ++looks
+    const dueAt = await job.nextDueAt().catch((error) => {
+      if (!stopped) log.error({ err: error }, 'reading when work comes due failed; looking at the next poll')
+      return null
+    })
+    const delayMs = dueAt ? dueAt.getTime() - deps.clock.now().getTime() : NaN
+    // Stopped, woken meanwhile (that claim schedules the next look), or a later look decides.
+    if (stopped || claiming || look !== looks || !(delayMs < job.pollMs)) return
+    clearTimeout(poll)
+    poll = setTimeout(wake, Math.max(MIN_LOOK_MS, delayMs)).unref()
   }
 
   const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => deps.db.onAnnouncement(topic, wake))

@@ -133,7 +133,9 @@ describe('running', () => {
     start({
       ...job,
       async nextDueAt() {
-        const next = await service.db.walletCleanup.aggregate({ where: { id: { in: items }, status: 'PENDING', nextAttemptAt: { gt: new Date() } }, _min: { nextAttemptAt: true } })
+        const now = new Date()
+        const free = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
+        const next = await service.db.walletCleanup.aggregate({ where: { id: { in: items }, status: 'PENDING', ...free }, _min: { nextAttemptAt: true } })
         return next._min.nextAttemptAt
       },
     })
