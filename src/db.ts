@@ -14,6 +14,7 @@ import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/pr
 import type { ReadConnection } from './db/read-connection.js'
 import type { RunStatement, WriteConnection } from './db/write-connection.js'
 import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
+export { columnList } from './db/sql.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
 export { Prisma } from './generated/sqlite/client.js'

@@ -7,6 +7,7 @@
 // Only src/db.ts imports this module.
 import { Prisma } from '../generated/sqlite/client.js'
 import type { DatabaseProvider } from './provider.js'
+import { columnList } from './sql.js'
 
 export interface DueClaim {
   /** The model whose rows are claimed; each has `id` and `leaseUntil` columns. */
@@ -35,5 +36,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING ${Prisma.raw([...new Set(['id', ...(claim.returning ?? [])])].map((column) => `"${column}"`).join(', '))}`
+    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}`
 }

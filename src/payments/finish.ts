@@ -5,7 +5,7 @@
 // A claim that dies half-way is resumed by the resume-finishes job (src/workers/resume-finishes.ts).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
-import type { Payment } from '../db.js'
+import { columnList, type Payment } from '../db.js'
 import { crashPoint } from '../crash-points.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -58,7 +58,7 @@ function outcomeOfResult(result: string, message?: string) {
 
 /** What the checks of a finish read (all text: the driver's values are Prisma's); the claim's update returns the whole row. */
 const finishCheckColumns = ['id', 'redirectUrl', 'finishSecretHash', 'clientNonce', 'finishNonce', 'buyerAuthServer'] as const satisfies readonly (keyof Payment)[]
-const finishCheckSql = `SELECT ${finishCheckColumns.map((column) => `"${column}"`).join(', ')} FROM "Payment" WHERE "id" = $1`
+const finishCheckSql = `SELECT ${columnList(finishCheckColumns)} FROM "Payment" WHERE "id" = $1`
 
 export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Payment> {
   const { prisma } = deps.db

@@ -1,9 +1,10 @@
 // Payment rows as the driver reads and writes them, for the service's prepared statements outside
-// the ORM (src/payments/queries.ts reads, src/payments/payment-writes.ts writes). The columns come
+// the ORM (src/payments/queries.ts reads, src/payments/payment-writes.ts writes, the workers' claims). The columns come
 // from the Prisma models (the generated datamodel), so they cannot drift from prisma/models.prisma;
 // test/checkout/payment-reads.test.ts and payment-writes.test.ts compare the answers with Prisma's
 // own on both databases.
-import type { Payment } from '../db.js'
+import type { DueClaim, Payment } from '../db.js'
+import type { Deps } from '../deps.js'
 import { getDatamodel } from '../generated/pothos-types.js'
 
 const paymentFields = getDatamodel().datamodel.models.Payment.fields
@@ -33,5 +34,8 @@ export function asPrismaRow<T>(row: Record<string, unknown>): T {
   return row as T
 }
 
-/** `"a", "b", ...`: quoted column names for a SELECT or RETURNING list. */
-export const columnList = (columns: readonly string[]) => columns.map((column) => `"${column}"`).join(', ')
+/** Leases due payments to this process (Database.claimDueRows on Payment), each returned whole and Prisma-shaped: no second read. */
+export async function claimDuePayments(deps: Deps, claim: Omit<DueClaim, 'table' | 'returning'>): Promise<Payment[]> {
+  const rows = await deps.db.claimDueRows<Record<string, unknown> & { id: string }>({ ...claim, table: 'Payment', returning: paymentColumns })
+  return rows.map((row) => asPrismaRow<Payment>(row))
+}

@@ -4,8 +4,8 @@
 // and a checkout changes its payment half a dozen times. The columns are the Prisma models'
 // (src/payments/payment-rows.ts: a change naming anything else is refused before any SQL), and
 // test/checkout/payment-writes.test.ts checks the rows it returns against Prisma's on both databases.
-import type { Payment, PaymentState } from '../db.js'
-import { columnList, paymentColumns } from './payment-rows.js'
+import { columnList, type Payment, type PaymentState } from '../db.js'
+import { paymentColumns } from './payment-rows.js'
 
 type Column = Exclude<keyof Payment, 'id' | 'createdAt' | 'updatedAt'>
 

@@ -4,10 +4,10 @@
 // query (0.6-1.2 ms per findUnique here, against 0.02 ms for a prepared statement). Their columns
 // come from the Prisma models (src/payments/payment-rows.ts), and test/checkout/payment-reads.test.ts
 // checks them against prisma/models.prisma and against Prisma's own answers on both databases.
-import type { Payment, PaymentState, Prisma } from '../db.js'
+import { columnList, type Payment, type PaymentState, type Prisma } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
-import { asPrismaRow, columnList, paymentColumns } from './payment-rows.js'
+import { asPrismaRow, paymentColumns } from './payment-rows.js'
 import { restStatusOf, type RestStatus } from './state.js'
 
 export async function requirePayment(deps: Deps, pendingId: string): Promise<Payment> {

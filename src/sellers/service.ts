@@ -2,7 +2,7 @@
 // KEYS_DIR, Ed25519) and, unless VERIFY_SELLER_WALLET=false, that the seller's wallet publishes the
 // key under keyId.
 import { z } from 'zod'
-import type { Seller } from '../db.js'
+import { columnList, type Seller } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import type { SellerIdentity } from '../open-payments/wallets.js'
@@ -66,7 +66,7 @@ export async function upsertSeller(deps: Deps, rawInput: unknown, options: { ver
 
 /** The columns a seller's Open Payments client is made of (all text: the driver's values are Prisma's). */
 const sellerIdentityColumns = ['id', 'walletAddressUrl', 'keyId', 'privateKeyPath'] as const satisfies readonly (keyof SellerIdentity)[]
-const sellerIdentitySql = `SELECT ${sellerIdentityColumns.map((column) => `"${column}"`).join(', ')} FROM "Seller" WHERE "id" = $1`
+const sellerIdentitySql = `SELECT ${columnList(sellerIdentityColumns)} FROM "Seller" WHERE "id" = $1`
 
 /**
  * The seller as a checkout needs it: the columns its Open Payments client is made of. Read from

@@ -7,7 +7,7 @@
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
-import { asPrismaRow, paymentColumns, toDate } from '../payments/payment-rows.js'
+import { claimDuePayments, toDate } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 // Down the (state, nextCheckAt) index to the first payment no other process holds.
@@ -22,16 +22,13 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
     wakeOn: ['settlement_checks'],
     async claim(limit) {
       const now = deps.clock.now()
-      const claimed = await deps.db.claimDueRows({
-        table: 'Payment',
+      return claimDuePayments(deps, {
         due: Prisma.sql`t."state" = 'PROCESSING' AND t."nextCheckAt" <= ${now}`,
         orderBy: Prisma.sql`t."nextCheckAt"`,
         limit,
         now,
         leaseUntil: new Date(now.getTime() + checkLeaseMs(deps)),
-        returning: paymentColumns,
       })
-      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async nextDueAt() {
       const [next] = await deps.db.readRows<{ dueAt: unknown }>(nextCheckSql, [deps.clock.now()])

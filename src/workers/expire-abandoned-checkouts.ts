@@ -6,7 +6,7 @@ import type { Config } from '../config.js'
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { transitionPayment } from '../payments/transitions.js'
-import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
+import { claimDuePayments } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 const LEASE_MS = 30_000
@@ -19,16 +19,13 @@ export function expireAbandonedCheckoutsJob(deps: Deps): Job<Payment> {
     wakeOn: [],
     async claim(limit) {
       const now = deps.clock.now()
-      const claimed = await deps.db.claimDueRows({
-        table: 'Payment',
+      return claimDuePayments(deps, {
         due: Prisma.sql`t."state" = 'AWAITING_APPROVAL' AND t."redirectUrl" IS NOT NULL AND t."grantRequestedAt" < ${abandonedBefore(deps.config, now)}`,
         orderBy: Prisma.sql`t."grantRequestedAt"`,
         limit,
         now,
         leaseUntil: new Date(now.getTime() + LEASE_MS),
-        returning: paymentColumns,
       })
-      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async run(payment) {
       await transitionPayment(deps, payment.id, ['AWAITING_APPROVAL'], {

@@ -7,7 +7,7 @@ import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { completeFinishing } from '../payments/finish.js'
-import { asPrismaRow, paymentColumns } from '../payments/payment-rows.js'
+import { claimDuePayments } from '../payments/payment-rows.js'
 import type { Backlog, Job } from './worker.js'
 
 export function resumeFinishesJob(deps: Deps): Job<Payment> {
@@ -19,16 +19,13 @@ export function resumeFinishesJob(deps: Deps): Job<Payment> {
     wakeOn: [], // due only when a lease runs out or a retry time comes: the poll finds them
     async claim(limit) {
       const now = deps.clock.now()
-      const claimed = await deps.db.claimDueRows({
-        table: 'Payment',
+      return claimDuePayments(deps, {
         due: Prisma.sql`t."state" = 'FINISHING' AND (t."nextCheckAt" IS NULL OR t."nextCheckAt" <= ${now})`,
         orderBy: Prisma.sql`t."id"`,
         limit,
         now,
         leaseUntil: new Date(now.getTime() + deps.config.settlement.finishLeaseMs),
-        returning: paymentColumns,
       })
-      return claimed.map((row) => asPrismaRow<Payment>(row))
     },
     async run(payment) {
       await completeFinishing(deps, payment).catch((error) => {
