@@ -2,6 +2,7 @@
 // Database.writer), outside Prisma: what they write must be what Prisma reads back, column for
 // column, on both databases; a change that loses its compare-and-set or throws half-way writes
 // nothing; and Prisma's own queries never see (or join) a write transaction that is still open.
+import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { paymentUpdate } from '../../src/payments/payment-writes.js'
@@ -25,11 +26,22 @@ async function createPayment(n: number, extra: Record<string, unknown> = {}) {
   })
 }
 
+// The webhook dispatcher sends each event at once: to a receiver that takes the connection and
+// never answers, so that no failed attempt rewrites an event (attempts, next attempt) under the test.
+const sockets = new Set<net.Socket>()
+const silentReceiver = net.createServer((socket) => void sockets.add(socket))
+
 beforeAll(async () => {
-  service = await startTestService({}, { clock: { now: () => new Date(serviceNow) } })
+  await new Promise<void>((resolve) => silentReceiver.listen(0, '127.0.0.1', resolve))
+  const { port } = silentReceiver.address() as net.AddressInfo
+  service = await startTestService({ DJANGO_BASE_URL: `http://127.0.0.1:${port}` }, { clock: { now: () => new Date(serviceNow) } })
   await service.db.seller.create({ data: { id: 'seller-1', walletAddressUrl: 'https://wallet.example/s1', keyId: 'k', privateKeyPath: 'k.pem' } })
 })
-afterAll(() => service?.close())
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy() // the deliveries in flight fail now, not at their timeout
+  silentReceiver.close()
+  await service?.close()
+})
 
 describe('payment changes on the writer', () => {
   it('return the row exactly as Prisma reads it back, every column, with its event in order', async () => {
