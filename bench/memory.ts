@@ -1,17 +1,20 @@
 // Memory of the service process: RSS idle after start, peak under 100 concurrent checkouts, and
-// idle again after each round, for a few hundred checkouts. Not a test.
+// idle again after each round, for a few hundred checkouts; and the service's CPU time per round,
+// which the memory settings trade against. Not a test.
 //
 //   npx tsx bench/memory.ts [rounds=2] [concurrency=100] [sellers=10]
 //   BENCH_DATABASE=postgresql npx tsx bench/memory.ts     (default sqlite)
-//   npm run build && BENCH_ENTRY=dist npx tsx bench/memory.ts   (node dist/main.js, as the Docker image runs)
-//   BENCH_NODE_ARGS='--max-old-space-size=128' npx tsx bench/memory.ts   (node flags of the service only)
+//   BENCH_ENTRY=dist npx tsx bench/memory.ts   (node dist/main.js without npm start's node flags; npm run build first)
+//   BENCH_ENTRY=tsx npx tsx bench/memory.ts    (node --import tsx src/main.ts, as npm start ran before 2026-11-30)
+//   BENCH_NODE_ARGS='--max-old-space-size=128' BENCH_ENTRY=dist npx tsx bench/memory.ts   (node flags of the service only)
 //
-// The service runs as `npm start` runs it (node with tsx, src/main.ts; BENCH_ENTRY=dist: the
-// compiled dist/main.js the Docker image's CMD runs, without tsx's loader) in its own process, with
-// SANDBOX=off; the sandbox wallet runs in another process (bench/support/sandbox-process.ts), so
-// only the service's memory is measured. RSS comes from /proc/<pid>/status (VmRSS now, VmHWM the
-// peak). Checkouts spread over `sellers` sellers (one Open Payments client each) and as many
-// buyer wallets as the concurrency, so that per-seller and per-buyer caches show.
+// By default the service runs as `npm start` runs it: node with the flags package.json's start
+// script gives, on scripts/start.mjs (which compiles src/ to dist/ when it changed, then runs
+// dist/main.js), in its own process, with SANDBOX=off; the sandbox wallet runs in another process
+// (bench/support/sandbox-process.ts), so only the service's memory is measured. RSS comes from
+// /proc/<pid>/status (VmRSS now, VmHWM the peak), CPU from /proc/<pid>/stat. Checkouts spread over
+// `sellers` sellers (one Open Payments client each) and as many buyer wallets as the concurrency,
+// so that per-seller and per-buyer caches show.
 // Target (issue 11): peak <= 200 MB at 100 concurrent checkouts, and back near idle after.
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
@@ -24,7 +27,7 @@ import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
 import { printTable } from './support/stats.js'
-import { benchAuth, benchServiceEnv, freePort } from './support/service-env.js'
+import { benchAuth, benchServiceEnv, freePort, npmStartNodeArgs } from './support/service-env.js'
 
 const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 2), 1), 10)
 const CONCURRENCY = Math.min(Math.max(Number(process.argv[3] ?? 100), 1), 200)
@@ -33,10 +36,17 @@ const SETTLE_MS = 5_000
 const TIME_LIMIT_MS = 150_000
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 const provider = process.env.BENCH_DATABASE ?? 'sqlite'
-const ENTRY = process.env.BENCH_ENTRY ?? 'src'
-if (ENTRY !== 'src' && ENTRY !== 'dist') throw new Error('BENCH_ENTRY must be src or dist')
+const ENTRY = process.env.BENCH_ENTRY ?? 'start'
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
-const SERVICE_ARGS = [...NODE_ARGS, ...(ENTRY === 'dist' ? ['dist/main.js'] : ['--import', 'tsx', 'src/main.ts'])]
+const SERVICE_ARGS = [...NODE_ARGS, ...entryArgs(ENTRY)]
+
+/** The node arguments of each way to run the service. */
+function entryArgs(entry: string): string[] {
+  if (entry === 'start') return npmStartNodeArgs()
+  if (entry === 'dist') return ['dist/main.js']
+  if (entry === 'tsx') return ['--import', 'tsx', 'src/main.ts']
+  throw new Error('BENCH_ENTRY must be start, dist or tsx')
+}
 
 const MB = 1024 * 1024
 
@@ -46,6 +56,14 @@ function rssOf(pid: number): { rss: number; peak: number } {
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
   return { rss: kb('VmRSS'), peak: kb('VmHWM') }
 }
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSecondsOf(pid: number): number {
+  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field of the line, stime the 15th.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+}
+const CLOCK_TICKS = 100 // sysconf(_SC_CLK_TCK) on Linux
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -150,8 +168,9 @@ async function main() {
       if (res.status !== 200 || finished.state !== 'PROCESSING') throw new Error(`finish answered ${res.status}: ${JSON.stringify(finished)}`)
     }
 
-    const rows: Array<Array<string | number>> = [['idle after start', idle.rss / MB, '', '']]
+    const rows: Array<Array<string | number>> = [['idle after start', idle.rss / MB, '', '', '']]
     for (let round = 1; round <= ROUNDS; round++) {
+      const cpuBefore = cpuSecondsOf(pid)
       let peakDuring = 0
       const sampler = setInterval(() => service!.exitCode === null && (peakDuring = Math.max(peakDuring, rssOf(pid).rss)), 20)
       const began = performance.now()
@@ -167,14 +186,15 @@ async function main() {
       const seconds = (performance.now() - began) / 1000
       await sleep(SETTLE_MS)
       const after = rssOf(pid)
-      rows.push([`round ${round}: ${CONCURRENCY} concurrent checkouts (${seconds.toFixed(1)} s${failed ? `, ${failed} failed` : ''})`, '', Math.max(peakDuring, 0) / MB, after.rss / MB])
+      const cpu = cpuSecondsOf(pid) - cpuBefore // settlement and webhooks included: they finish within SETTLE_MS
+      rows.push([`round ${round}: ${CONCURRENCY} concurrent checkouts (${seconds.toFixed(1)} s${failed ? `, ${failed} failed` : ''})`, '', Math.max(peakDuring, 0) / MB, after.rss / MB, cpu])
     }
     const final = rssOf(pid)
     console.log(
       `memory on ${provider}: ${ROUNDS} x ${CONCURRENCY} concurrent checkouts over ${SELLERS} sellers and ${CONCURRENCY} buyer wallets, ` +
         `service alone in its own process (node ${SERVICE_ARGS.join(' ')}, SANDBOX=off), ${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
-    printTable(['', 'RSS idle MB', 'RSS peak MB', `RSS ${SETTLE_MS / 1000} s after MB`], rows)
+    printTable(['', 'RSS idle MB', 'RSS peak MB', `RSS ${SETTLE_MS / 1000} s after MB`, 'service CPU s'], rows)
     console.log(`peak RSS of the whole run (VmHWM) ${(final.peak / MB).toFixed(0)} MB; target: peak <= 200 MB, back near idle (${(idle.rss / MB).toFixed(0)} MB) after`)
   } finally {
     if (service && service.exitCode === null) {

@@ -1,10 +1,11 @@
 // Start-up: the time from spawning `npm start` (the README's command: migrations on start, the
 // embedded sandbox wallet, LOG_LEVEL=info) on an existing, migrated database to its first 200 on
 // /health, and on /ready (which also waits for the GraphQL stack, loaded after the server
-// listens: src/app.ts). Side by side, in the same rounds: the service under `node --import tsx
-// src/main.ts` (what `npm start` runs, without npm's own start) and the floor, a bare node:http
-// server under tsx (bench/support/health-server.ts). The database is prepared by a first `npm start`, as a user's
-// second start finds it (migrated, sandbox key written, seller registered). Then the same on
+// listens: src/app.ts). Side by side, in the same rounds: node with the start script's arguments
+// (`npm start` without npm's own start: scripts/start.mjs, which finds dist/ up to date and runs
+// it) and the floor, a bare node:http server under tsx (bench/support/health-server.ts). The
+// database is prepared by a first `npm start` (which also compiles dist/), as a user's second
+// start finds it (migrated, sandbox key written, seller registered). Then the same on
 // PostgreSQL, on a database created for the run and dropped after (skipped when no server answers
 // at DEV_POSTGRES_URL). Loopback only, bounded in time; not a test.
 //
@@ -16,6 +17,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
+import { npmStartNodeArgs } from './support/service-env.js'
 import { percentile, printTable } from './support/stats.js'
 
 const RUNS = Math.min(Math.max(Number(process.argv[2] ?? 5), 1), 15)
@@ -134,7 +136,7 @@ async function main() {
   const serviceEnv = { NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', KEYS_DIR: path.join(dir, 'keys') }
   const launches = (databaseUrl: string, extra: Record<string, string> = {}): Launch[] => [
     { label: 'npm start (service)', command: [npm, 'start'], env: { ...serviceEnv, ...extra, DATABASE_URL: databaseUrl }, ready: true },
-    { label: 'node --import tsx src/main.ts (no npm)', command: [node, '--import', 'tsx', 'src/main.ts'], env: { ...serviceEnv, ...extra, DATABASE_URL: databaseUrl }, ready: true },
+    { label: `node ${npmStartNodeArgs().join(' ')} (no npm)`, command: [node, ...npmStartNodeArgs()], env: { ...serviceEnv, ...extra, DATABASE_URL: databaseUrl }, ready: true },
     { label: 'bare node:http server under tsx (floor)', command: [node, '--import', 'tsx', 'bench/support/health-server.ts'], env: { HEALTH_SERVER: 'bare' }, ready: false },
   ]
   try {

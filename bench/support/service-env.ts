@@ -2,11 +2,21 @@
 // in another process reached over plain HTTP on loopback, a migrated database, fresh secrets, and a
 // local webhook receiver so that the dispatcher does its real work.
 import crypto from 'node:crypto'
+import fs from 'node:fs'
 import http from 'node:http'
 import net, { type AddressInfo } from 'node:net'
+import path from 'node:path'
 
 export const BENCH_API_TOKEN = 'bench-token-0123456789abcdef'
 export const benchAuth = { authorization: `Bearer ${BENCH_API_TOKEN}` }
+
+/** The arguments `npm start` gives node (package.json's start script), so a benchmark runs what it runs. */
+export function npmStartNodeArgs(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8'))
+  const [command, ...args] = String(pkg.scripts.start).split(/\s+/)
+  if (command !== 'node') throw new Error(`package.json's start script is not a node command line: ${pkg.scripts.start}`)
+  return args
+}
 
 export function benchServiceEnv(options: { databaseUrl: string; keysDir: string; webhookReceiverUrl: string }): Record<string, string> {
   return {

@@ -1,4 +1,4 @@
-// What the Dockerfile runs, outside Docker: build with tsc, then `node dist/main.js` in production
+// What the Dockerfile runs, outside Docker: `npm run build`, then `node dist/main.js` in production
 // mode on an empty database (migrations applied at start), serve, and stop cleanly on SIGTERM;
 // then the same as compose.yaml's payments service runs it (its environment and healthcheck).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
@@ -22,7 +22,7 @@ afterAll(() => {
 it('builds, migrates an empty database, serves, and shuts down gracefully on SIGTERM', async () => {
   // `npm run build`, as in the Dockerfile (dist/ must sit beside node_modules to resolve packages).
   const outDir = path.resolve('dist')
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' })
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'pipe' })
   const port = await findFreePort()
   // An empty database (SQLite: in a folder that does not exist yet).
   const databaseUrl = testProvider === 'sqlite' ? `file:${path.join(dir, 'data', 'payments.db')}` : await createTestDatabase(dir, { empty: true })
@@ -70,6 +70,48 @@ it('builds, migrates an empty database, serves, and shuts down gracefully on SIG
   expect(output).toContain('payments service stopped')
   expect(output).not.toContain(token)
 }, 90_000)
+
+it("npm start's command runs dist/ as built, without compiling it again, and serves", async () => {
+  // The first test built dist/ with `npm run build`; src/ has not changed since.
+  const [command, ...args] = JSON.parse(read('package.json')).scripts.start.split(/\s+/)
+  expect(command).toBe('node')
+  const built = fs.statSync(path.resolve('dist', 'main.js')).mtimeMs
+  const port = await findFreePort()
+  const token = 'npm-start-token-0123456789'
+  const child = spawn(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BASE_URL: 'https://payments.example.com',
+      DATABASE_URL: testProvider === 'sqlite' ? `file:${path.join(dir, 'npm-start', 'payments.db')}` : await createTestDatabase(dir, { empty: true }),
+      KEYS_DIR: path.join(dir, 'npm-start-keys'),
+      API_TOKENS: token,
+      WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+      TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.push(child)
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+  const started = Date.now()
+  let health: Response | undefined
+  while (!health && child.exitCode === null && Date.now() - started < 30_000) {
+    health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined)
+    if (!health) await new Promise((r) => setTimeout(r, 200))
+  }
+  expect(health?.status, output).toBe(200)
+  expect((await fetch(`http://127.0.0.1:${port}/sellers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+  expect(fs.statSync(path.resolve('dist', 'main.js')).mtimeMs).toBe(built)
+  child.kill('SIGTERM')
+  expect(await exited).toBe(0)
+  expect(output).toContain('payments service stopped')
+}, 60_000)
 
 // compose.yaml's payments container: its CMD and healthcheck, in the image's layout (/app: dist,
 // prisma, node_modules), with the environment Compose gives it from a .env copied from
