@@ -72,18 +72,22 @@ const PROVIDERS = ['sqlite', 'postgresql'] as const
 type Provider = (typeof PROVIDERS)[number]
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres'
 
-// Counts SQL statements the service runs (BENCH_SQL_LOG=1 also prints them, per checkout).
+// Counts SQL statements the service runs (BENCH_SQL_LOG=1 also prints them, per checkout, with
+// the time SQLite spent executing each, in milliseconds per checkout).
 // SQLite: every execution of a better-sqlite3 statement (Prisma's adapter prepares each statement
 // it runs; the service's prepared reads and writes reuse theirs), BEGIN and COMMIT included.
 // PostgreSQL: every query() of a pg client (the pool Prisma and the service's prepared statements
 // share, BEGIN and COMMIT included), except the benchmark's own watcher.
 let sqlStatements = 0
-const sqlLog = new Map<string, number>()
-function countStatement(sql: unknown) {
+const sqlLog = new Map<string, { count: number; ms: number }>()
+function countStatement(sql: unknown, ms = 0) {
   sqlStatements++
   if (!process.env.BENCH_SQL_LOG) return
   const text = String(typeof sql === 'object' && sql !== null && 'text' in sql ? sql.text : sql).slice(0, 160)
-  sqlLog.set(text, (sqlLog.get(text) ?? 0) + 1)
+  const entry = sqlLog.get(text) ?? { count: 0, ms: 0 }
+  entry.count++
+  entry.ms += ms
+  sqlLog.set(text, entry)
 }
 const uncounted = new WeakSet<object>()
 const statementPrototype = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1')) as Database.Statement
@@ -91,8 +95,13 @@ for (const method of ['run', 'get', 'all', 'iterate'] as const) {
   const execute = statementPrototype[method] as (...args: unknown[]) => unknown
   Object.defineProperty(statementPrototype, method, {
     value: function (this: Database.Statement, ...args: unknown[]) {
-      if (!uncounted.has(this)) countStatement(this.source)
-      return execute.apply(this, args)
+      if (uncounted.has(this)) return execute.apply(this, args)
+      const began = performance.now()
+      try {
+        return execute.apply(this, args)
+      } finally {
+        countStatement(this.source, performance.now() - began)
+      }
     },
   })
 }
@@ -421,7 +430,8 @@ async function benchmark(provider: Provider) {
       ],
     )
     if (process.env.BENCH_SQL_LOG) {
-      for (const [sql, n] of [...sqlLog].sort((a, b) => b[1] - a[1])) console.log(`${(n / (WARMUP + 2 * half)).toFixed(2)}  ${sql}`)
+      const checkouts = WARMUP + 2 * half
+      for (const [sql, { count, ms }] of [...sqlLog].sort((a, b) => b[1].ms - a[1].ms)) console.log(`${(count / checkouts).toFixed(2)}  ${(ms / checkouts).toFixed(3)} ms  ${sql}`)
     }
     console.log(`ratio service/floor: throughput ${(s.perSecond / f.perSecond).toFixed(2)}x`)
     console.log(

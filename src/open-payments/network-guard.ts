@@ -11,17 +11,19 @@
 // each client (createGuardedClient), taken from the configuration its service's wallets were
 // created with (wallets.ts), so two services in one process each keep their own.
 //
-// How it reaches the SDK: @interledger/open-payments 7.4.0 sends every request with a ky instance
-// built by `createHttpClient` in dist/client/requests.js, which takes no fetch or dispatcher
-// option. That function is wrapped once so that the ky instance of each client the gateway creates
-// (createGuardedClient) sends through the guarded fetch of its policy; creation fails if an SDK
-// upgrade moves that seam.
+// How it reaches the SDK: @interledger/open-payments 7.4.0 sends every request with the HTTP client
+// built by `createHttpClient` in dist/client/requests.js (a ky instance), which takes no fetch or
+// dispatcher option. That function is wrapped once so that each client the gateway creates
+// (createGuardedClient) gets the service's HTTP client instead (src/open-payments/wallet-http.ts),
+// sending through the guarded dispatcher of its policy; creation fails if an SDK upgrade moves
+// that seam.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import dns, { type LookupAddress } from 'node:dns'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import ipaddr from 'ipaddr.js'
 import type { Dispatcher, buildConnector } from 'undici'
+import { createWalletHttpClient, type SdkHttpClientArgs, type SendRequest } from './wallet-http.js'
 
 /** The only IPv6 block IANA allocates for global unicast; anything outside it is special (e.g. ::/96, IPv4-compatible). */
 const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3')
@@ -70,10 +72,13 @@ function guardedLookup(checkAddresses: boolean) {
  * one not: they depend on nothing else. undici is loaded on the first wallet call, not at start-up.
  */
 const walletAgents = new Map<boolean, Promise<Dispatcher>>()
+let undici: ReturnType<typeof importUndici> | undefined
+const importUndici = () => import('undici')
+const loadUndici = () => (undici ??= importUndici())
 function getWalletAgent(checkAddresses: boolean): Promise<Dispatcher> {
   let agent = walletAgents.get(checkAddresses)
   if (agent) return agent
-  agent = import('undici').then(({ Agent, buildConnector }) => {
+  agent = loadUndici().then(({ Agent, buildConnector }) => {
     const connectChecked = buildConnector({ lookup: guardedLookup(checkAddresses) } as buildConnector.BuildOptions)
     const connect: buildConnector.connector = (options, callback) => {
       if (checkAddresses && net.isIP(options.hostname) && !isPublicAddress(options.hostname)) {
@@ -101,12 +106,13 @@ function connectionProblemOf(error: unknown): ConnectionProblem | undefined {
   return undefined
 }
 
-/** fetch for wallet calls under `policy`: through the guarded agent, redirects answered as they are. */
-export function guardedFetch(policy: GuardPolicy): typeof fetch {
+/** One wallet request under `policy` (undici's request, through the guarded agent; redirects are never followed). */
+export function guardedSend(policy: GuardPolicy): SendRequest {
   const checkAddresses = policy.allowPrivateHosts !== true
-  return async (input, init) => {
+  return async (url, options) => {
     try {
-      return await fetch(input, { ...init, redirect: 'manual', dispatcher: await getWalletAgent(checkAddresses) } as RequestInit)
+      const [{ request }, dispatcher] = await Promise.all([loadUndici(), getWalletAgent(checkAddresses)])
+      return await request(url, { ...options, dispatcher })
     } catch (error) {
       const note = problems.getStore()
       if (note) note.problem = connectionProblemOf(error)
@@ -131,39 +137,36 @@ export async function withConnectionDiagnosis<T>(call: () => Promise<T>): Promis
 }
 
 // --- the SDK seam -------------------------------------------------------------------------------
-interface KyLike {
-  extend(options: { fetch: typeof fetch }): KyLike
-}
 const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as {
-  createHttpClient: (args: unknown) => Promise<KyLike>
+  createHttpClient: (args: SdkHttpClientArgs) => Promise<unknown>
 }
 /**
- * Set while a gateway client is being created, with the fetch of its policy: only those clients are
- * guarded (tests use the SDK directly too).
+ * Set while a gateway client is being created, with the request function of its policy: only those
+ * clients get the service's HTTP client (tests use the SDK directly too, with its own).
  */
-const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean; fetch: typeof fetch }>()
+const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean; send: SendRequest }>()
 // Wraps the SDK's original function (kept on the wrapper: a module evaluated again, as test files
 // do, replaces the wrapper instead of wrapping it).
 const ORIGINAL = Symbol.for('payments-service.sdk-create-http-client')
 type CreateHttpClient = typeof sdkRequests.createHttpClient & { [ORIGINAL]?: typeof sdkRequests.createHttpClient }
 const createHttpClient = (sdkRequests.createHttpClient as CreateHttpClient)[ORIGINAL] ?? sdkRequests.createHttpClient
 sdkRequests.createHttpClient = Object.assign(
-  async (args: unknown) => {
-    const client = await createHttpClient(args)
+  async (args: SdkHttpClientArgs) => {
     const creating = creatingGuardedClient.getStore()
-    if (!creating) return client
+    if (!creating) return createHttpClient(args)
     creating.guarded = true
-    return client.extend({ fetch: creating.fetch })
+    return createWalletHttpClient(args, creating.send)
   },
   { [ORIGINAL]: createHttpClient },
 )
 
 /**
- * Creates an SDK client whose every request goes through the guard under `policy`; fails closed
- * (throws) if the SDK did not build its HTTP client through the seam (an SDK upgrade that moved it).
+ * Creates an SDK client whose every request goes through the guard under `policy`, on the
+ * service's HTTP client (src/open-payments/wallet-http.ts); fails closed (throws) if the SDK did
+ * not build its HTTP client through the seam (an SDK upgrade that moved it).
  */
 export async function createGuardedClient<T>(create: () => Promise<T>, policy: GuardPolicy): Promise<T> {
-  const creating = { guarded: false, fetch: guardedFetch(policy) }
+  const creating = { guarded: false, send: guardedSend(policy) }
   const client = await creatingGuardedClient.run(creating, create)
   if (!creating.guarded) throw new Error('The Open Payments SDK did not build its HTTP client through the network guard')
   return client
