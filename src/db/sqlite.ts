@@ -11,6 +11,16 @@ import type { ReadConnection } from './read-connection.js'
 import type { RunStatement, WriteConnection } from './write-connection.js'
 
 const BUSY_TIMEOUT_MS = 10_000
+/**
+ * How a commit reaches the disk. FULL: the write-ahead log is synced before the commit returns, so
+ * a power cut cannot undo it. better-sqlite3 builds SQLite with NORMAL as the default of a
+ * connection that opens a database already in WAL mode (a commit then survives a crash of the
+ * process, not of the machine), so without this setting a service would be durable on its first
+ * start and not after a restart. NORMAL is used only for writes a power cut may lose
+ * (StatementOptions.durable in src/db/write-connection.ts).
+ */
+const DURABLE = 'FULL'
+const NOT_DURABLE = 'NORMAL'
 
 type Factory = PrismaBetterSQLite3
 type Adapter = Awaited<ReturnType<Factory['connect']>>
@@ -90,20 +100,32 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     const bindings = sqliteBindings(params)
     return (statement.reader ? statement.all(bindings) : (statement.run(bindings), [])) as Row[]
   }
+  /** Runs `commit` (one statement, or a transaction) committing without waiting for the disk unless `durable` (StatementOptions.durable). */
+  const committing = async <T>(durable: boolean | undefined, commit: () => Promise<T>): Promise<T> => {
+    if (durable !== false) return commit()
+    await run(`PRAGMA synchronous = ${NOT_DURABLE}`, [])
+    try {
+      return await commit()
+    } finally {
+      await run(`PRAGMA synchronous = ${DURABLE}`, [])
+    }
+  }
   const writer: WriteConnection = {
-    run: (sql, params) => exclusive(() => run(sql, params)),
-    transaction: (work) =>
-      exclusive(async () => {
-        await run('BEGIN IMMEDIATE', [])
-        try {
-          const result = await work(run)
-          await run('COMMIT', [])
-          return result
-        } catch (error) {
-          if (connection?.inTransaction) await run('ROLLBACK', []).catch(() => {}) // the work's error is the one to report
-          throw error
-        }
-      }),
+    run: (sql, params, options = {}) => exclusive(() => committing(options.durable, () => run(sql, params))),
+    transaction: (work, options = {}) =>
+      exclusive(() =>
+        committing(options.durable, async () => {
+          await run('BEGIN IMMEDIATE', [])
+          try {
+            const result = await work(run)
+            await run('COMMIT', [])
+            return result
+          } catch (error) {
+            if (connection?.inTransaction) await run('ROLLBACK', []).catch(() => {}) // the work's error is the one to report
+            throw error
+          }
+        }),
+      ),
   }
   return { factory, writer }
 }
@@ -140,6 +162,7 @@ export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaC
   await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
+  await client.$queryRawUnsafe(`PRAGMA synchronous = ${DURABLE}`)
   return { client, writer }
 }
 

@@ -22,6 +22,18 @@ export interface StatementOptions {
    * slower (bench/webhooks.ts). SQLite plans a statement once either way. Default true.
    */
   prepared?: boolean
+  /**
+   * false: a write whose loss in a power cut or an operating-system crash is harmless: a lease
+   * (the workers' claims: lost, the row is simply unclaimed, as after the process dies) or a
+   * webhook delivery mark (lost, the event is delivered again with the same webhook-id: delivery is
+   * at least once). A crash of the process loses nothing either way: the operating system has the
+   * write. On SQLite it commits without waiting for the disk (`synchronous = NORMAL` for that
+   * commit; every other commit waits: FULL), and the next commit that waits makes it durable with
+   * everything before it, in order. PostgreSQL commits every write durably: its commit does not
+   * block this process. Default true. Everything that precedes a wallet call or a webhook (a
+   * state change, its event, a stored token) stays durable.
+   */
+  durable?: boolean
 }
 
 export interface WriteConnection {
@@ -30,7 +42,8 @@ export interface WriteConnection {
   /**
    * The statements `work` runs through its `run`, as one transaction: committed when `work`
    * resolves, rolled back when it throws. `work` must not touch the database any other way (on
-   * SQLite a Prisma query would wait for this transaction to end: forever).
+   * SQLite a Prisma query would wait for this transaction to end: forever). `options.durable`:
+   * as a statement's (StatementOptions), for the whole transaction.
    */
-  transaction<T>(work: (run: RunStatement) => Promise<T>): Promise<T>
+  transaction<T>(work: (run: RunStatement) => Promise<T>, options?: Pick<StatementOptions, 'durable'>): Promise<T>
 }

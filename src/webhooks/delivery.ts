@@ -178,7 +178,11 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
     for (const { sql, params } of statements) recorded.push((await run(sql, params)).length)
     return recorded
   }
-  const counts = statements.length === 1 ? await runAll(deps.db.writer.run) : await deps.db.writer.transaction(runAll)
+  // Marks whose loss in a power cut means a delivery again with the same webhook-id: not worth a wait for the disk (StatementOptions.durable).
+  const counts =
+    statements.length === 1
+      ? await runAll((sql, params) => deps.db.writer.run(sql, params, { durable: false }))
+      : await deps.db.writer.transaction(runAll, { durable: false })
   const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,

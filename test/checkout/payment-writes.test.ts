@@ -5,6 +5,7 @@
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { openDatabase } from '../../src/db.js'
 import { paymentUpdate } from '../../src/payments/payment-writes.js'
 import { transitionPayment, updatePayment } from '../../src/payments/transitions.js'
 import { testProvider } from '../database.js'
@@ -138,5 +139,40 @@ describe('payment changes on the writer', () => {
     })
     if (testProvider === 'sqlite') await vi.waitFor(() => expect(prismaSaw).toBe('FAILED'))
     expect((await service.db.payment.findUniqueOrThrow({ where: { id: id(6) } })).state).toBe('FAILED')
+  })
+})
+
+// SQLite: a commit waits for the disk (synchronous = FULL), also when the service opens a database
+// already in WAL mode (better-sqlite3's default there is NORMAL: a restarted service would have
+// lost its durability); only writes a power cut may lose (leases, webhook delivery marks:
+// StatementOptions.durable) commit without waiting, and the setting is back to FULL for the next write.
+describe.runIf(testProvider === 'sqlite')('how SQLite commits reach the disk', () => {
+  const synchronous = async (options?: { durable?: boolean }) =>
+    (await service.deps.db.writer.run<{ synchronous: number }>('PRAGMA synchronous', [], options))[0].synchronous
+  const FULL = 2
+  const NORMAL = 1
+
+  it('every commit waits for the disk; a lease or a delivery mark does not, and the next one waits again', async () => {
+    expect(await synchronous()).toBe(FULL)
+    expect(await synchronous({ durable: false })).toBe(NORMAL)
+    expect(await synchronous()).toBe(FULL)
+    const inTransaction = await service.deps.db.writer.transaction((run) => run<{ synchronous: number }>('PRAGMA synchronous', []), { durable: false })
+    expect(inTransaction[0].synchronous).toBe(NORMAL)
+    expect(await synchronous()).toBe(FULL)
+    // A failing write restores it too.
+    await expect(service.deps.db.writer.run('UPDATE "NoSuchTable" SET "x" = 1', [], { durable: false })).rejects.toThrow()
+    expect(await synchronous()).toBe(FULL)
+    // Prisma's own queries run on the same connection: they wait for the disk too.
+    expect(await service.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous').then((rows) => Number(rows[0].synchronous))).toBe(FULL)
+  })
+
+  it('a service opening a database that is already in WAL mode (a restart) waits for the disk too', async () => {
+    const reopened = await openDatabase(service.databaseUrl) // the service put it in WAL mode
+    try {
+      expect((await reopened.writer.run<{ journal_mode: string }>('PRAGMA journal_mode', []))[0].journal_mode).toBe('wal')
+      expect((await reopened.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(FULL)
+    } finally {
+      await reopened.close()
+    }
   })
 })
