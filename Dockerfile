@@ -14,7 +14,8 @@ COPY prisma ./prisma
 COPY scripts ./scripts
 COPY src ./src
 RUN npm ci --no-audit --no-fund
-RUN npm run build && npm prune --omit=dev
+# Types are checked here too: esbuild only strips them.
+RUN npm run typecheck && npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \

@@ -5,7 +5,7 @@
 //   npx tsx bench/memory.ts [rounds=2] [concurrency=100] [sellers=10]
 //   BENCH_DATABASE=postgresql npx tsx bench/memory.ts     (default sqlite)
 //   BENCH_ENTRY=dist npx tsx bench/memory.ts   (node dist/main.js without npm start's node flags; npm run build first)
-//   BENCH_ENTRY=tsx npx tsx bench/memory.ts    (node --import tsx src/main.ts, as npm start ran before 2026-11-30)
+//   BENCH_ENTRY=tsx npx tsx bench/memory.ts    (node --import tsx src/main.ts, as npm start ran before it compiled to dist/)
 //   BENCH_NODE_ARGS='--max-old-space-size=128' BENCH_ENTRY=dist npx tsx bench/memory.ts   (node flags of the service only)
 //
 // By default the service runs as `npm start` runs it: node with the flags package.json's start

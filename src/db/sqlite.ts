@@ -46,10 +46,17 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     tail = tail.then(() => held)
     return ready
   }
-  const exclusive = async <T>(run: () => Promise<T>): Promise<T> => {
+  // True while the connection may still be at NOT_DURABLE (see `committing` below): the next turn
+  // on the connection sets DURABLE again before anything else commits.
+  let durabilityToRestore = false
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
     const release = await acquire()
     try {
-      return await run()
+      if (durabilityToRestore) {
+        await run(`PRAGMA synchronous = ${DURABLE}`, []) // throws rather than commit without waiting
+        durabilityToRestore = false
+      }
+      return await work()
     } finally {
       release()
     }
@@ -58,6 +65,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
   factory.connect = async () => {
     const adapter = await connect()
     connection = (adapter as unknown as { client: Database.Database }).client
+    connection.pragma(`synchronous = ${DURABLE}`) // on every connection the adapter opens
     statements.clear() // prepared on the connection before, if any
     return new Proxy(adapter, {
       get(target, prop) {
@@ -100,14 +108,26 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     const bindings = sqliteBindings(params)
     return (statement.reader ? statement.all(bindings) : (statement.run(bindings), [])) as Row[]
   }
-  /** Runs `commit` (one statement, or a transaction) committing without waiting for the disk unless `durable` (StatementOptions.durable). */
+  /**
+   * Runs `commit` (one statement, or a transaction), committing without waiting for the disk when
+   * `durable` is false (StatementOptions.durable). Called inside `exclusive`: nothing else runs on
+   * the connection meanwhile. If the setting cannot be restored at once (SQLite refuses to change
+   * it inside a transaction a failed ROLLBACK left open), the commit's own outcome is reported and
+   * the connection's next turn restores it before anything else (`exclusive`).
+   */
   const committing = async <T>(durable: boolean | undefined, commit: () => Promise<T>): Promise<T> => {
     if (durable !== false) return commit()
+    durabilityToRestore = true
     await run(`PRAGMA synchronous = ${NOT_DURABLE}`, [])
     try {
       return await commit()
     } finally {
-      await run(`PRAGMA synchronous = ${DURABLE}`, [])
+      try {
+        await run(`PRAGMA synchronous = ${DURABLE}`, [])
+        durabilityToRestore = false
+      } catch {
+        // left to the next turn on the connection (see above)
+      }
     }
   }
   const writer: WriteConnection = {
@@ -162,7 +182,6 @@ export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaC
   await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
   await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
-  await client.$queryRawUnsafe(`PRAGMA synchronous = ${DURABLE}`)
   return { client, writer }
 }
 

@@ -72,6 +72,13 @@ function guardedLookup(checkAddresses: boolean) {
  * one not: they depend on nothing else. undici is loaded on the first wallet call, not at start-up.
  */
 const walletAgents = new Map<boolean, Promise<Dispatcher>>()
+/**
+ * The largest answer a wallet call reads (a larger one fails as a network error): a buyer picks
+ * their wallet, so a hostile one could otherwise make the service hold any amount of memory. Open
+ * Payments answers are a few kilobytes; a page of outgoing payments (the finish recovery lists
+ * them) stays far below this.
+ */
+export const MAX_WALLET_ANSWER_BYTES = 1024 * 1024
 let undici: ReturnType<typeof importUndici> | undefined
 const importUndici = () => import('undici')
 const loadUndici = () => (undici ??= importUndici())
@@ -87,7 +94,7 @@ function getWalletAgent(checkAddresses: boolean): Promise<Dispatcher> {
       }
       connectChecked(options, callback)
     }
-    return new Agent({ connect })
+    return new Agent({ connect, maxResponseSize: MAX_WALLET_ANSWER_BYTES })
   })
   walletAgents.set(checkAddresses, agent)
   return agent

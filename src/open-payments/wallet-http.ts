@@ -9,8 +9,9 @@
 // streams; that machinery was the largest block of the service's CPU per checkout. Here a call is
 // one undici request with a string body and a string answer.
 //
-// What stays exactly as the SDK and ky do it (test/open-payments/wallet-http.test.ts checks each):
-//  - headers: Accept and Content-Type application/json, the SDK's Authorization (GNAP token);
+// What stays exactly as the SDK and ky do it (test/unit/wallet-http.test.ts checks each):
+//  - headers: Accept and Content-Type application/json, the SDK's Authorization (GNAP token), and
+//    fetch's User-Agent `node` (firewalls in front of wallets may refuse a request without one);
 //  - signing: a POST, and any request with an Authorization header, is signed with the client's
 //    key by @interledger/http-signature-utils' createHeaders, as the SDK's signRequest does
 //    (Content-Digest, Content-Length and Content-Type for a body; Signature, Signature-Input);
@@ -20,9 +21,13 @@
 //    answer's headers; here the body must arrive within it too);
 //  - retries, as ky's defaults: GET and DELETE only, at most 2 more attempts, after 0.3 s then
 //    0.6 s, on 408, 429, 500, 502, 503 and 504 answers and on network errors (not on timeouts);
-//    Retry-After (seconds or a date) on 413, 429 and 503 sets the wait instead, here at most
-//    requestTimeoutMs (ky has no bound: a wallet could hold a checkout for an hour);
+//    Retry-After (seconds or a date) on 413, 429 and 503 sets the wait instead (a 413 without it
+//    is not retried), here at most requestTimeoutMs (ky has no bound: a wallet could hold a
+//    checkout for an hour; ky also reads RateLimit-Reset and X-RateLimit-* headers, and waits
+//    for ever on a Retry-After it cannot read, where this waits the usual backoff);
 //  - a network error reaches the SDK as fetch's `TypeError('fetch failed')` with the cause.
+// And one limit fetch did not have: an answer larger than MAX_WALLET_ANSWER_BYTES
+// (src/open-payments/network-guard.ts) is a network error, not a buffer a buyer's wallet fills.
 import { STATUS_CODES } from 'node:http'
 import type { KeyObject } from 'node:crypto'
 import { createHeaders } from '@interledger/http-signature-utils'
@@ -89,7 +94,7 @@ export function createWalletHttpClient(args: SdkHttpClientArgs, send: SendReques
 
   /** The headers of one request, signed as the SDK's signRequest signs them. */
   async function headersOf(method: string, url: string, given: Record<string, string>, body: string | undefined): Promise<Record<string, string>> {
-    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' }
+    const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': 'node' }
     for (const [name, value] of Object.entries(given)) headers[name.toLowerCase()] = value
     if (!signing?.privateKey || !signing.keyId || (method !== 'POST' && headers.authorization === undefined)) return headers
     const signed = await createHeaders({ request: { method, url, headers: { ...headers }, body }, privateKey: signing.privateKey, keyId: signing.keyId })
@@ -105,7 +110,7 @@ export function createWalletHttpClient(args: SdkHttpClientArgs, send: SendReques
 
   /** One attempt: the answer, or ky's HTTPError / TimeoutError, or fetch's network error. */
   async function attempt(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<WalletAnswer> {
-    const request = { method, url }
+    const described = { method, url } // what ky's errors say of the request: no headers, so no token
     const timeout = AbortSignal.timeout(timeoutMs)
     let response: Dispatcher.ResponseData
     let text: string
@@ -113,7 +118,7 @@ export function createWalletHttpClient(args: SdkHttpClientArgs, send: SendReques
       response = await send(url, { method: method as Dispatcher.HttpMethod, headers, body, signal: timeout })
       text = await response.body.text() // within the same time limit: a wallet cannot drip its answer forever
     } catch (error) {
-      if (timeout.aborted) throw new TimeoutError(request as Request)
+      if (timeout.aborted) throw new TimeoutError(described as Request)
       throw new TypeError('fetch failed', { cause: error })
     }
     const answer: WalletAnswer = { status: response.statusCode, url, json: async () => JSON.parse(text), text: async () => text }
@@ -122,7 +127,7 @@ export function createWalletHttpClient(args: SdkHttpClientArgs, send: SendReques
       statusText: STATUS_CODES[response.statusCode] ?? '',
       headers: { get: (name: string) => headerValue(response.headers, name.toLowerCase()) ?? null },
     })
-    throw new HTTPError(failed as unknown as Response, request as Request, {} as never)
+    throw new HTTPError(failed as unknown as Response, described as Request, {} as never)
   }
 
   async function call(method: string, rawUrl: string, options: CallOptions = {}): Promise<WalletAnswer> {

@@ -17,10 +17,12 @@ import { transitionPayment } from './transitions.js'
 
 /**
  * How long a settlement check may take before another process may check the payment again: a
- * check makes at most a few wallet calls (token rotation, reading the outgoing payment, the incoming
- * payment), each bounded by OPEN_PAYMENTS_TIMEOUT_MS (30 s with the default 5 s timeout).
+ * check makes at most a token rotation (a POST: one attempt of OPEN_PAYMENTS_TIMEOUT_MS) and two
+ * reads (the outgoing and the incoming payment: GETs, each up to three attempts and two waits of
+ * at most the timeout, src/open-payments/wallet-http.ts), 11 timeouts in all; 60 s with the
+ * default 5 s timeout.
  */
-export const checkLeaseMs = (deps: Deps) => 6 * deps.config.openPayments.timeoutMs
+export const checkLeaseMs = (deps: Deps) => 12 * deps.config.openPayments.timeoutMs
 const MAX_CHECK_INTERVAL_MS = 5 * 60_000
 const log = (deps: Deps) => deps.logger.child({ component: 'settlement' })
 

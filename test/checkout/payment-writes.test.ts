@@ -98,9 +98,10 @@ describe('payment changes on the writer', () => {
     await createPayment(4)
     await transitionPayment(service.deps, id(4), ['AWAITING_APPROVAL'], { state: 'REJECTED', failureCode: 'GRANT_REJECTED' })
     const steps = await service.db.walletCleanup.findMany({ where: { paymentId: id(4) }, orderBy: { step: 'asc' } })
-    expect(steps.map((step) => [step.step, step.status, step.attempts])).toEqual([
-      ['CANCEL_GRANT', 'PENDING', 0],
-      ['CLOSE_INCOMING_PAYMENT', 'PENDING', 0],
+    // The clean-up worker may have made its first (failing: wallet.example does not resolve) attempt already.
+    expect(steps.map((step) => [step.step, step.status])).toEqual([
+      ['CANCEL_GRANT', 'PENDING'],
+      ['CLOSE_INCOMING_PAYMENT', 'PENDING'],
     ])
   })
 

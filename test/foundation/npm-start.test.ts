@@ -1,5 +1,5 @@
-// `npm start` (scripts/start.mjs) compiles src/ to dist/ when src/ changed since the last build
-// (scripts/build.mjs), then runs dist/main.js; the Docker image runs dist/main.js with the same
+// `npm start` (scripts/start.mjs) compiles src/ to dist/ when a source changed since the last
+// build (scripts/build.mjs: a hash of the contents, not modification times), then runs dist/main.js; the Docker image runs dist/main.js with the same
 // node flags. The compiling is tried on a project of its own in a temporary folder (the project's
 // own dist/ belongs to production-start.test.ts, which runs `npm start` itself).
 import { execFileSync } from 'node:child_process'
@@ -34,14 +34,19 @@ it('compiles every TypeScript file of src/ to dist/, keeping the layout and the 
   expect(execFileSync(process.execPath, [path.join(root, 'dist/main.js')], { encoding: 'utf8' })).toBe('42\n')
 })
 
-it('compiles again only when a source file was added, removed, edited or touched', async () => {
+it('compiles again only when a source file was added, removed or edited', async () => {
   const builtAt = fs.statSync(path.join(root, 'dist/main.js')).mtimeMs
   expect(await build(true)).toBe(false)
   expect(fs.statSync(path.join(root, 'dist/main.js')).mtimeMs).toBe(builtAt)
 
-  // Edited, to the same size: the modification time tells.
-  write('src/lib/twice.ts', 'export function twice(n: number): number {\n  return n + n\n}\n')
+  // Touched without a change: nothing to compile.
   fs.utimesSync(path.join(root, 'src/lib/twice.ts'), new Date(), new Date(Date.now() + 5_000))
+  expect(await build(true)).toBe(false)
+  // Edited to the same size, with the old modification time back (as an archive or a checkout may
+  // leave it): the content tells.
+  const { mtime } = fs.statSync(path.join(root, 'src/lib/twice.ts'))
+  write('src/lib/twice.ts', 'export function twice(n: number): number {\n  return n + n\n}\n')
+  fs.utimesSync(path.join(root, 'src/lib/twice.ts'), mtime, mtime)
   expect(await build(true)).toBe(true)
   expect(compiled('lib/twice.js')).toContain('n + n')
   expect(await build(true)).toBe(false)
@@ -56,14 +61,33 @@ it('compiles again only when a source file was added, removed, edited or touched
 
   // `npm run build` always compiles.
   expect(await build(false)).toBe(true)
+  // Nothing of a build is left beside dist/.
+  expect(fs.readdirSync(root).sort()).toEqual(['dist', 'src'])
 })
 
-it('a build that fails leaves no record of success, so the next start tries again', async () => {
+it('without sources (the Docker image ships dist/ alone) a start runs dist/ as it is', async () => {
+  const image = makeTempDir('payments-image-')
+  try {
+    fs.cpSync(path.join(root, 'dist'), path.join(image, 'dist'), { recursive: true })
+    fs.mkdirSync(path.join(image, 'src/db'), { recursive: true })
+    fs.writeFileSync(path.join(image, 'src/db/provider.ts'), 'export {}\n') // the one source the image keeps (prisma.config.ts)
+    const before = fs.readdirSync(path.join(image, 'dist')).sort()
+    expect(await buildDist({ root: image, onlyIfChanged: true })).toBe(false)
+    expect(fs.readdirSync(path.join(image, 'dist')).sort()).toEqual(before)
+  } finally {
+    fs.rmSync(image, { recursive: true, force: true })
+  }
+})
+
+it('a build that fails leaves the last good dist/ in place, and the next start tries again', async () => {
+  const good = compiled('main.js')
   write('src/broken.ts', 'export const = ;\n')
   await expect(build(true)).rejects.toThrow(/broken\.ts/)
+  await expect(build(true)).rejects.toThrow(/broken\.ts/) // tried again, not taken for built
+  expect(compiled('main.js')).toBe(good)
+  expect(fs.readdirSync(root).sort()).toEqual(['dist', 'src'])
   fs.rmSync(path.join(root, 'src/broken.ts'))
-  expect(await build(true)).toBe(true)
-  expect(await build(true)).toBe(false)
+  expect(await build(true)).toBe(false) // dist/ is the build of these sources
 })
 
 it('the Docker image runs dist/main.js with the node flags npm start gives', () => {

@@ -10,7 +10,7 @@ import { validateSignature, validateSignatureHeaders, type JWK } from '@interled
 import { HTTPError, TimeoutError } from 'ky'
 import pino from 'pino'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createGuardedClient, guardedSend } from '../../src/open-payments/network-guard.js'
+import { createGuardedClient, guardedSend, MAX_WALLET_ANSWER_BYTES } from '../../src/open-payments/network-guard.js'
 import { sdkLogger } from '../../src/open-payments/sdk-logger.js'
 import { createWalletHttpClient, type WalletHttpClient } from '../../src/open-payments/wallet-http.js'
 
@@ -75,7 +75,7 @@ const asWalletSees = (r: Received) => ({
 /** The headers that carry meaning (transport headers such as user-agent or connection are left out). */
 const meaningful = (r: Received) =>
   Object.fromEntries(
-    ['accept', 'authorization', 'content-type', 'content-length', 'content-digest']
+    ['accept', 'authorization', 'content-type', 'content-length', 'content-digest', 'user-agent']
       .filter((name) => r.headers[name] !== undefined)
       .map((name) => [name, r.headers[name]]),
   )
@@ -132,6 +132,15 @@ describe('answers and failures, as the SDK reads them', () => {
     expect(failure).toBeInstanceOf(OpenPaymentsClientError)
     expect(failure).toMatchObject({ status: 404, code: 'invalid_request', description: 'no such wallet' })
     expect(received).toHaveLength(1)
+  })
+
+  it('an answer larger than 1 MiB is refused as a network error, not read into memory', async () => {
+    answers['/huge'] = [{ status: 200, body: `{"pad":"${'x'.repeat(MAX_WALLET_ANSWER_BYTES)}"}` }]
+    const failure = await client().post(`${origin}/huge`, { json: {} }).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(TypeError)
+    expect(String(((failure as TypeError).cause as Error).message)).toMatch(/max.*size/i)
+    answers['/big-enough'] = [{ status: 200, body: `{"pad":"${'x'.repeat(MAX_WALLET_ANSWER_BYTES - 100)}"}` }]
+    expect((await client().post(`${origin}/big-enough`, { json: {} })).status).toBe(200)
   })
 
   it('a redirect is an answer, never followed', async () => {
