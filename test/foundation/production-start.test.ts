@@ -19,65 +19,14 @@ afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-it('builds, migrates an empty database, serves, and shuts down gracefully on SIGTERM', async () => {
-  // `npm run build`, as in the Dockerfile (dist/ must sit beside node_modules to resolve packages).
-  const outDir = path.resolve('dist')
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'pipe' })
+/**
+ * Starts `node <args>` in production mode on `databaseUrl` with a fresh API token and secrets, as
+ * a deployment would, and waits for its first answer on /health (or its exit).
+ */
+async function startProduction(args: string[], databaseUrl: string, keysDir: string) {
   const port = await findFreePort()
-  // An empty database (SQLite: in a folder that does not exist yet).
-  const databaseUrl = testProvider === 'sqlite' ? `file:${path.join(dir, 'data', 'payments.db')}` : await createTestDatabase(dir, { empty: true })
-  const token = 'production-token-0123456789'
-  const started = Date.now()
-  const child = spawn(process.execPath, [path.join(outDir, 'main.js')], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      BASE_URL: 'https://payments.example.com',
-      DATABASE_URL: databaseUrl,
-      KEYS_DIR: path.join(dir, 'keys'),
-      API_TOKENS: token,
-      WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
-      TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  let running = true
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => ((running = false), resolve(code))))
-
-  let health: Response | undefined
-  while (!health && running && Date.now() - started < 30_000) {
-    health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined)
-    if (!health) await new Promise((r) => setTimeout(r, 200))
-  }
-  expect(health?.status, output).toBe(200)
-  expect(await health!.json()).toMatchObject({ status: 'ok', service: 'payments' })
-  console.log(`production start-up (migrations included): ${Date.now() - started} ms`)
-
-  // Production: tokens required, no sandbox, no GraphiQL.
-  expect((await fetch(`http://127.0.0.1:${port}/sellers`)).status).toBe(401)
-  expect((await fetch(`http://127.0.0.1:${port}/sellers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
-  expect(output).not.toContain('SANDBOX')
-
-  child.kill('SIGTERM')
-  expect(await exited).toBe(0)
-  expect(output).toContain('payments service stopped')
-  expect(output).not.toContain(token)
-}, 90_000)
-
-it("npm start's command runs dist/ as built, without compiling it again, and serves", async () => {
-  // The first test built dist/ with `npm run build`; src/ has not changed since.
-  const [command, ...args] = JSON.parse(read('package.json')).scripts.start.split(/\s+/)
-  expect(command).toBe('node')
-  const built = fs.statSync(path.resolve('dist', 'main.js')).mtimeMs
-  const port = await findFreePort()
-  const token = 'npm-start-token-0123456789'
+  const token = `production-token-${crypto.randomBytes(8).toString('hex')}`
+  const startedAt = Date.now()
   const child = spawn(process.execPath, args, {
     env: {
       PATH: process.env.PATH,
@@ -85,8 +34,8 @@ it("npm start's command runs dist/ as built, without compiling it again, and ser
       PORT: String(port),
       HOST: '127.0.0.1',
       BASE_URL: 'https://payments.example.com',
-      DATABASE_URL: testProvider === 'sqlite' ? `file:${path.join(dir, 'npm-start', 'payments.db')}` : await createTestDatabase(dir, { empty: true }),
-      KEYS_DIR: path.join(dir, 'npm-start-keys'),
+      DATABASE_URL: databaseUrl,
+      KEYS_DIR: keysDir,
       API_TOKENS: token,
       WEBHOOK_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
       TOKEN_ENCRYPTION_KEY: crypto.randomBytes(32).toString('base64'),
@@ -99,18 +48,47 @@ it("npm start's command runs dist/ as built, without compiling it again, and ser
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
-  const started = Date.now()
+  const url = `http://127.0.0.1:${port}`
   let health: Response | undefined
-  while (!health && child.exitCode === null && Date.now() - started < 30_000) {
-    health = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined)
+  while (!health && child.exitCode === null && Date.now() - startedAt < 30_000) {
+    health = await fetch(`${url}/health`).catch(() => undefined)
     if (!health) await new Promise((r) => setTimeout(r, 200))
   }
-  expect(health?.status, output).toBe(200)
-  expect((await fetch(`http://127.0.0.1:${port}/sellers`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+  return { url, token, health, startedAt, output: () => output, stop: () => (child.kill('SIGTERM'), exited) }
+}
+
+it('builds, migrates an empty database, serves, and shuts down gracefully on SIGTERM', async () => {
+  // `npm run build`, as in the Dockerfile (dist/ must sit beside node_modules to resolve packages).
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'pipe' })
+  // An empty database (SQLite: in a folder that does not exist yet).
+  const databaseUrl = testProvider === 'sqlite' ? `file:${path.join(dir, 'data', 'payments.db')}` : await createTestDatabase(dir, { empty: true })
+  const service = await startProduction([path.resolve('dist', 'main.js')], databaseUrl, path.join(dir, 'keys'))
+  expect(service.health?.status, service.output()).toBe(200)
+  expect(await service.health!.json()).toMatchObject({ status: 'ok', service: 'payments' })
+  console.log(`production start-up (migrations included): ${Date.now() - service.startedAt} ms`)
+
+  // Production: tokens required, no sandbox, no GraphiQL.
+  expect((await fetch(`${service.url}/sellers`)).status).toBe(401)
+  expect((await fetch(`${service.url}/sellers`, { headers: { authorization: `Bearer ${service.token}` } })).status).toBe(200)
+  expect(service.output()).not.toContain('SANDBOX')
+
+  expect(await service.stop()).toBe(0)
+  expect(service.output()).toContain('payments service stopped')
+  expect(service.output()).not.toContain(service.token)
+}, 90_000)
+
+it("npm start's command runs dist/ as built, without compiling it again, and serves", async () => {
+  // The first test built dist/ with `npm run build`; src/ has not changed since.
+  const [command, ...args] = JSON.parse(read('package.json')).scripts.start.split(/\s+/)
+  expect(command).toBe('node')
+  const built = fs.statSync(path.resolve('dist', 'main.js')).mtimeMs
+  const databaseUrl = testProvider === 'sqlite' ? `file:${path.join(dir, 'npm-start', 'payments.db')}` : await createTestDatabase(dir, { empty: true })
+  const service = await startProduction(args, databaseUrl, path.join(dir, 'npm-start-keys'))
+  expect(service.health?.status, service.output()).toBe(200)
+  expect((await fetch(`${service.url}/sellers`, { headers: { authorization: `Bearer ${service.token}` } })).status).toBe(200)
   expect(fs.statSync(path.resolve('dist', 'main.js')).mtimeMs).toBe(built)
-  child.kill('SIGTERM')
-  expect(await exited).toBe(0)
-  expect(output).toContain('payments service stopped')
+  expect(await service.stop()).toBe(0)
+  expect(service.output()).toContain('payments service stopped')
 }, 60_000)
 
 // compose.yaml's payments container: its CMD and healthcheck, in the image's layout (/app: dist,
