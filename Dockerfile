@@ -42,5 +42,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # main.js applies pending migrations (prisma migrate deploy) before it listens, then serves;
 # SIGTERM stops it gracefully. The node flags are `npm start`'s (package.json): they keep the
-# garbage V8 holds between full collections small (README, "Memory").
+# garbage V8 holds between full collections small (README, "What `npm start` runs").
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=20", "dist/main.js"]

@@ -60,7 +60,8 @@ function rssOf(pid: number): { rss: number; peak: number } {
 /** CPU seconds (user + system) a process has used so far. */
 function cpuSecondsOf(pid: number): number {
   // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field of the line, stime the 15th.
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
 }
 const CLOCK_TICKS = 100 // sysconf(_SC_CLK_TCK) on Linux
