@@ -2,12 +2,13 @@
 // buyer's) are cached per seller and auth server, kept fresh by access-tokens.ts, and replaced by a
 // new grant when rotation fails or a wallet answers 401. The cache is the service's
 // (deps.wallets.grantTokens, bounded in wallets.ts).
-import { isFinalizedGrantWithAccessToken, type AuthenticatedClient, type GrantRequest } from '@interledger/open-payments'
+import type { AuthenticatedClient, GrantRequest } from '@interledger/open-payments'
 import type { LRUCache } from 'lru-cache'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { accessTokenOf, freshAccessToken, isAboutToExpire, type AccessToken } from './access-tokens.js'
 import { callWallet, type Called, type WalletFailure } from './outcomes.js'
+import { loadSdk } from './sdk.js'
 
 type TokenType = 'incoming-payment' | 'quote'
 
@@ -25,7 +26,7 @@ async function requestToken(deps: Deps, client: AuthenticatedClient, authServer:
   const step = `requesting a ${type} grant`
   const grant = await callWallet(deps, step, () => client.grant.request({ url: authServer }, { access_token: { access: [accessFor[type]] } }))
   if (grant.outcome !== 'answered') return grant
-  if (!isFinalizedGrantWithAccessToken(grant.value)) {
+  if (!(await loadSdk()).isFinalizedGrantWithAccessToken(grant.value)) {
     return { outcome: 'refused', error: new AppError('WALLET_REFUSED', `The wallet asked for interaction on a ${type} grant`, { step }) }
   }
   return { outcome: 'obtained', token: accessTokenOf(deps, grant.value.access_token) }

@@ -1,10 +1,11 @@
 // The buyer's interactive outgoing-payment grant (GNAP): request it, continue it once the buyer
 // approved, cancel it when the buyer never answered.
-import { isPendingGrant, type AuthenticatedClient, type Quote, type WalletAddress } from '@interledger/open-payments'
+import type { AuthenticatedClient, Quote, WalletAddress } from '@interledger/open-payments'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 import { accessTokenOf, type AccessToken } from './access-tokens.js'
 import { callWallet, type WalletFailure } from './outcomes.js'
+import { loadSdk } from './sdk.js'
 import { checkWalletAddressUrl, isApprovalUrl } from './wallet-address-url.js'
 
 export interface PendingGrant {
@@ -50,7 +51,7 @@ export async function requestOutgoingPaymentGrant(
   )
   if (requested.outcome !== 'answered') return requested
   const grant = requested.value
-  if (!isPendingGrant(grant)) {
+  if (!(await loadSdk()).isPendingGrant(grant)) {
     return { outcome: 'refused', error: new AppError('WALLET_REFUSED', 'The buyer wallet granted an outgoing payment without asking the buyer', { step }) }
   }
   try {

@@ -144,33 +144,41 @@ export async function withConnectionDiagnosis<T>(call: () => Promise<T>): Promis
 }
 
 // --- the SDK seam -------------------------------------------------------------------------------
-const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as {
-  createHttpClient: (args: SdkHttpClientArgs) => Promise<unknown>
+interface SdkRequestsModule {
+  createHttpClient: ((args: SdkHttpClientArgs) => Promise<unknown>) & { [ORIGINAL]?: (args: SdkHttpClientArgs) => Promise<unknown> }
 }
 /**
  * Set while a gateway client is being created, with the request function of its policy: only those
  * clients get the service's HTTP client (tests use the SDK directly too, with its own).
  */
 const creatingGuardedClient = new AsyncLocalStorage<{ guarded: boolean; send: SendRequest }>()
-// Wraps the SDK's original function (kept on the wrapper: a module evaluated again, as test files
-// do, replaces the wrapper instead of wrapping it).
+// The SDK's original function is kept on the wrapper: a module evaluated again, as test files do,
+// replaces the wrapper instead of wrapping it.
 const ORIGINAL = Symbol.for('payments-service.sdk-create-http-client')
-type CreateHttpClient = typeof sdkRequests.createHttpClient & { [ORIGINAL]?: typeof sdkRequests.createHttpClient }
-const createHttpClient = (sdkRequests.createHttpClient as CreateHttpClient)[ORIGINAL] ?? sdkRequests.createHttpClient
-sdkRequests.createHttpClient = Object.assign(
-  async (args: SdkHttpClientArgs) => {
-    const creating = creatingGuardedClient.getStore()
-    if (!creating) return createHttpClient(args)
-    creating.guarded = true
-    return createWalletHttpClient(args, creating.send)
-  },
-  { [ORIGINAL]: createHttpClient },
-)
+
+/**
+ * Wraps the SDK's `createHttpClient` (once per process; src/open-payments/sdk.ts calls this when it
+ * loads the SDK) so that a client created inside createGuardedClient gets the service's HTTP client.
+ */
+export function installHttpClientSeam(): void {
+  const sdkRequests = createRequire(import.meta.url)('@interledger/open-payments/dist/client/requests.js') as SdkRequestsModule
+  const createHttpClient = sdkRequests.createHttpClient[ORIGINAL] ?? sdkRequests.createHttpClient
+  sdkRequests.createHttpClient = Object.assign(
+    async (args: SdkHttpClientArgs) => {
+      const creating = creatingGuardedClient.getStore()
+      if (!creating) return createHttpClient(args)
+      creating.guarded = true
+      return createWalletHttpClient(args, creating.send)
+    },
+    { [ORIGINAL]: createHttpClient },
+  )
+}
 
 /**
  * Creates an SDK client whose every request goes through the guard under `policy`, on the
  * service's HTTP client (src/open-payments/wallet-http.ts); fails closed (throws) if the SDK did
- * not build its HTTP client through the seam (an SDK upgrade that moved it).
+ * not build its HTTP client through the seam (an SDK upgrade that moved it, or an SDK loaded
+ * without src/open-payments/sdk.ts).
  */
 export async function createGuardedClient<T>(create: () => Promise<T>, policy: GuardPolicy): Promise<T> {
   const creating = { guarded: false, send: guardedSend(policy) }

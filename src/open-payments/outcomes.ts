@@ -7,10 +7,10 @@
 //    asking again later may work.
 // Each failure carries the AppError a caller answers with (codes in src/errors.ts); raw SDK
 // messages never reach a caller.
-import { OpenPaymentsClientError } from '@interledger/open-payments'
 import { AppError } from '../errors.js'
 import type { Deps } from '../deps.js'
 import { withConnectionDiagnosis } from './network-guard.js'
+import { loadSdk } from './sdk.js'
 
 export interface Refused {
   outcome: 'refused'
@@ -58,6 +58,7 @@ async function interpretWalletCall<T>(step: string, call: () => Promise<T>): Pro
   if (problem?.kind === 'hostNotFound') {
     return { outcome: 'unavailable', error: new AppError('WALLET_HOST_NOT_FOUND', `The wallet host ${problem.host} does not resolve (${step})`, { step, host: problem.host }) }
   }
+  const { OpenPaymentsClientError } = await loadSdk() // loaded already: the call used it (or loading it failed, and throws again here)
   if (error instanceof OpenPaymentsClientError && error.validationErrors?.length) {
     return { outcome: 'unavailable', error: new AppError('WALLET_REFUSED', `The wallet answered ${step} with an invalid response`, { step }) }
   }

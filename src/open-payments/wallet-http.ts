@@ -30,7 +30,6 @@
 // (src/open-payments/network-guard.ts) is a network error, not a buffer a buyer's wallet fills.
 import { STATUS_CODES } from 'node:http'
 import type { KeyObject } from 'node:crypto'
-import { createHeaders } from '@interledger/http-signature-utils'
 import { HTTPError, TimeoutError } from 'ky'
 import type { Dispatcher } from 'undici'
 
@@ -73,6 +72,10 @@ const retryDelayMs = (attempt: number) => 0.3 * 2 ** (attempt - 1) * 1000
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The signing library loads with the first signed call, not at start-up (see src/open-payments/sdk.ts). */
+let signatures: Promise<typeof import('@interledger/http-signature-utils')> | undefined
+const loadSignatures = () => (signatures ??= import('@interledger/http-signature-utils'))
+
 /** The wait a wallet asks for in Retry-After (seconds, a date, or a timestamp as ky reads it), or undefined. */
 function retryAfterMs(value: string | undefined, now: number): number | undefined {
   if (!value) return undefined
@@ -97,6 +100,7 @@ export function createWalletHttpClient(args: SdkHttpClientArgs, send: SendReques
     const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json', 'user-agent': 'node' }
     for (const [name, value] of Object.entries(given)) headers[name.toLowerCase()] = value
     if (!signing?.privateKey || !signing.keyId || (method !== 'POST' && headers.authorization === undefined)) return headers
+    const { createHeaders } = await loadSignatures()
     const signed = await createHeaders({ request: { method, url, headers: { ...headers }, body }, privateKey: signing.privateKey, keyId: signing.keyId })
     if (body !== undefined) {
       headers['content-digest'] = signed['Content-Digest']!

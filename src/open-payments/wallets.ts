@@ -8,7 +8,7 @@
 // Every client sends through the network guard (network-guard.ts) under this service's
 // OPEN_PAYMENTS_ALLOW_PRIVATE_HOSTS, and shares one copy per process of the OpenAPI specs and
 // response validators (shared-validators.ts), so a client costs little memory and a millisecond.
-import { createAuthenticatedClient, createUnauthenticatedClient, type AuthenticatedClient, type UnauthenticatedClient, type WalletAddress } from '@interledger/open-payments'
+import type { AuthenticatedClient, UnauthenticatedClient, WalletAddress } from '@interledger/open-payments'
 import { LRUCache } from 'lru-cache'
 import type { Logger } from 'pino'
 import type { Config } from '../config.js'
@@ -16,10 +16,8 @@ import type { Seller } from '../db.js'
 import { loadPrivateKey } from '../sellers/keys.js'
 import { forgetGrantTokens, type GrantTokenCache } from './grant-tokens.js'
 import { createGuardedClient } from './network-guard.js'
+import { loadSdk } from './sdk.js'
 import { sdkLogger } from './sdk-logger.js'
-import { shareSdkValidators } from './shared-validators.js'
-
-shareSdkValidators()
 
 const SELLER_CLIENTS_MAX = 1000
 // One grant token per seller and auth server (a buyer's wallet names its own): bounded, least
@@ -61,8 +59,8 @@ export function createWallets(config: Config, logger: Logger): Wallets {
       if (cached?.key === key) return cached.client
       const privateKey = loadPrivateKey(config.keysDir, seller.privateKeyPath)
       const client = createGuardedClient(
-        () =>
-          createAuthenticatedClient({
+        async () =>
+          (await loadSdk()).createAuthenticatedClient({
             walletAddressUrl: seller.walletAddressUrl,
             keyId: seller.keyId,
             privateKey,
@@ -79,7 +77,7 @@ export function createWallets(config: Config, logger: Logger): Wallets {
     },
 
     publicClient() {
-      publicClient ??= createGuardedClient(() => createUnauthenticatedClient({ useHttp, requestTimeoutMs, logger: sdkLogger(logger) }), policy)
+      publicClient ??= createGuardedClient(async () => (await loadSdk()).createUnauthenticatedClient({ useHttp, requestTimeoutMs, logger: sdkLogger(logger) }), policy)
       return publicClient
     },
 

@@ -11,6 +11,7 @@ import { HTTPError, TimeoutError } from 'ky'
 import pino from 'pino'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createGuardedClient, guardedSend, MAX_WALLET_ANSWER_BYTES } from '../../src/open-payments/network-guard.js'
+import { loadSdk } from '../../src/open-payments/sdk.js'
 import { sdkLogger } from '../../src/open-payments/sdk-logger.js'
 import { createWalletHttpClient, type WalletHttpClient } from '../../src/open-payments/wallet-http.js'
 
@@ -41,6 +42,7 @@ const server = http.createServer((req, res) => {
   })
 })
 beforeAll(async () => {
+  await loadSdk() // installs the service's HTTP client into the SDK, as the first wallet call does
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
