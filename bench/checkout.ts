@@ -96,6 +96,10 @@ for (const method of ['run', 'get', 'all', 'iterate'] as const) {
   Object.defineProperty(statementPrototype, method, {
     value: function (this: Database.Statement, ...args: unknown[]) {
       if (uncounted.has(this)) return execute.apply(this, args)
+      if (!process.env.BENCH_SQL_LOG) {
+        countStatement(this.source)
+        return execute.apply(this, args)
+      }
       const began = performance.now()
       try {
         return execute.apply(this, args)

@@ -46,16 +46,28 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     tail = tail.then(() => held)
     return ready
   }
-  // True while the connection may still be at NOT_DURABLE (see `committing` below): the next turn
-  // on the connection sets DURABLE again before anything else commits.
-  let durabilityToRestore = false
-  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+  // What the connection's `synchronous` is set to now. Every turn on the connection sets what it
+  // needs before it runs (StatementOptions.durable), so a durable commit never runs at NOT_DURABLE:
+  // if the setting cannot be changed (SQLite refuses inside a transaction a failed ROLLBACK left
+  // open), the turn fails instead of running.
+  let synchronous: string = DURABLE
+  const takeTurn = async (durable: boolean) => {
     const release = await acquire()
-    try {
-      if (durabilityToRestore) {
-        await run(`PRAGMA synchronous = ${DURABLE}`, []) // throws rather than commit without waiting
-        durabilityToRestore = false
+    const wanted = durable ? DURABLE : NOT_DURABLE
+    if (synchronous !== wanted) {
+      try {
+        await run(`PRAGMA synchronous = ${wanted}`, [])
+      } catch (error) {
+        release()
+        throw error
       }
+      synchronous = wanted
+    }
+    return release
+  }
+  const exclusive = async <T>(work: () => Promise<T>, durable = true): Promise<T> => {
+    const release = await takeTurn(durable)
+    try {
       return await work()
     } finally {
       release()
@@ -66,6 +78,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     const adapter = await connect()
     connection = (adapter as unknown as { client: Database.Database }).client
     connection.pragma(`synchronous = ${DURABLE}`) // on every connection the adapter opens
+    synchronous = DURABLE
     statements.clear() // prepared on the connection before, if any
     return new Proxy(adapter, {
       get(target, prop) {
@@ -75,7 +88,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
         }
         if (prop === 'startTransaction') {
           return async (isolationLevel?: Parameters<Adapter['startTransaction']>[0]) => {
-            const release = await acquire()
+            const release = await takeTurn(true)
             try {
               const tx = await target.startTransaction(isolationLevel)
               let open = true
@@ -108,44 +121,20 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     const bindings = sqliteBindings(params)
     return (statement.reader ? statement.all(bindings) : (statement.run(bindings), [])) as Row[]
   }
-  /**
-   * Runs `commit` (one statement, or a transaction), committing without waiting for the disk when
-   * `durable` is false (StatementOptions.durable). Called inside `exclusive`: nothing else runs on
-   * the connection meanwhile. If the setting cannot be restored at once (SQLite refuses to change
-   * it inside a transaction a failed ROLLBACK left open), the commit's own outcome is reported and
-   * the connection's next turn restores it before anything else (`exclusive`).
-   */
-  const committing = async <T>(durable: boolean | undefined, commit: () => Promise<T>): Promise<T> => {
-    if (durable !== false) return commit()
-    durabilityToRestore = true
-    await run(`PRAGMA synchronous = ${NOT_DURABLE}`, [])
-    try {
-      return await commit()
-    } finally {
-      try {
-        await run(`PRAGMA synchronous = ${DURABLE}`, [])
-        durabilityToRestore = false
-      } catch {
-        // left to the next turn on the connection (see above)
-      }
-    }
-  }
   const writer: WriteConnection = {
-    run: (sql, params, options = {}) => exclusive(() => committing(options.durable, () => run(sql, params))),
+    run: (sql, params, options = {}) => exclusive(() => run(sql, params), options.durable !== false),
     transaction: (work, options = {}) =>
-      exclusive(() =>
-        committing(options.durable, async () => {
-          await run('BEGIN IMMEDIATE', [])
-          try {
-            const result = await work(run)
-            await run('COMMIT', [])
-            return result
-          } catch (error) {
-            if (connection?.inTransaction) await run('ROLLBACK', []).catch(() => {}) // the work's error is the one to report
-            throw error
-          }
-        }),
-      ),
+      exclusive(async () => {
+        await run('BEGIN IMMEDIATE', [])
+        try {
+          const result = await work(run)
+          await run('COMMIT', [])
+          return result
+        } catch (error) {
+          if (connection?.inTransaction) await run('ROLLBACK', []).catch(() => {}) // the work's error is the one to report
+          throw error
+        }
+      }, options.durable !== false),
   }
   return { factory, writer }
 }
