@@ -17,7 +17,8 @@ import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 export { columnList } from './db/sql.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
-export { Prisma } from './generated/sqlite/client.js'
+import { Prisma } from './generated/sqlite/client.js'
+export { Prisma }
 export type { Payment, Seller, WebhookEvent, PaymentState, IncomingPayment, WalletCleanup, WalletCleanupStep } from './generated/sqlite/client.js'
 export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaClient, type RunStatement, type WriteConnection }
 
@@ -94,6 +95,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
   let reader: ReadConnection
   let writer: WriteConnection
   let notifications: PostgresNotifications | undefined
+  let closeLog: (() => Promise<void> | undefined) | undefined
   // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
   if (provider === 'postgresql') {
     const postgres = await import('./db/postgres.js')
@@ -109,7 +111,8 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     const opened = await openSqlite(databaseUrl)
     prisma = opened.client
     writer = opened.writer
-    reader = openSqliteReader(databaseUrl)
+    reader = openSqliteReader(databaseUrl, opened.log)
+    closeLog = () => opened.log?.close()
   }
   const migrationsFolder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)
 
@@ -120,7 +123,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     writer,
     claimDueRows<Row extends { id: string }>(claim: DueClaim) {
       const statement = dueClaimStatement(provider, claim)
-      // A lease: planned for its values, and not worth a wait for the disk (see StatementOptions).
+      // A lease: planned for its values, and not worth a sync of its own (see StatementOptions).
       return writer.run<Row>(statement.text, statement.values, { prepared: false, durable: false })
     },
     announce(topic, subject) {
@@ -149,8 +152,19 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
       await notifications?.close()
       await reader.close()
       await prisma.$disconnect()
+      await closeLog?.()
     },
   }
+}
+
+/**
+ * Whether `error` is a unique key refusing a second row with the same value: a Prisma query's
+ * (P2002) or a prepared statement's on either driver (SQLite's constraint codes, PostgreSQL's 23505).
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return code === 'P2002'
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505'
 }
 
 /**

@@ -8,19 +8,10 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'
 import { PrismaClient } from '../generated/sqlite/client.js'
 import type { ReadConnection } from './read-connection.js'
+import { walSync, type WalSync } from './wal-sync.js'
 import type { RunStatement, WriteConnection } from './write-connection.js'
 
 const BUSY_TIMEOUT_MS = 10_000
-/**
- * How a commit reaches the disk. FULL: the write-ahead log is synced before the commit returns, so
- * a power cut cannot undo it. better-sqlite3 builds SQLite with NORMAL as the default of a
- * connection that opens a database already in WAL mode (a commit then survives a crash of the
- * process, not of the machine), so without this setting a service would be durable on its first
- * start and not after a restart. NORMAL is used only for writes a power cut may lose
- * (StatementOptions.durable in src/db/write-connection.ts).
- */
-const DURABLE = 'FULL'
-const NOT_DURABLE = 'NORMAL'
 
 type Factory = PrismaBetterSQLite3
 type Adapter = Awaited<ReturnType<Factory['connect']>>
@@ -33,7 +24,7 @@ type Adapter = Awaited<ReturnType<Factory['connect']>>
  * plain queries wait while a transaction is open, which is what a connection pool would give.
  * (A plain `db` query inside a `$transaction` callback must use `tx` instead, or it waits forever.)
  */
-function isolateTransactions(factory: Factory): { factory: Factory; writer: WriteConnection } {
+function isolateTransactions(factory: Factory): { factory: Factory; writer: WriteConnection; commitInGroups(log: WalSync): Promise<void> } {
   let tail = Promise.resolve()
   // The connection Prisma's adapter opened: the service's own prepared writes
   // (src/db/write-connection.ts) run on it too, taking their turn on the same lock.
@@ -46,61 +37,54 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     tail = tail.then(() => held)
     return ready
   }
-  // What the connection's `synchronous` is set to now. Every turn on the connection sets what it
-  // needs before it runs (StatementOptions.durable), so a durable commit never runs at NOT_DURABLE:
-  // if the setting cannot be changed (SQLite refuses inside a transaction a failed ROLLBACK left
-  // open), the turn fails instead of running.
-  let synchronous: string = DURABLE
-  const takeTurn = async (durable: boolean) => {
-    const release = await acquire()
-    const wanted = durable ? DURABLE : NOT_DURABLE
-    if (synchronous !== wanted) {
-      try {
-        await run(`PRAGMA synchronous = ${wanted}`, [])
-      } catch (error) {
-        release()
-        throw error
-      }
-      synchronous = wanted
-    }
-    return release
-  }
+  // How a commit reaches the disk. Until the database is known to be in WAL mode: inside COMMIT
+  // (`synchronous = FULL`). Then in groups (src/db/wal-sync.ts): the connection commits at NORMAL
+  // and a durable turn (StatementOptions.durable) resolves once the log is synced; that wait
+  // happens after the turn, off the connection, so the next turn need not wait for it. A turn that
+  // is not durable resolves once the commits before it are synced (what it read may be acted on).
+  let log: WalSync | undefined
+  const synchronous = () => (log ? 'NORMAL' : 'FULL')
   const exclusive = async <T>(work: () => Promise<T>, durable = true): Promise<T> => {
-    const release = await takeTurn(durable)
+    const release = await acquire()
+    let result: T
     try {
-      return await work()
+      result = await work()
     } finally {
       release()
     }
+    await (durable ? log?.sync() : log?.synced())
+    return result
   }
   const connect = factory.connect.bind(factory)
   factory.connect = async () => {
     const adapter = await connect()
     connection = (adapter as unknown as { client: Database.Database }).client
-    connection.pragma(`synchronous = ${DURABLE}`) // on every connection the adapter opens
-    synchronous = DURABLE
+    connection.pragma(`synchronous = ${synchronous()}`) // on every connection the adapter opens
     statements.clear() // prepared on the connection before, if any
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
-          const method = (target[prop] as (arg: never) => Promise<unknown>).bind(target)
-          return (arg: never) => exclusive(() => method(arg))
+          const method = (target[prop] as (query: { sql: string } | string) => Promise<unknown>).bind(target)
+          // Prisma's reads (SELECT) commit nothing: no sync of their own.
+          return (query: { sql: string } | string) =>
+            exclusive(() => method(query), !/^\s*SELECT\b/i.test(typeof query === 'string' ? query : query.sql))
         }
         if (prop === 'startTransaction') {
           return async (isolationLevel?: Parameters<Adapter['startTransaction']>[0]) => {
-            const release = await takeTurn(true)
+            const release = await acquire()
             try {
               const tx = await target.startTransaction(isolationLevel)
               let open = true
-              const end = (finish: () => Promise<void>) => async () => {
+              const end = (finish: () => Promise<void>, durable: boolean) => async () => {
                 try {
                   await finish()
                 } finally {
                   if (open) (open = false), release()
                 }
+                if (durable) await log?.sync()
               }
-              tx.commit = end(tx.commit.bind(tx))
-              tx.rollback = end(tx.rollback.bind(tx))
+              tx.commit = end(tx.commit.bind(tx), true)
+              tx.rollback = end(tx.rollback.bind(tx), false)
               return tx
             } catch (error) {
               release()
@@ -136,7 +120,12 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
         }
       }, options.durable !== false),
   }
-  return { factory, writer }
+  const commitInGroups = (wal: WalSync) =>
+    exclusive(async () => {
+      log = wal
+      connection?.pragma(`synchronous = ${synchronous()}`)
+    }, false)
+  return { factory, writer, commitInGroups }
 }
 
 /**
@@ -163,15 +152,21 @@ export function sqliteFolder(databaseUrl: string): string {
   return folder
 }
 
-/** The Prisma client and the service's prepared writes, on one connection (SQLite has one writer). */
-export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaClient; writer: WriteConnection }> {
+/**
+ * The Prisma client and the service's prepared writes, on one connection (SQLite has one writer),
+ * and the group commit of its write-ahead log (`log`: undefined when the database is not in WAL
+ * mode, e.g. in memory; commits then wait for the disk inside COMMIT).
+ */
+export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaClient; writer: WriteConnection; log: WalSync | undefined }> {
   sqliteFolder(databaseUrl)
-  const { factory, writer } = isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS }))
+  const { factory, writer, commitInGroups } = isolateTransactions(new PrismaBetterSQLite3({ url: databaseUrl, timeout: BUSY_TIMEOUT_MS }))
   const client = new PrismaClient({ adapter: factory })
-  await client.$queryRawUnsafe('PRAGMA journal_mode = WAL')
+  const [{ journal_mode: journalMode }] = await client.$queryRawUnsafe<{ journal_mode: string }[]>('PRAGMA journal_mode = WAL')
   await client.$queryRawUnsafe(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   await client.$queryRawUnsafe('PRAGMA foreign_keys = ON')
-  return { client, writer }
+  const log = journalMode === 'wal' ? walSync(sqlitePath(databaseUrl)) : undefined
+  if (log) await commitInGroups(log)
+  return { client, writer, log }
 }
 
 /**
@@ -181,7 +176,7 @@ export async function openSqlite(databaseUrl: string): Promise<{ client: PrismaC
  * synchronous: a busy database is retried after a short sleep instead of blocking the event loop
  * in SQLite's busy handler (in WAL a reader is only ever busy during recovery after a crash).
  */
-export function openSqliteReader(databaseUrl: string): ReadConnection {
+export function openSqliteReader(databaseUrl: string, log: WalSync | undefined): ReadConnection {
   const database = new Database(sqlitePath(databaseUrl), { fileMustExist: true })
   database.pragma('busy_timeout = 0')
   database.pragma('query_only = ON')
@@ -193,6 +188,9 @@ export function openSqliteReader(databaseUrl: string): ReadConnection {
   }
   return {
     async all<Row>(sql: string, params: readonly unknown[]) {
+      // A commit this process has made but not synced yet is visible here already: wait for its
+      // sync, so that no answer shows a write a power cut could still undo.
+      await log?.synced()
       const bindings = sqliteBindings(params)
       for (let waited = 0; ; waited += 5) {
         try {

@@ -27,11 +27,11 @@ export interface StatementOptions {
    * (the workers' claims: lost, the row is simply unclaimed, as after the process dies) or a
    * webhook delivery mark (lost, the event is delivered again with the same webhook-id: delivery is
    * at least once). A crash of the process loses nothing either way: the operating system has the
-   * write. On SQLite it commits without waiting for the disk (`synchronous = NORMAL` for that
-   * commit; every other commit waits: FULL), and the next commit that waits makes it durable with
-   * everything before it, in order. PostgreSQL commits every write durably: its commit does not
-   * block this process. Default true. Everything that precedes a wallet call or a webhook (a
-   * state change, its event, a stored token) stays durable.
+   * write. On SQLite it resolves without a sync of its own, once every commit before it is on disk
+   * (so the rows it returns may be acted upon: src/db/wal-sync.ts); the next durable commit makes
+   * it durable with everything before it, in order. PostgreSQL commits every write durably: its
+   * commit does not block this process. Default true. Everything that precedes a wallet call or a
+   * webhook (a state change, its event, a stored token) stays durable.
    */
   durable?: boolean
 }

@@ -7,7 +7,7 @@
 // A request that fails deletes its row (a retry starts cleanly); a row whose process died
 // half-way is forgotten after ABANDONED_MS.
 import crypto from 'node:crypto'
-import { Prisma } from '../db.js'
+import { isUniqueViolation } from '../db.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
 
@@ -28,8 +28,6 @@ export type Claim<Row> = { outcome: 'claimed'; row: Row } | { outcome: 'replayed
 export function fingerprintOf(parameters: unknown[]): string {
   return crypto.createHash('sha256').update(JSON.stringify(parameters)).digest('hex')
 }
-
-const isUniqueViolation = (error: unknown) => error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002'
 
 /**
  * The finished first request with this key, to answer again; null when there is none (or it died

@@ -1,7 +1,8 @@
-// The update every payment change makes (src/payments/transitions.ts), as a prepared statement on
-// the database's writer (Database.writer, src/db/write-connection.ts) instead of a Prisma query:
-// Prisma 6.19 compiles each of its queries (about 1-2 ms of CPU for an update returning the row),
-// and a checkout changes its payment half a dozen times. The columns are the Prisma models'
+// The insert that creates a payment (src/payments/start.ts) and the update every payment change
+// makes (src/payments/transitions.ts), as prepared statements on the database's writer
+// (Database.writer, src/db/write-connection.ts) instead of Prisma queries: Prisma 6.19 compiles
+// each of its queries (about 1-2 ms of CPU for an update returning the row, 2-3 ms for the
+// insert), and a checkout creates its payment once and changes it half a dozen times. The columns are the Prisma models'
 // (src/payments/payment-rows.ts: a change naming anything else is refused before any SQL), and
 // test/checkout/payment-writes.test.ts checks the rows it returns against Prisma's on both databases.
 import { columnList, type Payment, type PaymentState } from '../db.js'
@@ -18,6 +19,23 @@ export type PaymentCondition = { [K in Column]?: Payment[K] }
 const knownColumns = new Set<string>(paymentColumns)
 const fixedColumns = new Set<string>(['id', 'createdAt', 'updatedAt'] satisfies (keyof Payment)[])
 const returning = columnList(paymentColumns)
+
+/** The columns a new payment is created with; the others take the models' defaults. */
+export type NewPayment = Pick<Payment, 'id' | 'offerId' | 'sellerId' | 'buyerWalletAddressUrl' | 'amount' | 'assetCode' | 'assetScale' | 'createdAt'> &
+  Partial<Pick<Payment, 'returnUrl' | 'idempotencyKey' | 'requestFingerprint' | 'buyerAuthServer'>>
+
+/**
+ * `INSERT INTO "Payment" ... RETURNING` every column. The models' defaults that Prisma would fill
+ * are the database's own (state, counters) except updatedAt (@updatedAt), set here as Prisma sets
+ * it. A unique idempotency key already taken fails it (isUniqueViolation in src/db.ts).
+ */
+export function paymentInsert(payment: NewPayment): { sql: string; params: unknown[] } {
+  const values = Object.entries({ ...payment, updatedAt: new Date() }).filter(([, value]) => value !== undefined)
+  for (const [name] of values) if (!knownColumns.has(name)) throw new Error(`Payment has no column "${name}" to write`)
+  const columns = columnList(values.map(([name]) => name))
+  const placeholders = values.map((_, i) => `$${i + 1}`).join(', ')
+  return { sql: `INSERT INTO "Payment" (${columns}) VALUES (${placeholders}) RETURNING ${returning}`, params: values.map(([, value]) => value) }
+}
 
 /**
  * `UPDATE "Payment" SET ... WHERE id and state in `from` (and `also`) RETURNING` every column: the

@@ -19,7 +19,7 @@ import { parseAmount } from './amount.js'
 import { finishRedirectPath } from './finish-page.js'
 import { createFinishSecret } from './finish-secret.js'
 import { claimIdempotencyKey, findReplay, fingerprintOf, type IdempotentRows } from './idempotency.js'
-import { transitionPayment } from './transitions.js'
+import { createPayment, transitionPayment } from './transitions.js'
 
 /**
  * A new pendingId. It is public (the buyer's reference) and only names the payment: a plain ulid()
@@ -83,22 +83,20 @@ export async function startCheckout(deps: Deps, rawInput: unknown): Promise<Paym
   // instead of creating a second incoming payment, quote and grant.
   const id = newPaymentId()
   const claim = await claimIdempotencyKey(deps, input.idempotencyKey, print, rows, () =>
-    prisma.payment.create({
-      data: {
-        id,
-        offerId: input.offerId,
-        sellerId: seller.id,
-        buyerWalletAddressUrl: wallets.buyer.id,
-        amount: amount.toString(),
-        assetCode: wallets.seller.assetCode,
-        assetScale: wallets.seller.assetScale,
-        returnUrl: input.returnUrl,
-        idempotencyKey: input.idempotencyKey,
-        requestFingerprint: print,
-        buyerAuthServer: wallets.buyer.authServer,
-        // On the service's clock, as findReplay's abandoned-row cut-off compares it.
-        createdAt: deps.clock.now(),
-      },
+    createPayment(deps, {
+      id,
+      offerId: input.offerId,
+      sellerId: seller.id,
+      buyerWalletAddressUrl: wallets.buyer.id,
+      amount: amount.toString(),
+      assetCode: wallets.seller.assetCode,
+      assetScale: wallets.seller.assetScale,
+      returnUrl: input.returnUrl,
+      idempotencyKey: input.idempotencyKey,
+      requestFingerprint: print,
+      buyerAuthServer: wallets.buyer.authServer,
+      // On the service's clock, as findReplay's abandoned-row cut-off compares it.
+      createdAt: deps.clock.now(),
     }),
   )
   if (claim.outcome === 'replayed') return claim.row

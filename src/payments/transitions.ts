@@ -12,7 +12,18 @@ import { enqueueCountedPaymentEvent, wakeWebhookDispatcher } from '../webhooks/o
 import { announceWalletCleanups, enqueueWalletCleanup } from './cleanup.js'
 import { announcePaymentUpdate } from './live-updates.js'
 import { asPrismaRow } from './payment-rows.js'
-import { paymentUpdate, type PaymentChange, type PaymentCondition } from './payment-writes.js'
+import { paymentInsert, paymentUpdate, type NewPayment, type PaymentChange, type PaymentCondition } from './payment-writes.js'
+
+/**
+ * Creates a payment (state AWAITING_APPROVAL, no event yet: start announces it once it has its
+ * wallet resources, src/payments/start.ts). Throws what isUniqueViolation (src/db.ts) recognises
+ * when its idempotency key is taken.
+ */
+export async function createPayment(deps: Deps, payment: NewPayment): Promise<Payment> {
+  const { sql, params } = paymentInsert(payment)
+  const [row] = await deps.db.writer.run(sql, params)
+  return asPrismaRow<Payment>(row)
+}
 
 /**
  * Updates payment `id` in place (no state change, no event) while it is in one of `from` (and

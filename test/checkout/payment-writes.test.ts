@@ -2,12 +2,15 @@
 // Database.writer), outside Prisma: what they write must be what Prisma reads back, column for
 // column, on both databases; a change that loses its compare-and-set or throws half-way writes
 // nothing; and Prisma's own queries never see (or join) a write transaction that is still open.
+import fs from 'node:fs'
 import net from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { openDatabase } from '../../src/db.js'
-import { paymentUpdate } from '../../src/payments/payment-writes.js'
-import { transitionPayment, updatePayment } from '../../src/payments/transitions.js'
+import { isUniqueViolation, openDatabase } from '../../src/db.js'
+import { sqlitePath } from '../../src/db/sqlite.js'
+import { paymentInsert, paymentUpdate } from '../../src/payments/payment-writes.js'
+import { createPayment as createPaymentRow, transitionPayment, updatePayment } from '../../src/payments/transitions.js'
 import { testProvider } from '../database.js'
 import { startTestService, type TestService } from '../harness.js'
 
@@ -71,6 +74,21 @@ describe('payment changes on the writer', () => {
       expect(event.nextAttemptAt).toEqual(event.createdAt)
       expect(JSON.parse(event.payload)).toMatchObject({ id: event.id, pendingId: id(1), timestamp: event.createdAt.toISOString() })
     }
+  })
+
+  it('create a payment as Prisma would: defaults filled, the row as Prisma reads it; a taken idempotency key is a unique violation', async () => {
+    const before = Date.now()
+    const fields = { offerId: 'job-20', sellerId: 'seller-1', buyerWalletAddressUrl: 'https://wallet.example/buyer', amount: '1250', assetCode: 'USD', assetScale: 2 }
+    const created = await createPaymentRow(service.deps, { id: id(20), ...fields, idempotencyKey: 'key-20', requestFingerprint: 'fp', createdAt: at })
+    const stored = await service.db.payment.findUniqueOrThrow({ where: { id: id(20) } })
+    expect(created).toEqual(stored)
+    expect(stored).toMatchObject({ state: 'AWAITING_APPROVAL', checkAttempts: 0, eventCount: 0, createdAt: at, returnUrl: null, idempotencyKey: 'key-20' })
+    expect(stored.updatedAt.getTime()).toBeGreaterThanOrEqual(before)
+    const taken = await createPaymentRow(service.deps, { id: id(21), ...fields, idempotencyKey: 'key-20', createdAt: at }).catch((error: unknown) => error)
+    expect(isUniqueViolation(taken)).toBe(true)
+    expect(isUniqueViolation(new Error('something else'))).toBe(false)
+    expect(await service.db.payment.count({ where: { id: id(21) } })).toBe(0)
+    expect(() => paymentInsert({ id: id(22), ...fields, createdAt: at, nope: 1 } as never)).toThrow('Payment has no column "nope"')
   })
 
   it('write dates that claims and Prisma compare correctly (due now, not due a millisecond later)', async () => {
@@ -143,37 +161,139 @@ describe('payment changes on the writer', () => {
   })
 })
 
-// SQLite: a commit waits for the disk (synchronous = FULL), also when the service opens a database
-// already in WAL mode (better-sqlite3's default there is NORMAL: a restarted service would have
-// lost its durability); only writes a power cut may lose (leases, webhook delivery marks:
-// StatementOptions.durable) commit without waiting, and the setting is back to FULL for the next write.
+// SQLite: a commit waits for the disk (src/db/wal-sync.ts): the connection commits without a sync
+// (`synchronous = NORMAL`), and the write resolves only once the write-ahead log has been synced
+// after it, off the event loop, one sync serving every commit made while the previous one ran. A
+// lease or a delivery mark (StatementOptions.durable false) resolves without a sync of its own,
+// but never before the commits ahead of it are on disk; the prepared reads wait for them too.
 describe.runIf(testProvider === 'sqlite')('how SQLite commits reach the disk', () => {
-  const synchronous = async (options?: { durable?: boolean }) =>
-    (await service.deps.db.writer.run<{ synchronous: number }>('PRAGMA synchronous', [], options))[0].synchronous
-  const FULL = 2
-  const NORMAL = 1
+  const synced: string[] = []
+  let gate: Promise<void> | undefined
+  let fileHandlePrototype: { datasync(): Promise<void> }
+  beforeAll(async () => {
+    const handle = await fs.promises.open(import.meta.filename, 'r')
+    fileHandlePrototype = Object.getPrototypeOf(handle)
+    await handle.close()
+    const datasync = fileHandlePrototype.datasync
+    vi.spyOn(fileHandlePrototype, 'datasync').mockImplementation(async function (this: fs.promises.FileHandle) {
+      const file = fs.readlinkSync(`/proc/self/fd/${this.fd}`)
+      await gate
+      await datasync.call(this)
+      synced.push(file)
+    })
+  })
+  afterAll(() => vi.restoreAllMocks())
 
-  it('every commit waits for the disk; a lease or a delivery mark does not, and the next one waits again', async () => {
-    expect(await synchronous()).toBe(FULL)
-    expect(await synchronous({ durable: false })).toBe(NORMAL)
-    expect(await synchronous()).toBe(FULL)
-    const inTransaction = await service.deps.db.writer.transaction((run) => run<{ synchronous: number }>('PRAGMA synchronous', []), { durable: false })
-    expect(inTransaction[0].synchronous).toBe(NORMAL)
-    expect(await synchronous()).toBe(FULL)
-    // A failing write restores it too.
-    await expect(service.deps.db.writer.run('UPDATE "NoSuchTable" SET "x" = 1', [], { durable: false })).rejects.toThrow()
-    expect(await synchronous()).toBe(FULL)
-    // Prisma's own queries run on the same connection: they wait for the disk too.
-    expect(await service.db.$queryRawUnsafe<{ synchronous: bigint | number }[]>('PRAGMA synchronous').then((rows) => Number(rows[0].synchronous))).toBe(FULL)
+  /** Holds every sync until the returned function is called. */
+  const holdSyncs = () => {
+    let open!: () => void
+    gate = new Promise((resolve) => (open = resolve))
+    return () => {
+      gate = undefined
+      open()
+    }
+  }
+  const settledWithin = async (promise: Promise<unknown>, ms = 50) => {
+    let settled = false
+    void promise.then(() => (settled = true), () => (settled = true))
+    await sleep(ms)
+    return settled
+  }
+  const keyIdOf = (db: Database.Database) => (db.prepare(`SELECT "keyId" FROM "Seller" WHERE "id" = 'seller-1'`).get() as { keyId: string }).keyId
+  const setKeyId = (value: string, options?: { durable?: boolean }) =>
+    service.deps.db.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', [value, 'seller-1'], options)
+
+  it('the connection commits at NORMAL in WAL mode; a durable write resolves only after the log is synced', async () => {
+    expect((await service.deps.db.writer.run<{ journal_mode: string }>('PRAGMA journal_mode', []))[0].journal_mode).toBe('wal')
+    expect((await service.deps.db.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(1) // NORMAL
+    const outside = new Database(sqlitePath(service.databaseUrl), { readonly: true })
+    try {
+      const release = holdSyncs()
+      const write = setKeyId('k-held')
+      await vi.waitFor(() => expect(keyIdOf(outside)).toBe('k-held')) // committed (another process could see it)…
+      expect(await settledWithin(write)).toBe(false) // …but not reported done before it is on disk
+      const read = service.deps.db.readRows<{ keyId: string }>(`SELECT "keyId" FROM "Seller" WHERE "id" = $1`, ['seller-1'])
+      expect(await settledWithin(read)).toBe(false) // and this service shows it to no one before that either
+      const before = synced.length
+      release()
+      await write
+      expect(await read).toEqual([{ keyId: 'k-held' }])
+      expect(synced.length).toBeGreaterThan(before)
+      expect(synced.at(-1)).toBe(`${fs.realpathSync(sqlitePath(service.databaseUrl))}-wal`)
+    } finally {
+      outside.close()
+    }
   })
 
-  it('a service opening a database that is already in WAL mode (a restart) waits for the disk too', async () => {
+  it("Prisma's writes and transactions wait for the sync too; its reads do not ask for one", async () => {
+    const release = holdSyncs()
+    const update = service.db.seller.update({ where: { id: 'seller-1' }, data: { keyId: 'k-prisma' } })
+    const transaction = service.db.$transaction(async (tx) => tx.seller.update({ where: { id: 'seller-1' }, data: { keyId: 'k-tx' } }))
+    expect(await settledWithin(update)).toBe(false)
+    expect(await settledWithin(transaction)).toBe(false)
+    release()
+    await Promise.all([update, transaction])
+    const before = synced.length
+    await service.db.seller.findUniqueOrThrow({ where: { id: 'seller-1' } })
+    expect(synced.length).toBe(before)
+  })
+
+  it('commits made during a sync share the next one', async () => {
+    const release = holdSyncs()
+    const first = setKeyId('k-0')
+    await sleep(20) // its sync has started and is held
+    const before = synced.length
+    const more = Array.from({ length: 5 }, (_, i) => setKeyId(`k-${i + 1}`))
+    await sleep(20)
+    release()
+    await Promise.all([first, ...more])
+    expect(synced.length - before).toBe(2) // the held one, then one for the five
+  })
+
+  it('a lease or a delivery mark does not sync, but waits for the commits before it', async () => {
+    const before = synced.length
+    await setKeyId('k-lease', { durable: false })
+    expect(synced.length).toBe(before)
+    const release = holdSyncs()
+    const durable = setKeyId('k-durable')
+    await sleep(20)
+    const lease = setKeyId('k-lease-2', { durable: false })
+    expect(await settledWithin(lease)).toBe(false)
+    release()
+    await Promise.all([durable, lease])
+    expect(synced.length).toBe(before + 1)
+  })
+
+  it('a service opening a database already in WAL mode (a restart) syncs its commits the same way', async () => {
     const reopened = await openDatabase(service.databaseUrl) // the service put it in WAL mode
     try {
-      expect((await reopened.writer.run<{ journal_mode: string }>('PRAGMA journal_mode', []))[0].journal_mode).toBe('wal')
-      expect((await reopened.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(FULL)
+      expect((await reopened.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(1)
+      const release = holdSyncs()
+      const write = reopened.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', ['k-reopened', 'seller-1'])
+      expect(await settledWithin(write)).toBe(false)
+      release()
+      await write
     } finally {
       await reopened.close()
     }
+  })
+
+  it('a failed sync fails its writes and every later one, and the reads: nothing after it can be called durable', async () => {
+    const reopened = await openDatabase(service.databaseUrl)
+    try {
+      const failing = vi.mocked(fileHandlePrototype.datasync).getMockImplementation()!
+      vi.mocked(fileHandlePrototype.datasync).mockImplementationOnce(async () => {
+        throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })
+      })
+      const update = (value: string) => reopened.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', [value, 'seller-1'])
+      await expect(update('k-eio')).rejects.toThrow('EIO')
+      expect(vi.mocked(fileHandlePrototype.datasync).getMockImplementation()).toBe(failing) // the disk works again…
+      await expect(update('k-after')).rejects.toThrow('EIO') // …but the process no longer trusts it
+      await expect(reopened.readRows('SELECT 1 AS "one"', [])).rejects.toThrow('EIO')
+    } finally {
+      await reopened.close()
+    }
+    // The service's own database handle is unaffected.
+    await setKeyId('k')
   })
 })
