@@ -94,7 +94,10 @@ function poolWriter(pool: pg.Pool): WriteConnection {
 }
 
 export interface PostgresNotifications {
-  /** NOTIFY every other process listening on `channel` (after the commit it announces), about `subject` if given. */
+  /**
+   * NOTIFY every other process listening on `channel` (after the commit it announces), about
+   * `subject` if given; sent with the others asked for in the same turn of the event loop.
+   */
   notify(channel: string, subject?: string): Promise<void>
   /** LISTEN on `channel`; `deliver` hears notifications sent by other processes. */
   listen(channel: string): Promise<void>
@@ -154,10 +157,33 @@ export async function startPostgresNotifications(
     retry.unref()
   }
 
+  // The notifications asked for during one turn of the event loop go out together, in one
+  // statement: a state change announces two or three topics at once, and concurrent requests
+  // commit in the same turn. Each distinct notification once (PostgreSQL would fold duplicates too).
+  let batch: { notifications: Map<string, { channel: string; payload: string }>; sent: Promise<void> } | undefined
+  const send = (notifications: Iterable<{ channel: string; payload: string }>) => {
+    const all = [...notifications]
+    return pool.query({
+      name: 'notify',
+      text: 'SELECT pg_notify(n.channel, n.payload) FROM unnest($1::text[], $2::text[]) AS n(channel, payload)',
+      values: [all.map((n) => n.channel), all.map((n) => n.payload)],
+    })
+  }
+
   listener = await connect()
   return {
-    async notify(channel, subject) {
-      await pool.query({ name: 'notify', text: 'SELECT pg_notify($1, $2)', values: [channel, subject === undefined ? processId : `${processId} ${subject}`] })
+    notify(channel, subject) {
+      const payload = subject === undefined ? processId : `${processId} ${subject}`
+      if (!batch) {
+        const notifications = new Map<string, { channel: string; payload: string }>()
+        const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+          batch = undefined
+          await send(notifications.values())
+        })
+        batch = { notifications, sent }
+      }
+      batch.notifications.set(`${channel} ${payload}`, { channel, payload })
+      return batch.sent
     },
     async listen(channel) {
       channels.add(channel)

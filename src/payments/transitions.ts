@@ -58,7 +58,8 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
   const { payment, previous, cleanup } = updated
   wakeWebhookDispatcher(deps)
   announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
-  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks') // its first check is due soon: the worker sets its timer
+  // Its first check comes due soon: the settlement worker sets its timer for then (src/workers/check-settlements.ts).
+  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks', payment.nextCheckAt?.toISOString())
   if (cleanup.length > 0) announceWalletCleanups(deps)
   // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
   deps.logger.info(

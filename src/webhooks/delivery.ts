@@ -142,44 +142,44 @@ export interface AttemptedDelivery {
 }
 
 // Written while the event still holds the lease it was claimed with; RETURNING says which did.
+// Each event only under the lease its delivery held (an event whose lease ran out belongs to another dispatcher now).
 const deliveredSql = (count: number) =>
   `UPDATE "WebhookEvent" SET "status" = 'DELIVERED', "deliveredAt" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = NULL
-    WHERE "leaseUntil" = $3 AND "id" IN (${Array.from({ length: count }, (_, i) => `$${i + 4}`).join(', ')}) RETURNING "id"`
+    WHERE ${Array.from({ length: count }, (_, i) => `("id" = $${2 * i + 3} AND "leaseUntil" = $${2 * i + 4})`).join(' OR ')} RETURNING "id"`
 const failedSql = `UPDATE "WebhookEvent" SET "status" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = $3,
     "nextAttemptAt" = COALESCE($4, "nextAttemptAt") WHERE "id" = $5 AND "leaseUntil" = $6 RETURNING "id"`
 
 /**
  * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
- * delivered under one lease with one status code, one per failed attempt (each has its own retry
+ * delivered with one status code, one per failed attempt (each has its own retry
  * time), on the service's database with its retry schedule (WEBHOOK_RETRY_SCHEDULE); prepared
  * statements on the database's writer (Database.writer: a delivery's outcome is written as often
  * as a payment changes). `now` is the service's clock time. Logs one line per event.
  */
 export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
   const { retryScheduleMs } = deps.config.webhooks
-  const delivered = new Map<string, { leaseUntil: Date; statusCode: number; events: DeliverableEvent[] }>()
+  const delivered = new Map<number, { statusCode: number; events: { event: DeliverableEvent; leaseUntil: Date }[] }>()
   const failed: { event: DeliverableEvent; leaseUntil: Date; data: FailedAttemptRecord }[] = []
   for (const { event, leaseUntil, outcome } of attempts) {
     if (outcome.kind === 'delivered') {
-      const key = `${leaseUntil.getTime()} ${outcome.statusCode}`
-      if (!delivered.has(key)) delivered.set(key, { leaseUntil, statusCode: outcome.statusCode, events: [] })
-      delivered.get(key)!.events.push(event)
+      if (!delivered.has(outcome.statusCode)) delivered.set(outcome.statusCode, { statusCode: outcome.statusCode, events: [] })
+      delivered.get(outcome.statusCode)!.events.push({ event, leaseUntil })
     } else {
       failed.push({ event, leaseUntil, data: retryOrDeadRecord(outcome, event.attempts + 1, retryScheduleMs, now) })
     }
   }
   const groups = [...delivered.values()]
   const statements = [
-    ...groups.map(({ leaseUntil, statusCode, events }) => ({ sql: deliveredSql(events.length), params: [now, statusCode, leaseUntil, ...events.map((event) => event.id)] })),
+    ...groups.map(({ statusCode, events }) => ({ sql: deliveredSql(events.length), params: [now, statusCode, ...events.flatMap(({ event, leaseUntil }) => [event.id, leaseUntil])] })),
     ...failed.map(({ event, leaseUntil, data }) => ({ sql: failedSql, params: [data.status, data.lastStatusCode, data.lastError, data.nextAttemptAt, event.id, leaseUntil] })),
   ]
   const runAll = async (run: RunStatement) => {
-    const recorded: number[] = []
-    for (const { sql, params } of statements) recorded.push((await run(sql, params)).length)
+    const recorded: Set<string>[] = []
+    for (const { sql, params } of statements) recorded.push(new Set((await run<{ id: string }>(sql, params)).map((row) => row.id)))
     return recorded
   }
   // Marks whose loss in a power cut means a delivery again with the same webhook-id: not worth a wait for the disk (StatementOptions.durable).
-  const counts =
+  const recorded =
     statements.length === 1
       ? await runAll((sql, params) => deps.db.writer.run(sql, params, { durable: false }))
       : await deps.db.writer.transaction(runAll, { durable: false })
@@ -192,12 +192,14 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
   })
   const leaseLost = 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now'
   groups.forEach(({ statusCode, events }, i) => {
-    if (counts[i] === events.length) for (const event of events) log.info(fieldsOf(event, statusCode), 'webhook delivered')
-    else log.warn({ eventIds: events.map((event) => event.id), recorded: counts[i] }, leaseLost)
+    for (const { event } of events) {
+      if (recorded[i].has(event.id)) log.info(fieldsOf(event, statusCode), 'webhook delivered')
+      else log.warn(fieldsOf(event, statusCode), leaseLost)
+    }
   })
   failed.forEach(({ event, data }, i) => {
     const fields = fieldsOf(event, data.lastStatusCode)
-    if (counts[groups.length + i] === 0) log.warn(fields, leaseLost)
+    if (!recorded[groups.length + i].has(event.id)) log.warn(fields, leaseLost)
     else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
     else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
   })

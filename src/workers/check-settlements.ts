@@ -1,9 +1,10 @@
 // Job: check the settlement of PROCESSING payments (src/payments/settlement.ts checkSettlement):
 // read the wallets until the money arrived (COMPLETED) or cannot (FAILED): first a second after the
 // outgoing payment was created, then with backoff (1 s doubling to 5 min). Due: PROCESSING with its
-// next check time come (by deps.clock). Woken when a payment becomes PROCESSING
-// (src/payments/transitions.ts); it then sleeps until the earliest next check time (nextDueAt),
-// so each check runs on time instead of at the next poll.
+// next check time come (by deps.clock). A payment becoming PROCESSING is announced with its first
+// check time (src/payments/transitions.ts), and the worker sleeps until then; after its checks it
+// sleeps until the earliest next check time (nextDueAt), so each check runs on time (within 100
+// ms) instead of at the next poll.
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
@@ -20,6 +21,10 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
     concurrency: 8,
     pollMs: deps.config.settlement.pollIntervalMs,
     wakeOn: ['settlement_checks'],
+    // Announced with the first check's time (src/payments/transitions.ts); checks coming due within
+    // the same 100 ms are claimed together.
+    announcesDueTimes: true,
+    tickMs: 100,
     async claim(limit) {
       const now = deps.clock.now()
       return claimDuePayments(deps, {

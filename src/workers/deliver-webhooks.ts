@@ -56,6 +56,8 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
     concurrency: CONCURRENCY,
     pollMs: pollIntervalMs,
     wakeOn: ['webhook_events'],
+    // Events committed within a few milliseconds of each other (concurrent checkouts) are claimed together.
+    gatherMs: 5,
 
     async claim(limit) {
       const at = now()

@@ -22,8 +22,25 @@ export interface Job<Item> {
   concurrency: number
   /** How often to look for due items when nothing announced any. */
   pollMs: number
-  /** Announcements after which items may be due at once. */
+  /** Announcements after which items may be due at once (or, with announcesDueTimes, at the time they name). */
   wakeOn: readonly Topic[]
+  /**
+   * Wait this long after an announcement before claiming, so that work committed close together
+   * (concurrent checkouts) is claimed by one statement instead of one each. Default 0.
+   */
+  gatherMs?: number
+  /**
+   * true: an announcement's subject is when the announced work comes due (ISO 8601), and the
+   * worker sets its timer for then instead of claiming at once (an announcement without one still
+   * claims). For a job with nextDueAt.
+   */
+  announcesDueTimes?: boolean
+  /**
+   * Looks for due items at most once per tick (ms): due times are rounded up to a multiple of it,
+   * so that items coming due close together are claimed by one statement. For jobs whose items
+   * need not run to the millisecond (a settlement check a second after the payment). Default 0.
+   */
+  tickMs?: number
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
   /**
@@ -34,7 +51,11 @@ export interface Job<Item> {
    * schedule soon enough for the poll to be late.
    */
   nextDueAt?(): Promise<Date | null>
-  /** Does one item's work and records its outcome. A throw is logged; the item's lease makes it due again later. */
+  /**
+   * Does one item's work and records its outcome. A throw is logged; the item's lease makes it due
+   * again later. For a job with nextDueAt, an item that comes due again (a retry) is found by the
+   * look the worker takes once the items it claimed together have run.
+   */
   run(item: Item): Promise<void>
   /** Releases what the job holds (connections) once the worker stopped. */
   close?(): Promise<void>
@@ -64,7 +85,11 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   let stopped = false
   let claiming: Promise<void> | undefined
   let lookAgain = false
+  // The next look: its timer and when it fires (by deps.clock).
   let poll: NodeJS.Timeout | undefined
+  let pollAt: number | undefined
+  // Whether the last claim took as many items as it asked for: then more may be waiting.
+  let lastClaimFull = false
 
   function runItem(item: Item, afterwards?: () => void): Promise<void> {
     const running = job
@@ -85,10 +110,11 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
       while (lookAgain && !stopped) {
         lookAgain = false
         const free = job.concurrency - inFlight.size
-        if (free <= 0) return // every slot is busy: finishing items wake the worker (refill)
+        if (free <= 0) return void (lastClaimFull = true) // every slot is busy: finishing items wake the worker (refill)
         const items = await job.claim(free)
         for (const item of items) void runItem(item, refill)
-        if (items.length === free) lookAgain = true // there may be more
+        lastClaimFull = items.length === free
+        if (lastClaimFull) lookAgain = true // there may be more
       }
     } catch (error) {
       lookAgain = false
@@ -107,9 +133,48 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   }
 
   // After an item: claim again once half the slots are free, so that a long backlog is claimed in
-  // batches rather than one statement per item (an announcement still claims at once).
+  // batches rather than one statement per item (an announcement still claims at once). A job that
+  // knows its next due time claims again only when its last claim left items behind; otherwise,
+  // once the items claimed together have run, it looks when the next one comes due (those items
+  // may have come due again, a retry, which the look right after the claim could not see).
   function refill(): void {
-    if (inFlight.size <= job.concurrency / 2) wake()
+    if (job.nextDueAt && !lastClaimFull) {
+      if (inFlight.size === 0) void schedulePoll()
+    } else if (inFlight.size <= job.concurrency / 2) wake()
+  }
+
+  /** Looks at `at` (by deps.clock) unless a look is set for earlier; rounded up to the job's tick. */
+  function lookAt(at: number): void {
+    if (stopped) return
+    const tick = job.tickMs ?? 0
+    const rounded = tick > 0 ? Math.ceil(at / tick) * tick : at
+    if (pollAt !== undefined && pollAt <= rounded) return
+    setLook(rounded)
+  }
+
+  function setLook(at: number): void {
+    clearTimeout(poll)
+    pollAt = at
+    poll = setTimeout(
+      () => {
+        pollAt = undefined
+        wake()
+      },
+      Math.max(MIN_LOOK_MS, at - deps.clock.now().getTime()),
+    ).unref()
+  }
+
+  // An announcement: work due at the time it names (announcesDueTimes), or due now (claimed after
+  // gatherMs, together with whatever else is announced meanwhile).
+  let gathering: NodeJS.Timeout | undefined
+  function announced(subject: string | undefined): void {
+    const dueAt = job.announcesDueTimes && subject ? Date.parse(subject) : NaN
+    if (!Number.isNaN(dueAt)) return lookAt(dueAt)
+    if (!job.gatherMs) return wake()
+    gathering ??= setTimeout(() => {
+      gathering = undefined
+      wake()
+    }, job.gatherMs).unref()
   }
 
   // The next look: at the poll, or sooner when the job knows an item comes due before it. The poll
@@ -117,23 +182,21 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // every slot busy, the items finishing wake the worker anyway: the job is not asked.
   let looks = 0
   async function schedulePoll(): Promise<void> {
-    clearTimeout(poll)
     if (stopped) return
-    poll = setTimeout(wake, job.pollMs).unref()
+    const pollAtLatest = deps.clock.now().getTime() + job.pollMs
+    if (pollAt === undefined || pollAt > pollAtLatest) setLook(pollAtLatest) // a look set sooner (announced) stays
     if (!job.nextDueAt || inFlight.size >= job.concurrency) return
     const look = ++looks
     const dueAt = await job.nextDueAt().catch((error) => {
       if (!stopped) log.error({ err: error }, 'reading when work comes due failed; looking at the next poll')
       return null
     })
-    const delayMs = dueAt ? dueAt.getTime() - deps.clock.now().getTime() : NaN
     // Stopped, woken meanwhile (that claim schedules the next look), or a later look decides.
-    if (stopped || claiming || look !== looks || !(delayMs < job.pollMs)) return
-    clearTimeout(poll)
-    poll = setTimeout(wake, Math.max(MIN_LOOK_MS, delayMs)).unref()
+    if (stopped || claiming || look !== looks || !dueAt) return
+    lookAt(dueAt.getTime())
   }
 
-  const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => deps.db.onAnnouncement(topic, wake))
+  const stopListening = options.poll === false ? [] : job.wakeOn.map((topic) => deps.db.onAnnouncement(topic, announced))
   wake() // work left over from before a restart starts now, not after the first poll
 
   return {
@@ -146,6 +209,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     async stop() {
       stopped = true
       clearTimeout(poll)
+      clearTimeout(gathering)
       for (const stop of stopListening) stop()
       await claiming
       while (inFlight.size > 0) await Promise.allSettled([...inFlight])
