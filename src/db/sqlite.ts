@@ -40,19 +40,34 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
   // How a commit reaches the disk. Until the database is known to be in WAL mode: inside COMMIT
   // (`synchronous = FULL`). Then in groups (src/db/wal-sync.ts): the connection commits at NORMAL
   // and a durable turn (StatementOptions.durable) resolves once the log is synced; that wait
-  // happens after the turn, off the connection, so the next turn need not wait for it. A turn that
-  // is not durable resolves once the commits before it are synced (what it read may be acted on).
+  // happens after the turn, off the connection, so the next turn need not wait for it. Any other
+  // turn (a lease, a read, a failed write) resolves once what it saw is on disk, so that nothing
+  // it returns can be acted upon before then: the commits of this process before it, and those of
+  // other connections (processes on the same file), which `PRAGMA data_version` reveals.
   let log: WalSync | undefined
   const synchronous = () => (log ? 'NORMAL' : 'FULL')
+  const seen = { version: undefined as number | undefined }
+  let dataVersion: Database.Statement | undefined
+  const afterTurn = (durable: boolean): Promise<void> | undefined => {
+    if (!log || !connection) return undefined
+    if (durable) return log.sync()
+    dataVersion ??= connection.prepare('PRAGMA data_version').pluck()
+    return log.syncSeen(seen, dataVersion.get() as number)
+  }
   const exclusive = async <T>(work: () => Promise<T>, durable = true): Promise<T> => {
+    log?.assertWritable() // no commit after a failed sync
     const release = await acquire()
     let result: T
     try {
+      log?.assertWritable()
       result = await work()
-    } finally {
+    } catch (error) {
       release()
+      await afterTurn(false)?.catch(() => {}) // what the error reveals (a row in the way) is on disk before it is reported
+      throw error
     }
-    await (durable ? log?.sync() : log?.synced())
+    release()
+    await afterTurn(durable)
     return result
   }
   const connect = factory.connect.bind(factory)
@@ -61,18 +76,23 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
     connection = (adapter as unknown as { client: Database.Database }).client
     connection.pragma(`synchronous = ${synchronous()}`) // on every connection the adapter opens
     statements.clear() // prepared on the connection before, if any
+    dataVersion = undefined
+    seen.version = undefined
     return new Proxy(adapter, {
       get(target, prop) {
         if (prop === 'queryRaw' || prop === 'executeRaw' || prop === 'executeScript') {
           const method = (target[prop] as (query: { sql: string } | string) => Promise<unknown>).bind(target)
-          // Prisma's reads (SELECT) commit nothing: no sync of their own.
+          // Prisma's reads (a statement beginning with SELECT) commit nothing: no sync of their own.
+          // A script (executeScript: several statements) is treated as a write.
           return (query: { sql: string } | string) =>
-            exclusive(() => method(query), !/^\s*SELECT\b/i.test(typeof query === 'string' ? query : query.sql))
+            exclusive(() => method(query), typeof query === 'string' || !/^\s*SELECT\b/i.test(query.sql))
         }
         if (prop === 'startTransaction') {
           return async (isolationLevel?: Parameters<Adapter['startTransaction']>[0]) => {
+            log?.assertWritable()
             const release = await acquire()
             try {
+              log?.assertWritable()
               const tx = await target.startTransaction(isolationLevel)
               let open = true
               const end = (finish: () => Promise<void>, durable: boolean) => async () => {
@@ -81,7 +101,7 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
                 } finally {
                   if (open) (open = false), release()
                 }
-                if (durable) await log?.sync()
+                await afterTurn(durable)
               }
               tx.commit = end(tx.commit.bind(tx), true)
               tx.rollback = end(tx.rollback.bind(tx), false)
@@ -122,8 +142,10 @@ function isolateTransactions(factory: Factory): { factory: Factory; writer: Writ
   }
   const commitInGroups = (wal: WalSync) =>
     exclusive(async () => {
+      connection!.prepare('SELECT count(*) FROM sqlite_schema').get() // a first read creates the log
+      await wal.open()
       log = wal
-      connection?.pragma(`synchronous = ${synchronous()}`)
+      connection!.pragma(`synchronous = ${synchronous()}`)
     }, false)
   return { factory, writer, commitInGroups }
 }
@@ -180,6 +202,8 @@ export function openSqliteReader(databaseUrl: string, log: WalSync | undefined):
   const database = new Database(sqlitePath(databaseUrl), { fileMustExist: true })
   database.pragma('busy_timeout = 0')
   database.pragma('query_only = ON')
+  const dataVersion = database.prepare('PRAGMA data_version').pluck()
+  const seen = { version: undefined as number | undefined }
   const statements = new Map<string, Database.Statement>()
   const prepared = (sql: string) => {
     let statement = statements.get(sql)
@@ -188,13 +212,14 @@ export function openSqliteReader(databaseUrl: string, log: WalSync | undefined):
   }
   return {
     async all<Row>(sql: string, params: readonly unknown[]) {
-      // A commit this process has made but not synced yet is visible here already: wait for its
-      // sync, so that no answer shows a write a power cut could still undo.
-      await log?.synced()
       const bindings = sqliteBindings(params)
       for (let waited = 0; ; waited += 5) {
         try {
-          return prepared(sql).all(bindings) as Row[]
+          const rows = prepared(sql).all(bindings) as Row[]
+          // A commit is visible here before it is on disk (NORMAL, src/db/wal-sync.ts): no answer
+          // shows a write a power cut could still undo.
+          await log?.syncSeen(seen, dataVersion.get() as number)
+          return rows
         } catch (error) {
           if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error
           await sleep(5)

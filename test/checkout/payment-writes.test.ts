@@ -4,9 +4,11 @@
 // nothing; and Prisma's own queries never see (or join) a write transaction that is still open.
 import fs from 'node:fs'
 import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { isUniqueViolation, openDatabase } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/sqlite.js'
 import { paymentInsert, paymentUpdate } from '../../src/payments/payment-writes.js'
@@ -163,12 +165,14 @@ describe('payment changes on the writer', () => {
 
 // SQLite: a commit waits for the disk (src/db/wal-sync.ts): the connection commits without a sync
 // (`synchronous = NORMAL`), and the write resolves only once the write-ahead log has been synced
-// after it, off the event loop, one sync serving every commit made while the previous one ran. A
-// lease or a delivery mark (StatementOptions.durable false) resolves without a sync of its own,
-// but never before the commits ahead of it are on disk; the prepared reads wait for them too.
+// after it, off the event loop, one sync serving every commit made while the previous one ran.
+// Whatever else touches the database (a lease, a delivery mark, a read) resolves only once what it
+// saw is on disk, including commits of other processes on the same file.
 describe.runIf(testProvider === 'sqlite')('how SQLite commits reach the disk', () => {
   const synced: string[] = []
-  let gate: Promise<void> | undefined
+  let entered = 0
+  let holding = false
+  const held: (() => void)[] = []
   let fileHandlePrototype: { datasync(): Promise<void> }
   beforeAll(async () => {
     const handle = await fs.promises.open(import.meta.filename, 'r')
@@ -177,21 +181,20 @@ describe.runIf(testProvider === 'sqlite')('how SQLite commits reach the disk', (
     const datasync = fileHandlePrototype.datasync
     vi.spyOn(fileHandlePrototype, 'datasync').mockImplementation(async function (this: fs.promises.FileHandle) {
       const file = fs.readlinkSync(`/proc/self/fd/${this.fd}`)
-      await gate
+      entered++
+      if (holding) await new Promise<void>((resolve) => held.push(resolve))
       await datasync.call(this)
       synced.push(file)
     })
   })
+  afterEach(() => releaseAll()) // a failed test leaves nothing held for the next
   afterAll(() => vi.restoreAllMocks())
 
-  /** Holds every sync until the returned function is called. */
-  const holdSyncs = () => {
-    let open!: () => void
-    gate = new Promise((resolve) => (open = resolve))
-    return () => {
-      gate = undefined
-      open()
-    }
+  /** Holds every sync that starts from now until releaseAll(). */
+  const hold = () => void (holding = true)
+  const releaseAll = () => {
+    holding = false
+    for (const release of held.splice(0)) release()
   }
   const settledWithin = async (promise: Promise<unknown>, ms = 50) => {
     let settled = false
@@ -202,95 +205,167 @@ describe.runIf(testProvider === 'sqlite')('how SQLite commits reach the disk', (
   const keyIdOf = (db: Database.Database) => (db.prepare(`SELECT "keyId" FROM "Seller" WHERE "id" = 'seller-1'`).get() as { keyId: string }).keyId
   const setKeyId = (value: string, options?: { durable?: boolean }) =>
     service.deps.db.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', [value, 'seller-1'], options)
+  const readKeyId = () => service.deps.db.readRows<{ keyId: string }>(`SELECT "keyId" FROM "Seller" WHERE "id" = $1`, ['seller-1'])
+  const walOf = (databaseUrl: string) => `${fs.realpathSync(sqlitePath(databaseUrl))}-wal`
+  /** Another process's connection to the service's database. */
+  const otherProcess = () => {
+    const db = new Database(sqlitePath(service.databaseUrl))
+    db.pragma('synchronous = NORMAL')
+    return db
+  }
 
-  it('the connection commits at NORMAL in WAL mode; a durable write resolves only after the log is synced', async () => {
+  it('the connection commits at NORMAL in WAL mode; a durable write, and a read of it, resolve only after the log is synced', async () => {
     expect((await service.deps.db.writer.run<{ journal_mode: string }>('PRAGMA journal_mode', []))[0].journal_mode).toBe('wal')
     expect((await service.deps.db.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(1) // NORMAL
-    const outside = new Database(sqlitePath(service.databaseUrl), { readonly: true })
+    const other = otherProcess()
     try {
-      const release = holdSyncs()
+      hold()
       const write = setKeyId('k-held')
-      await vi.waitFor(() => expect(keyIdOf(outside)).toBe('k-held')) // committed (another process could see it)…
+      await vi.waitFor(() => expect(keyIdOf(other)).toBe('k-held')) // committed (another process could see it)…
       expect(await settledWithin(write)).toBe(false) // …but not reported done before it is on disk
-      const read = service.deps.db.readRows<{ keyId: string }>(`SELECT "keyId" FROM "Seller" WHERE "id" = $1`, ['seller-1'])
+      const read = readKeyId()
       expect(await settledWithin(read)).toBe(false) // and this service shows it to no one before that either
       const before = synced.length
-      release()
+      releaseAll()
       await write
       expect(await read).toEqual([{ keyId: 'k-held' }])
       expect(synced.length).toBeGreaterThan(before)
-      expect(synced.at(-1)).toBe(`${fs.realpathSync(sqlitePath(service.databaseUrl))}-wal`)
+      expect(synced.at(-1)).toBe(walOf(service.databaseUrl))
     } finally {
-      outside.close()
+      other.close()
     }
   })
 
+  it('a read never answers before what it saw is on disk, even a commit made while an earlier sync ran', async () => {
+    const other = otherProcess()
+    onTestFinished(() => void other.close())
+    hold()
+    const first = setKeyId('k-1')
+    await vi.waitFor(() => expect(held).toHaveLength(1)) // the first sync runs (held)
+    const read = readKeyId() // asked for while k-1 is not on disk yet
+    const second = setKeyId('k-2') // commits at once: its sync waits for the first to end
+    await vi.waitFor(() => expect(keyIdOf(other)).toBe('k-2'))
+    held.shift()!() // the first sync ends; the next one (k-2) starts, held
+    await first
+    await vi.waitFor(() => expect(held).toHaveLength(1))
+    expect(await settledWithin(read)).toBe(false) // whatever it read, it is not on disk until the next sync ends
+    expect(await settledWithin(second)).toBe(false)
+    releaseAll()
+    expect(await read).toEqual([{ keyId: 'k-1' }]) // it read when asked
+    await second
+  })
+
   it("Prisma's writes and transactions wait for the sync too; its reads do not ask for one", async () => {
-    const release = holdSyncs()
+    hold()
     const update = service.db.seller.update({ where: { id: 'seller-1' }, data: { keyId: 'k-prisma' } })
     const transaction = service.db.$transaction(async (tx) => tx.seller.update({ where: { id: 'seller-1' }, data: { keyId: 'k-tx' } }))
     expect(await settledWithin(update)).toBe(false)
     expect(await settledWithin(transaction)).toBe(false)
-    release()
+    releaseAll()
     await Promise.all([update, transaction])
-    const before = synced.length
+    const before = entered
     await service.db.seller.findUniqueOrThrow({ where: { id: 'seller-1' } })
-    expect(synced.length).toBe(before)
+    expect(entered).toBe(before)
   })
 
   it('commits made during a sync share the next one', async () => {
-    const release = holdSyncs()
-    const first = setKeyId('k-0')
-    await sleep(20) // its sync has started and is held
+    const other = otherProcess()
+    onTestFinished(() => void other.close())
+    hold()
     const before = synced.length
+    const first = setKeyId('k-0')
+    await vi.waitFor(() => expect(held).toHaveLength(1)) // its sync has started and is held
     const more = Array.from({ length: 5 }, (_, i) => setKeyId(`k-${i + 1}`))
-    await sleep(20)
-    release()
+    await vi.waitFor(() => expect(keyIdOf(other)).toBe('k-5'))
+    releaseAll()
     await Promise.all([first, ...more])
     expect(synced.length - before).toBe(2) // the held one, then one for the five
   })
 
-  it('a lease or a delivery mark does not sync, but waits for the commits before it', async () => {
-    const before = synced.length
+  it('a lease or a delivery mark does not sync its own commit, but waits for the commits before it', async () => {
+    const before = entered
     await setKeyId('k-lease', { durable: false })
-    expect(synced.length).toBe(before)
-    const release = holdSyncs()
+    expect(entered).toBe(before)
+    hold()
     const durable = setKeyId('k-durable')
-    await sleep(20)
+    await vi.waitFor(() => expect(held).toHaveLength(1))
     const lease = setKeyId('k-lease-2', { durable: false })
     expect(await settledWithin(lease)).toBe(false)
-    release()
+    releaseAll()
     await Promise.all([durable, lease])
-    expect(synced.length).toBe(before + 1)
+    expect(entered).toBe(before + 1)
+  })
+
+  it("a lease or a read that may have seen another process's commit waits for a sync of its own", async () => {
+    const other = otherProcess()
+    try {
+      other.prepare(`UPDATE "Seller" SET "keyId" = 'k-other' WHERE "id" = 'seller-1'`).run() // committed, not synced
+      hold()
+      const lease = service.deps.db.writer.run<{ keyId: string }>('SELECT "keyId" FROM "Seller"', [], { durable: false })
+      await vi.waitFor(() => expect(held).toHaveLength(1))
+      expect(await settledWithin(lease)).toBe(false)
+      releaseAll()
+      expect(await lease).toEqual([{ keyId: 'k-other' }])
+
+      other.prepare(`UPDATE "Seller" SET "keyId" = 'k-other-2' WHERE "id" = 'seller-1'`).run()
+      hold()
+      const read = readKeyId()
+      await vi.waitFor(() => expect(held).toHaveLength(1))
+      expect(await settledWithin(read)).toBe(false)
+      releaseAll()
+      expect(await read).toEqual([{ keyId: 'k-other-2' }])
+    } finally {
+      other.close()
+    }
   })
 
   it('a service opening a database already in WAL mode (a restart) syncs its commits the same way', async () => {
     const reopened = await openDatabase(service.databaseUrl) // the service put it in WAL mode
     try {
       expect((await reopened.writer.run<{ synchronous: number }>('PRAGMA synchronous', []))[0].synchronous).toBe(1)
-      const release = holdSyncs()
+      hold()
       const write = reopened.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', ['k-reopened', 'seller-1'])
       expect(await settledWithin(write)).toBe(false)
-      release()
+      releaseAll()
       await write
     } finally {
       await reopened.close()
     }
   })
 
-  it('a failed sync fails its writes and every later one, and the reads: nothing after it can be called durable', async () => {
-    const reopened = await openDatabase(service.databaseUrl)
+  it('a new database reached through a symbolic link: the log synced is the one SQLite writes, beside the real file', async () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-link-'))
+    const real = path.join(folder, 'real.db')
+    const link = path.join(folder, 'link.db')
+    fs.symlinkSync(real, link)
+    const db = await openDatabase(`file:${link}`)
     try {
-      const failing = vi.mocked(fileHandlePrototype.datasync).getMockImplementation()!
+      await db.writer.run('SELECT 1', []) // a first statement that writes nothing
+      await db.writer.run('CREATE TABLE "T" ("x" INTEGER)', [])
+      expect(synced.at(-1)).toBe(`${fs.realpathSync(real)}-wal`)
+      expect(fs.existsSync(`${link}-wal`)).toBe(false)
+    } finally {
+      await db.close()
+      fs.rmSync(folder, { recursive: true, force: true })
+    }
+  })
+
+  it('after a failed sync nothing more is committed: writes fail before they commit, and reads fail', async () => {
+    const reopened = await openDatabase(service.databaseUrl)
+    const other = otherProcess()
+    try {
+      const working = vi.mocked(fileHandlePrototype.datasync).getMockImplementation()!
       vi.mocked(fileHandlePrototype.datasync).mockImplementationOnce(async () => {
         throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })
       })
       const update = (value: string) => reopened.writer.run('UPDATE "Seller" SET "keyId" = $1 WHERE "id" = $2', [value, 'seller-1'])
       await expect(update('k-eio')).rejects.toThrow('EIO')
-      expect(vi.mocked(fileHandlePrototype.datasync).getMockImplementation()).toBe(failing) // the disk works again…
+      expect(vi.mocked(fileHandlePrototype.datasync).getMockImplementation()).toBe(working) // the disk works again…
       await expect(update('k-after')).rejects.toThrow('EIO') // …but the process no longer trusts it
+      expect(keyIdOf(other)).toBe('k-eio') // and did not commit the later write
       await expect(reopened.readRows('SELECT 1 AS "one"', [])).rejects.toThrow('EIO')
     } finally {
+      other.close()
       await reopened.close()
     }
     // The service's own database handle is unaffected.
