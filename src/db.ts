@@ -59,6 +59,13 @@ export interface Database {
    */
   readonly writer: WriteConnection
   /**
+   * Whether one statement may change a row and insert rows computed from the changed row (a
+   * data-modifying WITH: PostgreSQL). A payment change and its event then cost one round trip
+   * instead of four (BEGIN, UPDATE, INSERT, COMMIT: src/payments/transitions.ts). SQLite has no
+   * such statement, and its several statements cost no round trips.
+   */
+  readonly changesWithInserts: boolean
+  /**
    * Tells every process on this database that `topic` has news, optionally about `subject` (a short
    * public id: it travels in the clear); call it after the commit. Listeners on this Database hear
    * at once; on PostgreSQL the other replicas hear through NOTIFY. (Other processes on one SQLite
@@ -121,6 +128,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     prisma,
     readRows: <Row>(sql: string, params: readonly unknown[]) => reader.all<Row>(sql, params),
     writer,
+    changesWithInserts: provider === 'postgresql',
     claimDueRows<Row extends { id: string }>(claim: DueClaim) {
       const statement = dueClaimStatement(provider, claim)
       // A lease: planned for its values, and not worth a sync of its own (see StatementOptions).

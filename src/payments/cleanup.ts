@@ -9,7 +9,7 @@
 // A failed attempt is retried on CLEANUP_RETRY_SCHEDULE; when it runs out the step is GAVE_UP (a
 // warn log line, GraphQL `cleanup.gaveUp`) until an operator re-arms it (retryWalletCleanup).
 import { monotonicFactory } from 'ulid'
-import type { Payment, Prisma, RunStatement, WalletCleanup, WalletCleanupStep } from '../db.js'
+import type { Payment, PaymentState, Prisma, RunStatement, WalletCleanup, WalletCleanupStep } from '../db.js'
 import type { Deps } from '../deps.js'
 import { cancelGrant } from '../open-payments/grants.js'
 import { closeIncomingPayment } from '../open-payments/incoming-payments.js'
@@ -43,8 +43,11 @@ const stepName: Record<WalletCleanupStep, string> = {
  *   settle (refund or collect the rest); left open, the wallet ends it at expiresAt with the true
  *   received amount. After INCOMING_PAYMENT_EXPIRED or _CLOSED the wallet has ended it already.
  */
+/** The states whose payments may need a wallet clean-up: the unpaid ends. */
+export const walletCleanupEndStates: ReadonlySet<PaymentState> = new Set(['EXPIRED', 'REJECTED', 'FAILED'])
+
 export function walletCleanupStepsFor(payment: Payment): WalletCleanupStep[] {
-  if (payment.state !== 'EXPIRED' && payment.state !== 'REJECTED' && payment.state !== 'FAILED') return []
+  if (!walletCleanupEndStates.has(payment.state)) return []
   const steps: WalletCleanupStep[] = []
   if (payment.continueUri && payment.continueToken) steps.push('CANCEL_GRANT')
   const nothingReceived = !payment.receivedAmount || BigInt(payment.receivedAmount) === 0n

@@ -38,6 +38,24 @@ export function paymentInsert(payment: NewPayment): { sql: string; params: unkno
 }
 
 /**
+ * PostgreSQL (Database.changesWithInserts): paymentUpdate and the insert `insertSql` builds from
+ * the changed row (src/webhooks/outbox.ts paymentEventInsertSql), in one statement: a
+ * data-modifying WITH, which runs to completion whether or not its rows are read, in the
+ * statement's own transaction. Returns the changed row, every column (none when the compare-and-set failed).
+ */
+export function paymentChangeWithInsert(
+  id: string,
+  from: readonly PaymentState[],
+  change: PaymentChange,
+  also: PaymentCondition,
+  insertSql: (changed: string, param: (value: unknown) => string) => string,
+): { sql: string; params: unknown[] } {
+  const update = paymentUpdate(id, from, change, also)
+  const param = (value: unknown) => `$${update.params.push(value)}`
+  return { sql: `WITH "changed" AS (${update.sql}), "inserted" AS (${insertSql('"changed"', param)}) SELECT * FROM "changed"`, params: update.params }
+}
+
+/**
  * `UPDATE "Payment" SET ... WHERE id and state in `from` (and `also`) RETURNING` every column: the
  * compare-and-set of a payment change. Sets updatedAt to the system time, as Prisma's @updatedAt
  * does for the writes that stay Prisma queries. A statement per shape of change (the columns

@@ -6,13 +6,13 @@
 // `sequence`) and one INSERT of the event, in one transaction; an update that changes no state is
 // that UPDATE alone. They are prepared statements on the database's writer (src/payments/payment-writes.ts),
 // not Prisma queries: the service's most frequent writes.
-import type { Payment, PaymentState } from '../db.js'
+import type { Payment, PaymentState, WalletCleanupStep } from '../db.js'
 import type { Deps } from '../deps.js'
-import { enqueueCountedPaymentEvent, wakeWebhookDispatcher } from '../webhooks/outbox.js'
-import { announceWalletCleanups, enqueueWalletCleanup } from './cleanup.js'
+import { enqueueCountedPaymentEvent, newPaymentEvent, paymentEventInsertSql, wakeWebhookDispatcher } from '../webhooks/outbox.js'
+import { announceWalletCleanups, enqueueWalletCleanup, walletCleanupEndStates } from './cleanup.js'
 import { announcePaymentUpdate } from './live-updates.js'
 import { asPrismaRow } from './payment-rows.js'
-import { paymentInsert, paymentUpdate, type NewPayment, type PaymentChange, type PaymentCondition } from './payment-writes.js'
+import { paymentChangeWithInsert, paymentInsert, paymentUpdate, type NewPayment, type PaymentChange, type PaymentCondition } from './payment-writes.js'
 
 /**
  * Creates a payment (state AWAITING_APPROVAL, no event yet: start announces it once it has its
@@ -42,18 +42,9 @@ export async function updatePayment(deps: Deps, id: string, from: readonly Payme
  */
 export async function transitionPayment(deps: Deps, id: string, from: readonly PaymentState[], data: PaymentChange, also: PaymentCondition = {}): Promise<Payment | null> {
   if (typeof data.state !== 'string') return updatePayment(deps, id, from, data, also)
-  const updated = await deps.db.writer.transaction(async (run) => {
-    // With several allowed states, read which one the row is in (the update below still decides).
-    const previous = from.length === 1 ? from[0] : (await run<Pick<Payment, 'state'>>('SELECT "state" FROM "Payment" WHERE "id" = $1', [id]))[0]?.state
-    // The event's place in the payment's order is counted by the same update (see enqueueCountedPaymentEvent).
-    const { sql, params } = paymentUpdate(id, from, { ...data, eventCount: { increment: 1 } }, also)
-    const [row] = await run(sql, params)
-    if (!row) return null
-    const payment = asPrismaRow<Payment>(row)
-    await enqueueCountedPaymentEvent(deps, run, payment)
-    const cleanup = await enqueueWalletCleanup(deps, run, payment)
-    return { payment, previous, cleanup }
-  })
+  const change = data as PaymentChange & { state: PaymentState }
+  const updated =
+    (inOneStatement(deps, from, change, also) && (await changeInOneStatement(deps, id, from, change, also))) || (await changeInTransaction(deps, id, from, change, also))
   if (!updated) return null
   const { payment, previous, cleanup } = updated
   wakeWebhookDispatcher(deps)
@@ -73,4 +64,51 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
     'payment state changed',
   )
   return payment
+}
+
+interface Changed {
+  payment: Payment
+  previous: PaymentState | undefined
+  cleanup: WalletCleanupStep[]
+}
+
+/**
+ * Whether the change and its event can be one statement (PostgreSQL: one round trip instead of
+ * four). Not when the previous state must be read (several allowed), nor for an end that may call
+ * for a wallet clean-up, nor for a payment with failure details: the event body is then built in
+ * JavaScript (paymentEventInsertSql builds it without them).
+ */
+function inOneStatement(deps: Deps, from: readonly PaymentState[], data: PaymentChange & { state: PaymentState }, also: PaymentCondition): boolean {
+  return (
+    deps.db.changesWithInserts &&
+    from.length === 1 &&
+    !walletCleanupEndStates.has(data.state) &&
+    [data.failureCode, data.failureMessage, also.failureCode, also.failureMessage].every((value) => value === undefined)
+  )
+}
+
+/** The change and its event in one statement; null when the compare-and-set failed (or the payment has failure details): the transaction then decides. */
+async function changeInOneStatement(deps: Deps, id: string, from: readonly PaymentState[], data: PaymentChange & { state: PaymentState }, also: PaymentCondition): Promise<Changed | null> {
+  const event = newPaymentEvent(deps, data.state)
+  const { sql, params } = paymentChangeWithInsert(id, from, { ...data, eventCount: { increment: 1 } }, { ...also, failureCode: null, failureMessage: null }, (changed, param) =>
+    paymentEventInsertSql(event, changed, param),
+  )
+  const [row] = await deps.db.writer.run(sql, params)
+  return row ? { payment: asPrismaRow<Payment>(row), previous: from[0], cleanup: [] } : null
+}
+
+/** The change, its event and the wallet clean-up it calls for, as one transaction of several statements. */
+function changeInTransaction(deps: Deps, id: string, from: readonly PaymentState[], data: PaymentChange, also: PaymentCondition): Promise<Changed | null> {
+  return deps.db.writer.transaction(async (run) => {
+    // With several allowed states, read which one the row is in (the update below still decides).
+    const previous = from.length === 1 ? from[0] : (await run<Pick<Payment, 'state'>>('SELECT "state" FROM "Payment" WHERE "id" = $1', [id]))[0]?.state
+    // The event's place in the payment's order is counted by the same update (see enqueueCountedPaymentEvent).
+    const { sql, params } = paymentUpdate(id, from, { ...data, eventCount: { increment: 1 } }, also)
+    const [row] = await run(sql, params)
+    if (!row) return null
+    const payment = asPrismaRow<Payment>(row)
+    await enqueueCountedPaymentEvent(deps, run, payment)
+    const cleanup = await enqueueWalletCleanup(deps, run, payment)
+    return { payment, previous, cleanup }
+  })
 }

@@ -56,6 +56,43 @@ export function buildPaymentEventBody(id: string, payment: Payment, type: string
   }
 }
 
+/** A payment event's id, type and time, chosen before the change it announces is written. */
+export interface NewPaymentEvent {
+  id: string
+  type: string
+  status: RestStatus
+  at: Date
+}
+
+/** The id, type and time of the event announcing a change to `state` (transitions.ts writes it with the change). */
+export function newPaymentEvent(deps: Deps, state: Payment['state']): NewPaymentEvent {
+  const at = deps.clock.now()
+  return { id: nextEventId(at.getTime()), type: eventTypeOf[state], status: restStatusOf[state], at }
+}
+
+/**
+ * The event announcing a change, written by the statement that makes the change
+ * (src/payments/payment-writes.ts paymentChangeWithEvent, PostgreSQL): an INSERT ... SELECT from
+ * the changed row `changed`, its body built by the database exactly as buildPaymentEventBody
+ * builds it (the same keys in the same order, the same JSON text: row_to_json writes compact JSON
+ * and escapes as JSON.stringify does; test/checkout/payment-writes.test.ts compares them byte for
+ * byte). For a payment with no failure code or message (the body would carry them). `param` adds
+ * a parameter and returns its placeholder.
+ */
+export function paymentEventInsertSql(event: NewPaymentEvent, changed: string, param: (value: unknown) => string): string {
+  const id = param(event.id)
+  const type = param(event.type)
+  const u = (column: string) => `${changed}."${column}"`
+  const debitAmount = `CASE WHEN ${u('debitAmount')} IS NOT NULL AND ${u('debitAssetCode')} IS NOT NULL AND ${u('debitAssetScale')} IS NOT NULL
+      THEN (SELECT row_to_json(d) FROM (SELECT ${u('debitAmount')} AS "value", ${u('debitAssetCode')} AS "assetCode", ${u('debitAssetScale')} AS "assetScale") d) END`
+  const body = `(SELECT row_to_json(b)::text FROM (SELECT ${id} AS "id", ${type} AS "type", ${u('id')} AS "pendingId", ${u('offerId')} AS "offerId",
+      ${param(event.status)} AS "status", ${u('state')} AS "state", ${u('outgoingPaymentId')} AS "outgoingPaymentId", ${u('amount')} AS "amount",
+      ${u('assetCode')} AS "assetCode", ${u('assetScale')} AS "assetScale", ${debitAmount} AS "debitAmount", ${param(event.at.toISOString())} AS "timestamp") b)`
+  const at = param(event.at)
+  return `INSERT INTO "WebhookEvent" ("id", "paymentId", "type", "payload", "status", "attempts", "nextAttemptAt", "createdAt", "sequence")
+    SELECT ${id}, ${u('id')}, ${type}, ${body}, 'PENDING', 0, ${at}, ${at}, ${u('eventCount')} FROM ${changed}`
+}
+
 /** Writes the event announcing `payment`'s current state. Call it inside the transaction that changed the payment. */
 export async function enqueuePaymentEvent(
   deps: Deps,
@@ -72,9 +109,8 @@ export async function enqueuePaymentEvent(
  * src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. A prepared
  * statement run by `run`, the caller's transaction on the database's writer (Database.writer).
  */
-export async function enqueueCountedPaymentEvent(deps: Deps, run: RunStatement, payment: Payment, type: string = eventTypeOf[payment.state]): Promise<void> {
-  const at = deps.clock.now()
-  const id = nextEventId(at.getTime())
+export async function enqueueCountedPaymentEvent(deps: Deps, run: RunStatement, payment: Payment, event: Omit<NewPaymentEvent, 'status'> = newPaymentEvent(deps, payment.state)): Promise<void> {
+  const { id, type, at } = event
   await run(
     'INSERT INTO "WebhookEvent" ("id", "paymentId", "type", "payload", "status", "attempts", "nextAttemptAt", "createdAt", "sequence") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
     [id, payment.id, type, JSON.stringify(buildPaymentEventBody(id, payment, type, at)), 'PENDING', 0, at, at, payment.eventCount],

@@ -9,10 +9,11 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
-import { isUniqueViolation, openDatabase } from '../../src/db.js'
+import { isUniqueViolation, openDatabase, type Payment } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/sqlite.js'
 import { paymentInsert, paymentUpdate } from '../../src/payments/payment-writes.js'
 import { createPayment as createPaymentRow, transitionPayment, updatePayment } from '../../src/payments/transitions.js'
+import { buildPaymentEventBody } from '../../src/webhooks/outbox.js'
 import { testProvider } from '../database.js'
 import { startTestService, type TestService } from '../harness.js'
 
@@ -91,6 +92,35 @@ describe('payment changes on the writer', () => {
     expect(isUniqueViolation(new Error('something else'))).toBe(false)
     expect(await service.db.payment.count({ where: { id: id(21) } })).toBe(0)
     expect(() => paymentInsert({ id: id(22), ...fields, createdAt: at, nope: 1 } as never)).toThrow('Payment has no column "nope"')
+  })
+
+  it('make a change and its event one statement on PostgreSQL, writing the event the transaction path writes, byte for byte', async () => {
+    // An offer id JSON must escape (quotes, a backslash, control characters, characters beyond the BMP), and a quoted debit amount.
+    await createPayment(30, { offerId: 'job "30" \\ \n\t\u0001 ü 😀', debitAmount: '1300', debitAssetCode: 'EUR', debitAssetScale: 2 })
+    await createPayment(31)
+    const transaction = vi.spyOn(service.deps.db.writer, 'transaction')
+    const changed: Record<string, Payment[]> = { [id(30)]: [], [id(31)]: [] }
+    const change = async (n: number, ...args: Parameters<typeof transitionPayment> extends [unknown, unknown, ...infer Rest] ? Rest : never) =>
+      changed[id(n)].push((await transitionPayment(service.deps, id(n), ...args))!)
+    try {
+      await change(30, ['AWAITING_APPROVAL'], { state: 'FINISHING', interactRef: 'ir' })
+      await change(30, ['FINISHING'], { state: 'PROCESSING', outgoingPaymentId: 'https://wallet.example/outgoing/30' })
+      await change(31, ['AWAITING_APPROVAL'], { state: 'FINISHING' })
+      expect(transaction).toHaveBeenCalledTimes(testProvider === 'postgresql' ? 0 : 3)
+      // An end that may call for a wallet clean-up, with failure details: the transaction, on both.
+      await change(31, ['FINISHING'], { state: 'FAILED', failureCode: 'FUNDING_FAILED', failureMessage: 'no "funds"' })
+      expect(transaction).toHaveBeenCalledTimes(testProvider === 'postgresql' ? 1 : 4)
+    } finally {
+      transaction.mockRestore()
+    }
+    for (const n of [30, 31]) {
+      const events = await service.db.webhookEvent.findMany({ where: { paymentId: id(n) }, orderBy: { sequence: 'asc' } })
+      expect(events.map((event) => event.sequence)).toEqual([1, 2])
+      expect(events.map((event) => event.payload)).toEqual(
+        events.map((event, i) => JSON.stringify(buildPaymentEventBody(event.id, changed[id(n)][i], event.type, event.createdAt))),
+      )
+      expect(changed[id(n)].at(-1)).toEqual(await service.db.payment.findUniqueOrThrow({ where: { id: id(n) } }))
+    }
   })
 
   it('write dates that claims and Prisma compare correctly (due now, not due a millisecond later)', async () => {

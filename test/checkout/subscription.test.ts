@@ -4,7 +4,8 @@ import { subscribeToPayment } from './payment-updates-client.js'
 import { startCheckoutWorld, type CheckoutWorld } from './world.js'
 
 // The outbox write of a transition, made to fail once for one payment: its transaction rolls back
-// after the payment row was already updated in it.
+// after the payment row was already updated in it (on PostgreSQL the change and its event are one
+// statement: its event part is made to fail, at the next change, which is that payment's).
 const outboxFailure = vi.hoisted(() => ({ paymentId: undefined as string | undefined }))
 vi.mock('../../src/webhooks/outbox.js', async (importOriginal) => {
   const outbox = await importOriginal<typeof import('../../src/webhooks/outbox.js')>()
@@ -14,6 +15,11 @@ vi.mock('../../src/webhooks/outbox.js', async (importOriginal) => {
       if (args[2].id !== outboxFailure.paymentId) return outbox.enqueueCountedPaymentEvent(...args)
       outboxFailure.paymentId = undefined
       return Promise.reject(new Error('the outbox write failed (test)'))
+    },
+    paymentEventInsertSql: (...args: Parameters<typeof outbox.paymentEventInsertSql>) => {
+      if (outboxFailure.paymentId === undefined) return outbox.paymentEventInsertSql(...args)
+      outboxFailure.paymentId = undefined
+      return 'INSERT INTO "WebhookEvent" ("id") SELECT "noSuchColumn" FROM "changed"'
     },
   }
 })
