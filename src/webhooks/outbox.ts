@@ -72,7 +72,7 @@ export function newPaymentEvent(deps: Deps, state: Payment['state']): NewPayment
 
 /**
  * The event announcing a change, written by the statement that makes the change
- * (src/payments/payment-writes.ts paymentChangeWithEvent, PostgreSQL): an INSERT ... SELECT from
+ * (src/payments/payment-writes.ts paymentChangeWithInsert, PostgreSQL): an INSERT ... SELECT from
  * the changed row `changed`, its body built by the database exactly as buildPaymentEventBody
  * builds it (the same keys in the same order, the same JSON text: row_to_json writes compact JSON
  * and escapes as JSON.stringify does; test/checkout/payment-writes.test.ts compares them byte for

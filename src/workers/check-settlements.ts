@@ -40,7 +40,8 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
       return next?.dueAt == null ? null : toDate(next.dueAt)
     },
     async run(payment) {
-      await checkSettlement(deps, payment) // records its own failures and the next check time
+      const checked = await checkSettlement(deps, payment) // records its own failures and the next check time
+      return checked.state === 'PROCESSING' ? checked.nextCheckAt : null // the worker looks again then
     },
   }
 }

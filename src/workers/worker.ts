@@ -36,9 +36,10 @@ export interface Job<Item> {
    */
   announcesDueTimes?: boolean
   /**
-   * Looks for due items at most once per tick (ms): due times are rounded up to a multiple of it,
-   * so that items coming due close together are claimed by one statement. For jobs whose items
-   * need not run to the millisecond (a settlement check a second after the payment). Default 0.
+   * Due times the worker looks at (announced, reported by run, or read by nextDueAt) are rounded up
+   * to a multiple of this (ms), so that items coming due close together are claimed by one
+   * statement. For jobs whose items need not run to the millisecond (a settlement check a second
+   * after the payment). Default 0.
    */
   tickMs?: number
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
@@ -53,10 +54,11 @@ export interface Job<Item> {
   nextDueAt?(): Promise<Date | null>
   /**
    * Does one item's work and records its outcome. A throw is logged; the item's lease makes it due
-   * again later. For a job with nextDueAt, an item that comes due again (a retry) is found by the
-   * look the worker takes once the items it claimed together have run.
+   * again later. May resolve to when the item comes due again (a retry time): the worker then looks
+   * at that time. For a job with nextDueAt, other items that came due while this one ran are found
+   * by the look the worker takes once nothing is in flight.
    */
-  run(item: Item): Promise<void>
+  run(item: Item): Promise<void | Date | null>
   /** Releases what the job holds (connections) once the worker stopped. */
   close?(): Promise<void>
 }
@@ -85,16 +87,20 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   let stopped = false
   let claiming: Promise<void> | undefined
   let lookAgain = false
-  // The next look: its timer and when it fires (by deps.clock).
-  let poll: NodeJS.Timeout | undefined
-  let pollAt: number | undefined
-  // Whether the last claim took as many items as it asked for: then more may be waiting.
-  let lastClaimFull = false
+  // The next look (a poll, or sooner): its timer and when it fires (by deps.clock).
+  let nextLook: NodeJS.Timeout | undefined
+  let nextLookAt: number | undefined
+  // Whether due items may have been left behind: the last claim took as many as it asked for, or
+  // none could be asked for (every slot busy).
+  let moreMayBeDue = false
 
   function runItem(item: Item, afterwards?: () => void): Promise<void> {
     const running = job
       .run(item)
-      .catch((error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'))
+      .then(
+        (dueAgainAt) => void (dueAgainAt instanceof Date && lookAt(dueAgainAt.getTime())),
+        (error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'),
+      )
       .finally(() => {
         inFlight.delete(running)
         afterwards?.()
@@ -110,11 +116,11 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
       while (lookAgain && !stopped) {
         lookAgain = false
         const free = job.concurrency - inFlight.size
-        if (free <= 0) return void (lastClaimFull = true) // every slot is busy: finishing items wake the worker (refill)
+        if (free <= 0) return void (moreMayBeDue = true) // every slot is busy: finishing items wake the worker (refill)
         const items = await job.claim(free)
         for (const item of items) void runItem(item, refill)
-        lastClaimFull = items.length === free
-        if (lastClaimFull) lookAgain = true // there may be more
+        moreMayBeDue = items.length === free
+        if (moreMayBeDue) lookAgain = true
       }
     } catch (error) {
       lookAgain = false
@@ -134,11 +140,11 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
 
   // After an item: claim again once half the slots are free, so that a long backlog is claimed in
   // batches rather than one statement per item (an announcement still claims at once). A job that
-  // knows its next due time claims again only when its last claim left items behind; otherwise,
-  // once the items claimed together have run, it looks when the next one comes due (those items
-  // may have come due again, a retry, which the look right after the claim could not see).
+  // knows its next due time claims again only when due items may have been left behind; otherwise,
+  // once nothing is in flight, it reads when the next item comes due (items it could not see
+  // while they were leased to it; an item's own retry time is looked at as it ends: runItem).
   function refill(): void {
-    if (job.nextDueAt && !lastClaimFull) {
+    if (job.nextDueAt && !moreMayBeDue) {
       if (inFlight.size === 0) void schedulePoll()
     } else if (inFlight.size <= job.concurrency / 2) wake()
   }
@@ -148,16 +154,16 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     if (stopped) return
     const tick = job.tickMs ?? 0
     const rounded = tick > 0 ? Math.ceil(at / tick) * tick : at
-    if (pollAt !== undefined && pollAt <= rounded) return
+    if (nextLookAt !== undefined && nextLookAt <= rounded) return
     setLook(rounded)
   }
 
   function setLook(at: number): void {
-    clearTimeout(poll)
-    pollAt = at
-    poll = setTimeout(
+    clearTimeout(nextLook)
+    nextLookAt = at
+    nextLook = setTimeout(
       () => {
-        pollAt = undefined
+        nextLookAt = undefined
         wake()
       },
       Math.max(MIN_LOOK_MS, at - deps.clock.now().getTime()),
@@ -183,8 +189,8 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   let looks = 0
   async function schedulePoll(): Promise<void> {
     if (stopped) return
-    const pollAtLatest = deps.clock.now().getTime() + job.pollMs
-    if (pollAt === undefined || pollAt > pollAtLatest) setLook(pollAtLatest) // a look set sooner (announced) stays
+    const pollAt = deps.clock.now().getTime() + job.pollMs
+    if (nextLookAt === undefined || nextLookAt > pollAt) setLook(pollAt) // a look set sooner (announced) stays
     if (!job.nextDueAt || inFlight.size >= job.concurrency) return
     const look = ++looks
     const dueAt = await job.nextDueAt().catch((error) => {
@@ -208,7 +214,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     },
     async stop() {
       stopped = true
-      clearTimeout(poll)
+      clearTimeout(nextLook)
       clearTimeout(gathering)
       for (const stop of stopListening) stop()
       await claiming

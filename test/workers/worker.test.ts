@@ -5,7 +5,7 @@
 // own workers sleep (hour-long polls, and nothing here announces payment changes).
 
 import { ulid } from 'ulid'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { Prisma } from '../../src/db.js'
 import { startWorker, type Job, type Worker } from '../../src/workers/worker.js'
 import { startTestService, type TestService, waitFor } from '../harness.js'
@@ -168,6 +168,33 @@ describe('running', () => {
     }
     await waitFor(async () => (await service.db.walletCleanup.count({ where: { id: { in: items }, status: 'DONE' } })) === 10)
     expect(most).toBe(3)
+  })
+
+  it('looks again when an item says it comes due again, even while other items are still running', async () => {
+    const [retrying, slow] = await createItems(2)
+    const ranAt: number[] = []
+    let releaseSlow!: () => void
+    const job = testJob({ items: [retrying, slow], run: async () => {} })
+    let retryAt: Date | undefined
+    start({
+      ...job,
+      async nextDueAt() {
+        return null // nothing else is known to come due: only the item's own answer can bring the worker back in time
+      },
+      async run({ id }) {
+        if (id === slow) return new Promise<void>((resolve) => (releaseSlow = resolve)) // still running when the retry comes due
+        ranAt.push(Date.now())
+        if (ranAt.length > 1) return job.run({ id })
+        retryAt = new Date(Date.now() + 300)
+        await service.db.walletCleanup.update({ where: { id }, data: { nextAttemptAt: retryAt, leaseUntil: null } })
+        return retryAt
+      },
+    })
+    onTestFinished(() => releaseSlow?.())
+    await waitFor(() => ranAt.length === 2, 3000) // not at the hour-long poll, nor once the slow item ends
+    expect(ranAt[1]).toBeGreaterThanOrEqual(retryAt!.getTime())
+    expect(ranAt[1] - retryAt!.getTime()).toBeLessThan(300)
+    releaseSlow()
   })
 
   it('stop() waits for the items in flight, and a stopped worker claims nothing more', async () => {
