@@ -26,8 +26,8 @@ export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaCl
  * What processes tell each other about: committed webhook events waiting for delivery, a payment
  * whose row changed, a seller whose registration changed (the subject names the payment or seller:
  * an id, never anything secret), a payment whose settlement is to be checked (the subject: when,
- * ISO 8601), and wallet clean-up steps due now. Each worker wakes only on the topics that can make its work due
- * (src/workers/), so a state change does not cost every job an empty claim.
+ * ISO 8601), and wallet clean-up steps due now. Each worker wakes only on the topics that can make
+ * its work due (src/workers/), so a state change does not cost every job an empty claim.
  */
 const topics = ['webhook_events', 'payment_updates', 'seller_updates', 'settlement_checks', 'wallet_cleanups'] as const
 export type Topic = (typeof topics)[number]

@@ -2,9 +2,10 @@
 // makes (src/payments/transitions.ts), as prepared statements on the database's writer
 // (Database.writer, src/db/write-connection.ts) instead of Prisma queries: Prisma 6.19 compiles
 // each of its queries (about 1-2 ms of CPU for an update returning the row, 2-3 ms for the
-// insert), and a checkout creates its payment once and changes it half a dozen times. The columns are the Prisma models'
-// (src/payments/payment-rows.ts: a change naming anything else is refused before any SQL), and
-// test/checkout/payment-writes.test.ts checks the rows it returns against Prisma's on both databases.
+// insert), and a checkout creates its payment once and changes it half a dozen times. The columns
+// are the Prisma models' (src/payments/payment-rows.ts: a write naming anything else is refused
+// before any SQL), and test/checkout/payment-writes.test.ts checks the rows they return against
+// Prisma's on both databases.
 import { columnList, type Payment, type PaymentState } from '../db.js'
 import { paymentColumns } from './payment-rows.js'
 

@@ -141,8 +141,8 @@ export interface AttemptedDelivery {
   outcome: DeliveryOutcome
 }
 
-// Written while the event still holds the lease it was claimed with; RETURNING says which did.
-// Each event only under the lease its delivery held (an event whose lease ran out belongs to another dispatcher now).
+// Each event is written only while it still holds the lease its delivery was made under (an event
+// whose lease ran out belongs to another dispatcher now); RETURNING says which were.
 const deliveredSql = (count: number) =>
   `UPDATE "WebhookEvent" SET "status" = 'DELIVERED', "deliveredAt" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = NULL
     WHERE ${Array.from({ length: count }, (_, i) => `("id" = $${2 * i + 3} AND "leaseUntil" = $${2 * i + 4})`).join(' OR ')} RETURNING "id"`

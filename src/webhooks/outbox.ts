@@ -109,8 +109,8 @@ export async function enqueuePaymentEvent(
  * src/payments/transitions.ts does): `payment.eventCount` is then the event's sequence. A prepared
  * statement run by `run`, the caller's transaction on the database's writer (Database.writer).
  */
-export async function enqueueCountedPaymentEvent(deps: Deps, run: RunStatement, payment: Payment, event: Omit<NewPaymentEvent, 'status'> = newPaymentEvent(deps, payment.state)): Promise<void> {
-  const { id, type, at } = event
+export async function enqueueCountedPaymentEvent(deps: Deps, run: RunStatement, payment: Payment): Promise<void> {
+  const { id, type, at } = newPaymentEvent(deps, payment.state)
   await run(
     'INSERT INTO "WebhookEvent" ("id", "paymentId", "type", "payload", "status", "attempts", "nextAttemptAt", "createdAt", "sequence") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
     [id, payment.id, type, JSON.stringify(buildPaymentEventBody(id, payment, type, at)), 'PENDING', 0, at, at, payment.eventCount],
