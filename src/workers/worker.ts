@@ -166,7 +166,9 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
         nextLookAt = undefined
         wake()
       },
-      Math.max(MIN_LOOK_MS, at - deps.clock.now().getTime()),
+      // A timer may fire a millisecond before the clock reads `at`: then the claim would find the
+      // item not due yet. One millisecond later, it is.
+      Math.max(MIN_LOOK_MS, at - deps.clock.now().getTime() + 1),
     ).unref()
   }
 

@@ -178,13 +178,18 @@ describe('running', () => {
     let retryAt: Date | undefined
     start({
       ...job,
+      // As the settlement job's: due items nobody holds (an item is held while it runs).
       async nextDueAt() {
-        return null // nothing else is known to come due: only the item's own answer can bring the worker back in time
+        const now = new Date()
+        const free = { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] }
+        const next = await service.db.walletCleanup.aggregate({ where: { id: { in: [retrying, slow] }, status: 'PENDING', ...free }, _min: { nextAttemptAt: true } })
+        return next._min.nextAttemptAt
       },
       async run({ id }) {
         if (id === slow) return new Promise<void>((resolve) => (releaseSlow = resolve)) // still running when the retry comes due
         ranAt.push(Date.now())
         if (ranAt.length > 1) return job.run({ id })
+        await new Promise((resolve) => setTimeout(resolve, 100)) // after the look that follows the claim
         retryAt = new Date(Date.now() + 300)
         await service.db.walletCleanup.update({ where: { id }, data: { nextAttemptAt: retryAt, leaseUntil: null } })
         return retryAt
