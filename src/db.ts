@@ -131,8 +131,8 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     changesWithInserts: provider === 'postgresql',
     claimDueRows<Row extends { id: string }>(claim: DueClaim) {
       const statement = dueClaimStatement(provider, claim)
-      // A lease: planned for its values, and not worth a sync of its own (see StatementOptions).
-      return writer.run<Row>(statement.text, statement.values, { prepared: false, durable: false })
+      // A lease: not worth a sync of its own (see StatementOptions).
+      return writer.run<Row>(statement.text, statement.values, { durable: false })
     },
     announce(topic, subject) {
       tellListeners(topic, subject)

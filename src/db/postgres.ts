@@ -6,7 +6,7 @@ import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/postgresql/client.js'
 import type { ReadConnection } from './read-connection.js'
-import type { RunStatement, StatementOptions, WriteConnection } from './write-connection.js'
+import type { RunStatement, WriteConnection } from './write-connection.js'
 
 /**
  * The client, the hot reads (src/db/read-connection.ts), the prepared writes
@@ -45,10 +45,10 @@ function nameOf(sql: string): string {
 }
 
 function preparedOn(queryable: Pick<pg.Pool | pg.PoolClient, 'query'>): RunStatement {
-  return async <Row>(sql: string, params: readonly unknown[], options: StatementOptions = {}) => {
+  return async <Row>(sql: string, params: readonly unknown[]) => {
     const values = params.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
     try {
-      const result = await queryable.query({ name: options.prepared === false ? undefined : nameOf(sql), text: sql, values, types })
+      const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
       return result.rows as Row[]
     } catch (error) {
       // A constraint error's detail quotes the failing row ("Failing row contains (...)"), tokens

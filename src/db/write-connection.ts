@@ -16,13 +16,6 @@ export type RunStatement = <Row = Record<string, unknown>>(sql: string, params: 
 
 export interface StatementOptions {
   /**
-   * false: planned for its own values every time, for a statement whose best plan depends on them
-   * (the workers' claims). PostgreSQL plans a named statement generically after five runs: for a
-   * claim, whose due rows depend entirely on the values, that plan made a burst of webhooks 12x
-   * slower (bench/webhooks.ts). SQLite plans a statement once either way. Default true.
-   */
-  prepared?: boolean
-  /**
    * false: a write whose loss in a power cut or an operating-system crash is harmless: a lease
    * (the workers' claims: lost, the row is simply unclaimed, as after the process dies) or a
    * webhook delivery mark (lost, the event is delivered again with the same webhook-id: delivery is

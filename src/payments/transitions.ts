@@ -49,7 +49,7 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
     (inOneStatement(deps, from, change, also) && (await changeInOneStatement(deps, id, from, change, also))) || (await changeInTransaction(deps, id, from, change, also))
   if (!updated) return null
   const { payment, previous, cleanup } = updated
-  wakeWebhookDispatcher(deps)
+  wakeWebhookDispatcher(deps, payment.id)
   announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
   // Its first check comes due soon: the settlement worker sets its timer for then (src/workers/check-settlements.ts).
   if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks', payment.nextCheckAt?.toISOString())

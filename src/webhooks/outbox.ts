@@ -152,9 +152,13 @@ function insertWebhookEvent(
   })
 }
 
-/** Tells the service's webhook workers (and on PostgreSQL every replica's) that events were committed. */
-export function wakeWebhookDispatcher(deps: Deps): void {
-  deps.db.announce('webhook_events')
+/**
+ * Tells the service's webhook workers (and on PostgreSQL every replica's) that an event of
+ * `paymentId` (or, without one, events) became due: its payment's queue names the announcement, so
+ * that a dispatcher delivering an earlier event of that payment claims it once that one is done.
+ */
+export function wakeWebhookDispatcher(deps: Deps, paymentId?: string | null): void {
+  deps.db.announce('webhook_events', paymentId ?? undefined)
 }
 
 /**

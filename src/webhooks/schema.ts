@@ -96,7 +96,7 @@ builder.mutationField('redeliverWebhookEvent', (t) =>
     resolve: async (_root, { input }, { deps }) => {
       const event = await requeueWebhookEvent(deps, parseEventId(String(input.id)))
       if (!event) throw new AppError('EVENT_NOT_FOUND', 'No webhook event has this id', { field: 'id' })
-      wakeWebhookDispatcher(deps)
+      wakeWebhookDispatcher(deps, event.paymentId)
       return { event }
     },
   }),

@@ -29,6 +29,8 @@ export interface DeliverWebhooksOptions {
 interface ClaimedEvent {
   event: DeliverableEvent
   leaseUntil: Date
+  /** A later event of its payment was PENDING when it was claimed (it waits for this one). */
+  moreWaiting: boolean
 }
 
 /**
@@ -58,15 +60,22 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
     wakeOn: ['webhook_events'],
     // Events committed within a few milliseconds of each other (concurrent checkouts) are claimed together.
     gatherMs: 5,
+    // A payment's events form its queue (announced with the payment's id: wakeWebhookDispatcher).
+    // Events without a payment form one queue too, but the worker claims again after each of those.
+    queueOf: ({ event, moreWaiting }) => (event.paymentId ? { queue: event.paymentId, moreWaiting } : undefined),
 
     async claim(limit) {
       const at = now()
       const leaseUntil = new Date(at.getTime() + leaseMs)
-      const claimed = await deps.db.claimDueRows<DeliverableEvent>({
+      const claimed = await deps.db.claimDueRows<DeliverableEvent & { moreWaiting: unknown }>({
         table: 'WebhookEvent',
+        // The head of its payment's queue: its sequence is the lowest PENDING. A scalar subquery
+        // per candidate (an index lookup of the payment's few events) rather than NOT EXISTS, which
+        // PostgreSQL may turn into a join: the claim is a prepared statement, and its generic plan
+        // then compared every PENDING event with every other (a burst of 1000 was 12x slower).
         due: Prisma.sql`t."status" = 'PENDING' AND t."nextAttemptAt" <= ${at}
-          AND NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
-            WHERE earlier."paymentId" = t."paymentId" AND earlier."status" = 'PENDING' AND earlier."sequence" < t."sequence")
+          AND (t."paymentId" IS NULL OR t."sequence" = (SELECT MIN(earlier."sequence") FROM "WebhookEvent" earlier
+            WHERE earlier."paymentId" = t."paymentId" AND earlier."status" = 'PENDING'))
           AND (t."paymentId" IS NOT NULL OR NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
             WHERE earlier."paymentId" IS NULL AND earlier."status" = 'PENDING' AND earlier."id" < t."id"))`,
         orderBy: Prisma.sql`t."createdAt", t."id"`,
@@ -74,8 +83,11 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
         now: at,
         leaseUntil,
         returning: ['paymentId', 'type', 'payload', 'attempts'],
+        alsoReturning: Prisma.sql`EXISTS (SELECT 1 FROM "WebhookEvent" later WHERE later."paymentId" = "WebhookEvent"."paymentId"
+          AND later."status" = 'PENDING' AND later."sequence" > "WebhookEvent"."sequence") AS "moreWaiting"`,
       })
-      return claimed.map((event) => ({ event, leaseUntil }))
+      // SQLite answers EXISTS with 1 or 0, PostgreSQL with true or false.
+      return claimed.map(({ moreWaiting, ...event }) => ({ event, leaseUntil, moreWaiting: Boolean(moreWaiting) }))
     },
 
     async run({ event, leaseUntil }) {

@@ -42,6 +42,16 @@ export interface Job<Item> {
    * after the payment). Default 0.
    */
   tickMs?: number
+  /**
+   * For a job whose items form ordered queues, where only the first item of a queue can be claimed
+   * (a payment's webhook events): the queue of a claimed item, and whether a later item of that
+   * queue was waiting when it was claimed; announcements of new work then name its queue as their
+   * subject. An announcement naming a queue whose item is in flight claims nothing (the new item
+   * cannot be claimed before that one ends), and an item ending claims again only when more of its
+   * queue waits or the last claim left due items behind. Without it, the worker claims again as
+   * items end, whatever waits. An item it answers undefined for counts as one with more waiting.
+   */
+  queueOf?(item: Item): { queue: string; moreWaiting: boolean } | undefined
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
   /**
@@ -93,8 +103,16 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // Whether due items may have been left behind: the last claim took as many as it asked for, or
   // none could be asked for (every slot busy).
   let moreMayBeDue = false
+  // Ordered jobs (queueOf): the queues with an item in flight, each with whether more of it waits,
+  // and the queues announced while the current claim ran (their new items may wait behind an item
+  // that claim returns).
+  const queuesInFlight = new Map<string, { moreWaiting: boolean }>()
+  let announcedDuringClaim = new Set<string>()
 
-  function runItem(item: Item, afterwards?: () => void): Promise<void> {
+  function runItem(item: Item, afterwards?: (queueMayHaveMore: boolean) => void): Promise<void> {
+    const place = job.queueOf?.(item)
+    const queue = place && { moreWaiting: place.moreWaiting || announcedDuringClaim.has(place.queue) }
+    if (place && queue) queuesInFlight.set(place.queue, queue)
     const running = job
       .run(item)
       .then(
@@ -103,7 +121,8 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
       )
       .finally(() => {
         inFlight.delete(running)
-        afterwards?.()
+        if (place) queuesInFlight.delete(place.queue)
+        afterwards?.(queue?.moreWaiting ?? true)
       })
     inFlight.add(running)
     return running
@@ -117,6 +136,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
         lookAgain = false
         const free = job.concurrency - inFlight.size
         if (free <= 0) return void (moreMayBeDue = true) // every slot is busy: finishing items wake the worker (refill)
+        announcedDuringClaim = new Set()
         const items = await job.claim(free)
         for (const item of items) void runItem(item, refill)
         moreMayBeDue = items.length === free
@@ -142,10 +162,14 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // batches rather than one statement per item (an announcement still claims at once). A job that
   // knows its next due time claims again only when due items may have been left behind; otherwise,
   // once nothing is in flight, it reads when the next item comes due (items it could not see
-  // while they were leased to it; an item's own retry time is looked at as it ends: runItem).
-  function refill(): void {
+  // while they were leased to it; an item's own retry time is looked at as it ends: runItem). An
+  // ordered job (queueOf) claims again only when due items may have been left behind, or, gathered
+  // like an announcement, when the item's queue has more waiting.
+  function refill(queueMayHaveMore: boolean): void {
     if (job.nextDueAt && !moreMayBeDue) {
       if (inFlight.size === 0) void schedulePoll()
+    } else if (job.queueOf && !moreMayBeDue) {
+      if (queueMayHaveMore) wakeGathered()
     } else if (inFlight.size <= job.concurrency / 2) wake()
   }
 
@@ -172,12 +196,22 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     ).unref()
   }
 
-  // An announcement: work due at the time it names (announcesDueTimes), or due now (claimed after
-  // gatherMs, together with whatever else is announced meanwhile).
+  // An announcement: work due at the time it names (announcesDueTimes), work of a queue (queueOf:
+  // claimed now, or once the queue's item in flight ends), or work due now (claimed after gatherMs,
+  // together with whatever else is announced meanwhile).
   let gathering: NodeJS.Timeout | undefined
   function announced(subject: string | undefined): void {
     const dueAt = job.announcesDueTimes && subject ? Date.parse(subject) : NaN
     if (!Number.isNaN(dueAt)) return lookAt(dueAt)
+    if (job.queueOf && subject !== undefined) {
+      const inFlightOfQueue = queuesInFlight.get(subject)
+      if (inFlightOfQueue) return void (inFlightOfQueue.moreWaiting = true)
+      if (claiming) announcedDuringClaim.add(subject)
+    }
+    wakeGathered()
+  }
+
+  function wakeGathered(): void {
     if (!job.gatherMs) return wake()
     gathering ??= setTimeout(() => {
       gathering = undefined

@@ -197,6 +197,78 @@ describe('ordering', () => {
   })
 })
 
+describe('a payment\'s queue, claimed as its events end', () => {
+  /**
+   * A dispatcher that polls once a day and hears only this test's announcements (the service's
+   * own dispatcher hears none of them), counting its claims; `holdClaim` keeps a claim's rows
+   * from the worker until it resolves, as a slow database would.
+   */
+  function startListeningDispatcher(holdClaim?: () => Promise<void>) {
+    const listeners = new Set<(subject: string | undefined) => void>()
+    const claims: number[] = []
+    const db: typeof service.deps.db = {
+      ...service.deps.db,
+      onAnnouncement: (_topic, listener) => (listeners.add(listener), () => listeners.delete(listener)),
+      async claimDueRows(claim) {
+        const rows = await service.deps.db.claimDueRows(claim)
+        claims.push(rows.length)
+        await holdClaim?.()
+        return rows as never
+      },
+    }
+    const deps = { ...service.deps, db }
+    dispatchers.push(startWorker(deps, deliverWebhooksJob(deps)))
+    return { claims, announce: (paymentId: string) => listeners.forEach((listener) => listener(paymentId)) }
+  }
+  const deliveredIds = () => receiver.received.map((d) => d.json.id)
+  const received = (id: string) => receiver.received.find((d) => d.json.id === id)
+
+  it('claims an event announced behind one in flight once that one is delivered, and nothing after an event nothing waits behind', async () => {
+    receiver.respond = (d) => ({ status: 200, delayMs: d.json.type === 'payment.processing' ? 300 : 0 })
+    const dispatcher = startListeningDispatcher()
+    await waitFor(() => dispatcher.claims.length === 1) // the claim at start: nothing due
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    dispatcher.announce(payment.id)
+    await waitFor(() => received(first.id))
+    const second = await changePaymentState(service, payment, 'COMPLETED')
+    dispatcher.announce(payment.id) // its payment's first event is in flight: no claim now
+    await waitFor(() => received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second.id])
+    await waitFor(async () => (await eventRow(second.id)).status === 'DELIVERED')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    // At start, at the first announcement, after the first event (it finds the second); none after the second.
+    expect(dispatcher.claims).toEqual([0, 1, 1])
+  })
+
+  it('claims the next event once the one before it is delivered when the claim found it waiting', async () => {
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    const second = await changePaymentState(service, payment, 'COMPLETED')
+    const dispatcher = startListeningDispatcher() // its claim at start takes the first; the second waits
+    await waitFor(() => received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second.id])
+    expect(dispatcher.claims).toEqual([1, 1])
+  })
+
+  it('claims the next event once the one before it is delivered when it was announced while the claim ran', async () => {
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    let second: Awaited<ReturnType<typeof changePaymentState>> | undefined
+    let held = false
+    // The first claim (at start) takes the first event; before the worker has it, the second is
+    // written and announced. The claim did not see the second, and nothing it runs is in flight yet.
+    const dispatcher = startListeningDispatcher(async () => {
+      if (held) return
+      held = true
+      second = await changePaymentState(service, payment, 'COMPLETED')
+      dispatcher.announce(payment.id)
+    })
+    await waitFor(() => second && received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second!.id])
+  })
+})
+
 describe('order from the database, not from the ids', () => {
   it('delivers in the order written even when a later event\'s id sorts first (minted by a replica whose clock is behind)', async () => {
     const dispatcher = startTestDispatcher()

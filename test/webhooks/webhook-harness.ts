@@ -108,7 +108,7 @@ export async function changePaymentState(
     const updated = await tx.payment.update({ where: { id: payment.id }, data: { ...opts.data, state } })
     return enqueuePaymentEvent(service.deps, tx, updated)
   })
-  if (opts.wake) wakeWebhookDispatcher(service.deps)
+  if (opts.wake) wakeWebhookDispatcher(service.deps, payment.id)
   return event
 }
 
