@@ -10,10 +10,9 @@ import { createRequire } from 'node:module'
 import type { PrismaClient } from './generated/sqlite/client.js'
 import { dueClaimStatement, type DueClaim } from './db/claims.js'
 import type { PostgresNotifications } from './db/postgres.js'
-import { databaseProviderOf, prismaLayout, type DatabaseProvider } from './db/provider.js'
+import { databaseProviderOf, prismaLayout, sqliteFolder, type DatabaseProvider } from './db/provider.js'
 import type { ReadConnection } from './db/read-connection.js'
 import type { RunStatement, WriteConnection } from './db/write-connection.js'
-import { openSqlite, openSqliteReader, sqliteFolder } from './db/sqlite.js'
 export { columnList } from './db/sql.js'
 
 // The model API is the same on both providers; the types come from one of the two clients.
@@ -103,7 +102,7 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
   let writer: WriteConnection
   let notifications: PostgresNotifications | undefined
   let closeLog: (() => Promise<void> | undefined) | undefined
-  // PostgreSQL's client, driver and adapter load only when used: on SQLite they are start-up time for nothing.
+  // Each provider's client, driver and adapter load only when used: for the other they are start-up time for nothing.
   if (provider === 'postgresql') {
     const postgres = await import('./db/postgres.js')
     const opened = await postgres.openPostgres(databaseUrl, options.poolSize ?? 10)
@@ -115,10 +114,11 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     // Every topic from the start: a listener registered later misses nothing committed after it.
     for (const topic of topics) await notifications.listen(topic)
   } else {
-    const opened = await openSqlite(databaseUrl)
+    const sqlite = await import('./db/sqlite.js')
+    const opened = await sqlite.openSqlite(databaseUrl)
     prisma = opened.client
     writer = opened.writer
-    reader = openSqliteReader(databaseUrl, opened.log)
+    reader = sqlite.openSqliteReader(databaseUrl, opened.log)
     closeLog = () => opened.log?.close()
   }
   const migrationsFolder = path.resolve(import.meta.dirname, '..', prismaLayout[provider].migrations)

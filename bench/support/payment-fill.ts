@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3'
 import pg from 'pg'
 import { databaseProviderOf } from '../../src/db.js'
-import { sqlitePath } from '../../src/db/sqlite.js'
+import { sqlitePath } from '../../src/db/provider.js'
 
 export const SELLER_ID = 'seller-1'
 

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'
 import { PrismaClient } from '../generated/sqlite/client.js'
+import { sqliteFolder, sqlitePath } from './provider.js'
 import type { ReadConnection } from './read-connection.js'
 import { walSync, type WalSync } from './wal-sync.js'
 import type { RunStatement, WriteConnection } from './write-connection.js'
@@ -161,17 +162,6 @@ function sqliteBindings(params: readonly unknown[]): Record<number, unknown> {
     bindings[i + 1] = value instanceof Date ? value.toISOString().replace('Z', '+00:00') : typeof value === 'boolean' ? Number(value) : value
   })
   return bindings
-}
-
-export function sqlitePath(databaseUrl: string): string {
-  return databaseUrl.replace(/^file:/, '')
-}
-
-/** The folder the database file lives in (created when missing). */
-export function sqliteFolder(databaseUrl: string): string {
-  const folder = path.dirname(path.resolve(sqlitePath(databaseUrl)))
-  fs.mkdirSync(folder, { recursive: true })
-  return folder
 }
 
 /**

@@ -22,7 +22,7 @@ import { errorBody } from '../http/errors.js'
 import { headersOf, PLAIN_HOST } from '../http/raw-request.js'
 import { requestIdFrom, requestLogger } from '../http/request-log.js'
 import { AppError } from '../errors.js'
-import { fastPathMediaType, isFastPathContentType } from './fast-path.js'
+import { fastPathMediaType, isFastPathContentType } from './fast-path-media.js'
 import type { createGraphQLServer } from './yoga.js'
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => unknown

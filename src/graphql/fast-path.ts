@@ -12,6 +12,7 @@
 import type { CompiledQuery } from 'graphql-jit'
 import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql'
 import type { YogaServerInstance } from 'graphql-yoga'
+import { fastPathMediaType, isFastPathContentType } from './fast-path-media.js'
 
 /** graphql-jit (and the serialiser it brings) loads on the first operation, not at start-up. */
 let jit: Promise<typeof import('graphql-jit')> | undefined
@@ -34,23 +35,6 @@ interface CachedDocument {
   /** Compiled per operation name ('' for none); null when it is not served here (subscriptions). */
   operations: Map<string, CompiledQuery | null>
 }
-
-/** The Accept headers answered here, and the media type yoga answers each with. */
-const acceptedMediaTypes: Record<string, string> = {
-  '': 'application/json',
-  '*/*': 'application/json',
-  'application/json': 'application/json',
-  'application/graphql-response+json': 'application/graphql-response+json',
-  'application/graphql-response+json, application/json': 'application/graphql-response+json',
-}
-
-/** The media type the fast path answers a request with this Accept header in, or undefined when yoga must answer it. */
-export const fastPathMediaType = (accept: string | null | undefined): string | undefined =>
-  Object.hasOwn(acceptedMediaTypes, accept ?? '') ? acceptedMediaTypes[accept ?? ''] : undefined // not `Accept: constructor`
-
-/** True for the one Content-Type the fast path reads (anything else, yoga answers). */
-export const isFastPathContentType = (contentType: string | null | undefined) =>
-  typeof contentType === 'string' && /^application\/json(;\s*charset=utf-8)?$/i.test(contentType)
 
 /** The fast path's answer to one request: yoga's status, Content-Type and body. */
 export interface FastPathAnswer {
