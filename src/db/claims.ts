@@ -24,11 +24,6 @@ export interface DueClaim {
   leaseUntil: Date
   /** Columns to return besides "id" (saves reading the claimed rows again). */
   returning?: readonly string[]
-  /**
-   * Computed values to return besides the columns, each `<expression> AS "<name>"` over the claimed
-   * row (the table by its name: "WebhookEvent"."paymentId"); subqueries read the rows as the claim found them.
-   */
-  alsoReturning?: Prisma.Sql
 }
 
 export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): Prisma.Sql {
@@ -41,5 +36,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}${claim.alsoReturning ? Prisma.sql`, ${claim.alsoReturning}` : Prisma.empty}`
+    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}`
 }

@@ -1,8 +1,6 @@
 // SQLite (DATABASE_URL=file:...), the embedded default: one file, WAL mode with a busy timeout so
 // that concurrent requests (and other service processes on the same file) wait instead of failing
 // with SQLITE_BUSY. Only src/db.ts imports this module.
-import fs from 'node:fs'
-import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3'
 import Database from 'better-sqlite3'

@@ -142,21 +142,32 @@ export interface AttemptedDelivery {
 }
 
 // Each event is written only while it still holds the lease its delivery was made under (an event
-// whose lease ran out belongs to another dispatcher now); RETURNING says which were.
+// whose lease ran out belongs to another dispatcher now); RETURNING says which were, and whether
+// another event of the event's payment is PENDING (the dispatcher then claims again: it may be the
+// payment's next event, which could not be claimed while this one was in flight).
+const recordedReturning = `RETURNING "id", EXISTS (SELECT 1 FROM "WebhookEvent" other WHERE other."paymentId" = "WebhookEvent"."paymentId"
+      AND other."status" = 'PENDING' AND other."id" <> "WebhookEvent"."id") AS "othersPending"`
 const deliveredSql = (count: number) =>
   `UPDATE "WebhookEvent" SET "status" = 'DELIVERED', "deliveredAt" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = NULL
-    WHERE ${Array.from({ length: count }, (_, i) => `("id" = $${2 * i + 3} AND "leaseUntil" = $${2 * i + 4})`).join(' OR ')} RETURNING "id"`
+    WHERE ${Array.from({ length: count }, (_, i) => `("id" = $${2 * i + 3} AND "leaseUntil" = $${2 * i + 4})`).join(' OR ')} ${recordedReturning}`
 const failedSql = `UPDATE "WebhookEvent" SET "status" = $1, "attempts" = "attempts" + 1, "leaseUntil" = NULL, "lastStatusCode" = $2, "lastError" = $3,
-    "nextAttemptAt" = COALESCE($4, "nextAttemptAt") WHERE "id" = $5 AND "leaseUntil" = $6 RETURNING "id"`
+    "nextAttemptAt" = COALESCE($4, "nextAttemptAt") WHERE "id" = $5 AND "leaseUntil" = $6 ${recordedReturning}`
+
+/**
+ * For each event whose outcome was written: whether another event of its payment was PENDING then.
+ * An event missing from it lost its lease before its outcome was written.
+ */
+export type RecordedOutcomes = Map<string, boolean>
 
 /**
  * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
  * delivered with one status code, one per failed attempt (each has its own retry
  * time), on the service's database with its retry schedule (WEBHOOK_RETRY_SCHEDULE); prepared
  * statements on the database's writer (Database.writer: a delivery's outcome is written as often
- * as a payment changes). `now` is the service's clock time. Logs one line per event.
+ * as a payment changes). `now` is the service's clock time. Logs one line per event, and answers
+ * which events it wrote (RecordedOutcomes).
  */
-export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<void> {
+export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDelivery[], now: Date, log: Logger): Promise<RecordedOutcomes> {
   const { retryScheduleMs } = deps.config.webhooks
   const delivered = new Map<number, { statusCode: number; events: { event: DeliverableEvent; leaseUntil: Date }[] }>()
   const failed: { event: DeliverableEvent; leaseUntil: Date; data: FailedAttemptRecord }[] = []
@@ -174,15 +185,17 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
     ...failed.map(({ event, leaseUntil, data }) => ({ sql: failedSql, params: [data.status, data.lastStatusCode, data.lastError, data.nextAttemptAt, event.id, leaseUntil] })),
   ]
   const runAll = async (run: RunStatement) => {
-    const recorded: Set<string>[] = []
-    for (const { sql, params } of statements) recorded.push(new Set((await run<{ id: string }>(sql, params)).map((row) => row.id)))
-    return recorded
+    const rows: { id: string; othersPending: unknown }[] = []
+    for (const { sql, params } of statements) rows.push(...(await run<{ id: string; othersPending: unknown }>(sql, params)))
+    return rows
   }
   // Marks whose loss in a power cut means a delivery again with the same webhook-id: not worth a wait for the disk (StatementOptions.durable).
-  const recorded =
+  const rows =
     statements.length === 1
       ? await runAll((sql, params) => deps.db.writer.run(sql, params, { durable: false }))
       : await deps.db.writer.transaction(runAll, { durable: false })
+  // SQLite answers EXISTS with 1 or 0, PostgreSQL with true or false.
+  const recorded: RecordedOutcomes = new Map(rows.map((row) => [row.id, Boolean(row.othersPending)]))
   const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,
@@ -191,16 +204,17 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
     statusCode,
   })
   const leaseLost = 'webhook lease expired before the outcome was recorded; another dispatcher owns the event now'
-  groups.forEach(({ statusCode, events }, i) => {
+  for (const { statusCode, events } of groups) {
     for (const { event } of events) {
-      if (recorded[i].has(event.id)) log.info(fieldsOf(event, statusCode), 'webhook delivered')
+      if (recorded.has(event.id)) log.info(fieldsOf(event, statusCode), 'webhook delivered')
       else log.warn(fieldsOf(event, statusCode), leaseLost)
     }
-  })
-  failed.forEach(({ event, data }, i) => {
+  }
+  for (const { event, data } of failed) {
     const fields = fieldsOf(event, data.lastStatusCode)
-    if (!recorded[groups.length + i].has(event.id)) log.warn(fields, leaseLost)
+    if (!recorded.has(event.id)) log.warn(fields, leaseLost)
     else if (data.status === 'DEAD') log.error({ ...fields, error: data.lastError }, 'webhook dead-lettered')
     else log.warn({ ...fields, error: data.lastError, nextAttemptAt: data.nextAttemptAt }, 'webhook delivery failed; will retry')
-  })
+  }
+  return recorded
 }

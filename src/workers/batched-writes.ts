@@ -1,9 +1,9 @@
 // Writes that many concurrent items make (a delivery's outcome, say) go to the database together:
 // the first item waits `gatherMs` for others to join it, and items that arrive while a write is in
 // flight go in the next one. Each caller's promise settles when the write that carried its item
-// committed (or failed).
-export function batchWrites<T>(write: (items: T[]) => Promise<void>, { gatherMs }: { gatherMs: number }): (item: T) => Promise<void> {
-  let queued: { item: T; done: () => void; failed: (error: unknown) => void }[] = []
+// committed (with what that write answered), or failed.
+export function batchWrites<T, Result>(write: (items: T[]) => Promise<Result>, { gatherMs }: { gatherMs: number }): (item: T) => Promise<Result> {
+  let queued: { item: T; done: (result: Result) => void; failed: (error: unknown) => void }[] = []
   let writing = false
 
   async function writeQueued(): Promise<void> {
@@ -11,8 +11,8 @@ export function batchWrites<T>(write: (items: T[]) => Promise<void>, { gatherMs 
       const batch = queued
       queued = []
       try {
-        await write(batch.map((entry) => entry.item))
-        for (const entry of batch) entry.done()
+        const result = await write(batch.map((entry) => entry.item))
+        for (const entry of batch) entry.done(result)
       } catch (error) {
         for (const entry of batch) entry.failed(error)
       }
@@ -21,7 +21,7 @@ export function batchWrites<T>(write: (items: T[]) => Promise<void>, { gatherMs 
   }
 
   return (item) =>
-    new Promise<void>((done, failed) => {
+    new Promise<Result>((done, failed) => {
       queued.push({ item, done, failed })
       if (!writing) {
         writing = true

@@ -1,7 +1,8 @@
 // Job: deliver the webhook outbox to the marketplace (src/webhooks/delivery.ts posts and records).
 // Due: a PENDING event whose attempt time came (by deps.clock) and that is first in its queue. Woken
-// by every committed event (wakeWebhookDispatcher: deps.db.announce('webhook_events'), from any
-// replica on PostgreSQL).
+// by every committed event (wakeWebhookDispatcher: deps.db.announce('webhook_events', its payment),
+// from any replica on PostgreSQL), except one whose payment has an event in flight here: that
+// waits, and the worker claims again once the event in flight is delivered (Job.queueOf).
 //
 // Ordering, per payment: events are delivered in the order they were written (their `sequence`,
 // assigned by the database in the writing transaction, not their ULIDs' clock order). Only the
@@ -29,8 +30,6 @@ export interface DeliverWebhooksOptions {
 interface ClaimedEvent {
   event: DeliverableEvent
   leaseUntil: Date
-  /** A later event of its payment was PENDING when it was claimed (it waits for this one). */
-  moreWaiting: boolean
 }
 
 /**
@@ -62,12 +61,12 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
     gatherMs: 5,
     // A payment's events form its queue (announced with the payment's id: wakeWebhookDispatcher).
     // Events without a payment form one queue too, but the worker claims again after each of those.
-    queueOf: ({ event, moreWaiting }) => (event.paymentId ? { queue: event.paymentId, moreWaiting } : undefined),
+    queueOf: ({ event }) => event.paymentId ?? undefined,
 
     async claim(limit) {
       const at = now()
       const leaseUntil = new Date(at.getTime() + leaseMs)
-      const claimed = await deps.db.claimDueRows<DeliverableEvent & { moreWaiting: unknown }>({
+      const claimed = await deps.db.claimDueRows<DeliverableEvent>({
         table: 'WebhookEvent',
         // The head of its payment's queue: its sequence is the lowest PENDING. A scalar subquery
         // per candidate (an index lookup of the payment's few events) rather than NOT EXISTS, which
@@ -83,18 +82,17 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
         now: at,
         leaseUntil,
         returning: ['paymentId', 'type', 'payload', 'attempts'],
-        alsoReturning: Prisma.sql`EXISTS (SELECT 1 FROM "WebhookEvent" later WHERE later."paymentId" = "WebhookEvent"."paymentId"
-          AND later."status" = 'PENDING' AND later."sequence" > "WebhookEvent"."sequence") AS "moreWaiting"`,
       })
-      // SQLite answers EXISTS with 1 or 0, PostgreSQL with true or false.
-      return claimed.map(({ moreWaiting, ...event }) => ({ event, leaseUntil, moreWaiting: Boolean(moreWaiting) }))
+      return claimed.map((event) => ({ event, leaseUntil }))
     },
 
     async run({ event, leaseUntil }) {
       connections ??= openWebhookConnections(url, CONCURRENCY)
       const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs)
-      // Settles once the outcome committed: only then may the payment's next event be claimed.
-      await record({ event, leaseUntil, outcome })
+      // Settles once the outcome committed: only then may the payment's next event be claimed, and
+      // the worker claims it if the write saw one (an event whose lease was lost: it may).
+      const recorded = await record({ event, leaseUntil, outcome })
+      return { moreInQueue: recorded.get(event.id) ?? true }
     },
 
     async close() {

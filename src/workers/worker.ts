@@ -44,14 +44,17 @@ export interface Job<Item> {
   tickMs?: number
   /**
    * For a job whose items form ordered queues, where only the first item of a queue can be claimed
-   * (a payment's webhook events): the queue of a claimed item, and whether a later item of that
-   * queue was waiting when it was claimed; announcements of new work then name its queue as their
-   * subject. An announcement naming a queue whose item is in flight claims nothing (the new item
-   * cannot be claimed before that one ends), and an item ending claims again only when more of its
-   * queue waits or the last claim left due items behind. Without it, the worker claims again as
-   * items end, whatever waits. An item it answers undefined for counts as one with more waiting.
+   * (a payment's webhook events): the queue of an item (undefined: the worker claims again after
+   * it, as after any item of a job without queues). Announcements of new work name their queue as
+   * their subject. One naming a queue with an item in flight claims nothing (its new item normally
+   * waits behind that one) but has the worker claim when that item ends; one without a subject
+   * does that for every item in flight, and claims. When an item ends, the worker claims again
+   * only if its run answered `{ moreInQueue: true }` (another item of its queue was waiting when
+   * its outcome was written), answered nothing else or threw, its queue was announced while it
+   * ran, or the last claim left due items behind. Without queueOf, the worker claims again as
+   * items end, whatever waits.
    */
-  queueOf?(item: Item): { queue: string; moreWaiting: boolean } | undefined
+  queueOf?(item: Item): string | undefined
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
   claim(limit: number): Promise<Item[]>
   /**
@@ -66,9 +69,10 @@ export interface Job<Item> {
    * Does one item's work and records its outcome. A throw is logged; the item's lease makes it due
    * again later. May resolve to when the item comes due again (a retry time): the worker then looks
    * at that time. For a job with nextDueAt, other items that came due while this one ran are found
-   * by the look the worker takes once nothing is in flight.
+   * by the look the worker takes once nothing is in flight. For a job with queueOf, resolves to
+   * whether another item of its queue was waiting (see queueOf).
    */
-  run(item: Item): Promise<void | Date | null>
+  run(item: Item): Promise<void | Date | null | { moreInQueue: boolean }>
   /** Releases what the job holds (connections) once the worker stopped. */
   close?(): Promise<void>
 }
@@ -103,26 +107,35 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // Whether due items may have been left behind: the last claim took as many as it asked for, or
   // none could be asked for (every slot busy).
   let moreMayBeDue = false
-  // Ordered jobs (queueOf): the queues with an item in flight, each with whether more of it waits,
-  // and the queues announced while the current claim ran (their new items may wait behind an item
-  // that claim returns).
-  const queuesInFlight = new Map<string, { moreWaiting: boolean }>()
-  let announcedDuringClaim = new Set<string>()
+  // Ordered jobs (queueOf): the items in flight of each queue (usually one; two after a
+  // redelivery), each marked when its queue is announced while it runs.
+  const queuesInFlight = new Map<string, Set<{ announced: boolean }>>()
 
   function runItem(item: Item, afterwards?: (queueMayHaveMore: boolean) => void): Promise<void> {
-    const place = job.queueOf?.(item)
-    const queue = place && { moreWaiting: place.moreWaiting || announcedDuringClaim.has(place.queue) }
-    if (place && queue) queuesInFlight.set(place.queue, queue)
+    const queue = job.queueOf?.(item)
+    const entry = { announced: false }
+    if (queue !== undefined) {
+      if (!queuesInFlight.has(queue)) queuesInFlight.set(queue, new Set())
+      queuesInFlight.get(queue)!.add(entry)
+    }
+    let moreInQueue = true // unless the run says otherwise
     const running = job
       .run(item)
       .then(
-        (dueAgainAt) => void (dueAgainAt instanceof Date && lookAt(dueAgainAt.getTime())),
+        (result) => {
+          if (result instanceof Date) lookAt(result.getTime())
+          else if (typeof result === 'object' && result !== null) moreInQueue = result.moreInQueue
+        },
         (error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'),
       )
       .finally(() => {
         inFlight.delete(running)
-        if (place) queuesInFlight.delete(place.queue)
-        afterwards?.(queue?.moreWaiting ?? true)
+        if (queue !== undefined) {
+          const entries = queuesInFlight.get(queue)!
+          entries.delete(entry)
+          if (entries.size === 0) queuesInFlight.delete(queue)
+        }
+        afterwards?.(queue === undefined || moreInQueue || entry.announced)
       })
     inFlight.add(running)
     return running
@@ -136,7 +149,6 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
         lookAgain = false
         const free = job.concurrency - inFlight.size
         if (free <= 0) return void (moreMayBeDue = true) // every slot is busy: finishing items wake the worker (refill)
-        announcedDuringClaim = new Set()
         const items = await job.claim(free)
         for (const item of items) void runItem(item, refill)
         moreMayBeDue = items.length === free
@@ -164,7 +176,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // once nothing is in flight, it reads when the next item comes due (items it could not see
   // while they were leased to it; an item's own retry time is looked at as it ends: runItem). An
   // ordered job (queueOf) claims again only when due items may have been left behind, or, gathered
-  // like an announcement, when the item's queue has more waiting.
+  // like an announcement, when the item's queue may have more waiting.
   function refill(queueMayHaveMore: boolean): void {
     if (job.nextDueAt && !moreMayBeDue) {
       if (inFlight.size === 0) void schedulePoll()
@@ -203,15 +215,17 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   function announced(subject: string | undefined): void {
     const dueAt = job.announcesDueTimes && subject ? Date.parse(subject) : NaN
     if (!Number.isNaN(dueAt)) return lookAt(dueAt)
-    if (job.queueOf && subject !== undefined) {
-      const inFlightOfQueue = queuesInFlight.get(subject)
-      if (inFlightOfQueue) return void (inFlightOfQueue.moreWaiting = true)
-      if (claiming) announcedDuringClaim.add(subject)
+    if (job.queueOf) {
+      // Without a subject (a reconnected listener: announcements may have been lost), any queue may have news.
+      const announcedQueues = subject === undefined ? [...queuesInFlight.values()] : [queuesInFlight.get(subject)]
+      for (const entries of announcedQueues) for (const entry of entries ?? []) entry.announced = true
+      if (subject !== undefined && queuesInFlight.has(subject)) return
     }
     wakeGathered()
   }
 
   function wakeGathered(): void {
+    if (stopped) return
     if (!job.gatherMs) return wake()
     gathering ??= setTimeout(() => {
       gathering = undefined

@@ -200,31 +200,41 @@ describe('ordering', () => {
 describe('a payment\'s queue, claimed as its events end', () => {
   /**
    * A dispatcher that polls once a day and hears only this test's announcements (the service's
-   * own dispatcher hears none of them), counting its claims; `holdClaim` keeps a claim's rows
-   * from the worker until it resolves, as a slow database would.
+   * own dispatcher hears none of them), counting its claims; `afterOutcome` runs once an event's
+   * outcome is written and before its delivery ends.
    */
-  function startListeningDispatcher(holdClaim?: () => Promise<void>) {
+  function startListeningDispatcher(afterOutcome?: () => Promise<void>) {
     const listeners = new Set<(subject: string | undefined) => void>()
     const claims: number[] = []
-    const db: typeof service.deps.db = {
-      ...service.deps.db,
+    const { db: serviceDb } = service.deps
+    const db: typeof serviceDb = {
+      ...serviceDb,
       onAnnouncement: (_topic, listener) => (listeners.add(listener), () => listeners.delete(listener)),
       async claimDueRows(claim) {
-        const rows = await service.deps.db.claimDueRows(claim)
+        const rows = await serviceDb.claimDueRows(claim)
         claims.push(rows.length)
-        await holdClaim?.()
         return rows as never
+      },
+      writer: {
+        ...serviceDb.writer,
+        async run(sql, params, options) {
+          const rows = await serviceDb.writer.run(sql, params, options)
+          if (sql.includes(`"status" = 'DELIVERED'`)) await afterOutcome?.()
+          return rows as never
+        },
       },
     }
     const deps = { ...service.deps, db }
     dispatchers.push(startWorker(deps, deliverWebhooksJob(deps)))
-    return { claims, announce: (paymentId: string) => listeners.forEach((listener) => listener(paymentId)) }
+    const announce = (subject: string | undefined) => listeners.forEach((listener) => listener(subject))
+    return { claims, announce }
   }
   const deliveredIds = () => receiver.received.map((d) => d.json.id)
   const received = (id: string) => receiver.received.find((d) => d.json.id === id)
+  const holdProcessingEvents = () => (receiver.respond = (d) => ({ status: 200, delayMs: d.json.type === 'payment.processing' ? 300 : 0 }))
 
   it('claims an event announced behind one in flight once that one is delivered, and nothing after an event nothing waits behind', async () => {
-    receiver.respond = (d) => ({ status: 200, delayMs: d.json.type === 'payment.processing' ? 300 : 0 })
+    holdProcessingEvents()
     const dispatcher = startListeningDispatcher()
     await waitFor(() => dispatcher.claims.length === 1) // the claim at start: nothing due
     const payment = await createTestPayment(service)
@@ -241,7 +251,7 @@ describe('a payment\'s queue, claimed as its events end', () => {
     expect(dispatcher.claims).toEqual([0, 1, 1])
   })
 
-  it('claims the next event once the one before it is delivered when the claim found it waiting', async () => {
+  it('claims the next event when the write of the one before it saw it waiting', async () => {
     const payment = await createTestPayment(service)
     const first = await changePaymentState(service, payment, 'PROCESSING')
     const second = await changePaymentState(service, payment, 'COMPLETED')
@@ -251,21 +261,47 @@ describe('a payment\'s queue, claimed as its events end', () => {
     expect(dispatcher.claims).toEqual([1, 1])
   })
 
-  it('claims the next event once the one before it is delivered when it was announced while the claim ran', async () => {
+  it('claims the next event written without an announcement while the one before it is in flight (another process on the SQLite file, a lost NOTIFY)', async () => {
+    holdProcessingEvents()
+    const dispatcher = startListeningDispatcher()
+    await waitFor(() => dispatcher.claims.length === 1)
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    dispatcher.announce(payment.id)
+    await waitFor(() => received(first.id))
+    const second = await changePaymentState(service, payment, 'COMPLETED') // no announcement reaches this dispatcher
+    await waitFor(() => received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second.id])
+  })
+
+  it('claims the next event announced after the one before it was written and before its delivery ended', async () => {
     const payment = await createTestPayment(service)
     const first = await changePaymentState(service, payment, 'PROCESSING')
     let second: Awaited<ReturnType<typeof changePaymentState>> | undefined
-    let held = false
-    // The first claim (at start) takes the first event; before the worker has it, the second is
-    // written and announced. The claim did not see the second, and nothing it runs is in flight yet.
+    // The first event's outcome is written (it saw nothing waiting); then, while its delivery has not
+    // ended, the second is written and announced: the announcement claims nothing (the first is in
+    // flight), so the worker must claim when the first ends.
     const dispatcher = startListeningDispatcher(async () => {
-      if (held) return
-      held = true
+      if (second) return
       second = await changePaymentState(service, payment, 'COMPLETED')
       dispatcher.announce(payment.id)
     })
     await waitFor(() => second && received(second.id), 2000)
     expect(deliveredIds()).toEqual([first.id, second!.id])
+  })
+
+  it('claims the next event after a wake-up without a subject (a reconnected listener) while the one before it is in flight', async () => {
+    holdProcessingEvents()
+    const dispatcher = startListeningDispatcher()
+    await waitFor(() => dispatcher.claims.length === 1)
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    dispatcher.announce(payment.id)
+    await waitFor(() => received(first.id))
+    const second = await changePaymentState(service, payment, 'COMPLETED') // its NOTIFY lost with the listener's connection
+    dispatcher.announce(undefined)
+    await waitFor(() => received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second.id])
   })
 })
 
