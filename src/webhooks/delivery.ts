@@ -154,10 +154,12 @@ const failedSql = `UPDATE "WebhookEvent" SET "status" = $1, "attempts" = "attemp
     "nextAttemptAt" = COALESCE($4, "nextAttemptAt") WHERE "id" = $5 AND "leaseUntil" = $6 ${recordedReturning}`
 
 /**
- * For each event whose outcome was written: whether another event of its payment was PENDING then.
- * An event missing from it lost its lease before its outcome was written.
+ * For each event whose outcome was written: whether another event of its payment was PENDING then
+ * (when one statement wrote two events of one payment, PostgreSQL answers yes for both, SQLite for
+ * the first only: its subquery sees the rows the statement already changed), and when a retried
+ * event is due again. An event missing from it lost its lease before its outcome was written.
  */
-export type RecordedOutcomes = Map<string, boolean>
+export type RecordedOutcomes = Map<string, { othersPending: boolean; retryAt: Date | null }>
 
 /**
  * Records the outcomes of many deliveries in one transaction: one UPDATE for all the events
@@ -194,8 +196,9 @@ export async function recordDeliveryOutcomes(deps: Deps, attempts: AttemptedDeli
     statements.length === 1
       ? await runAll((sql, params) => deps.db.writer.run(sql, params, { durable: false }))
       : await deps.db.writer.transaction(runAll, { durable: false })
+  const retryAt = new Map(failed.map(({ event, data }) => [event.id, data.nextAttemptAt]))
   // SQLite answers EXISTS with 1 or 0, PostgreSQL with true or false.
-  const recorded: RecordedOutcomes = new Map(rows.map((row) => [row.id, Boolean(row.othersPending)]))
+  const recorded: RecordedOutcomes = new Map(rows.map((row) => [row.id, { othersPending: Boolean(row.othersPending), retryAt: retryAt.get(row.id) ?? null }]))
   const fieldsOf = (event: DeliverableEvent, statusCode: number | null | undefined) => ({
     eventId: event.id,
     type: event.type,

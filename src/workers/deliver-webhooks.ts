@@ -90,9 +90,10 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
       connections ??= openWebhookConnections(url, CONCURRENCY)
       const outcome = await deliverWebhookEvent(event, sign, await connections, url, timeoutMs)
       // Settles once the outcome committed: only then may the payment's next event be claimed, and
-      // the worker claims it if the write saw one (an event whose lease was lost: it may).
-      const recorded = await record({ event, leaseUntil, outcome })
-      return { moreInQueue: recorded.get(event.id) ?? true }
+      // the worker claims it if the write saw one (an event whose lease was lost: it may); a retry
+      // is looked at when it comes due.
+      const recorded = (await record({ event, leaseUntil, outcome })).get(event.id)
+      return { moreInQueue: recorded?.othersPending ?? true, dueAgainAt: recorded?.retryAt ?? null }
     },
 
     async close() {

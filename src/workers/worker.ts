@@ -1,10 +1,11 @@
 // The one worker mechanism behind every background job (the jobs are the other files of this
 // folder). A worker claims due items from the database (leased to this process, so no other
 // process runs them meanwhile: claimDueRows in src/db.ts), runs up to `concurrency` of them at once,
-// and claims again as soon as a slot frees or an announcement (the Database's onAnnouncement in
-// src/db.ts: a commit in this service, or on PostgreSQL in any replica) says new work may be due. A poll every
-// `pollMs` is the safety net: retries whose time came, leases of dead processes that ran out, and
-// other processes on one SQLite file, which cannot announce across processes.
+// and claims again as slots free (an ordered job: when an item's end may have let more through,
+// Job.queueOf) or when an announcement (the Database's onAnnouncement in src/db.ts: a commit in
+// this service, or on PostgreSQL in any replica) says new work may be due. A poll every `pollMs`
+// is the safety net: retries whose time came, leases of dead processes that ran out, and other
+// processes on one SQLite file, which cannot announce across processes.
 import type { Topic } from '../db.js'
 import type { Deps } from '../deps.js'
 
@@ -51,8 +52,10 @@ export interface Job<Item> {
    * does that for every item in flight, and claims. When an item ends, the worker claims again
    * only if its run answered `{ moreInQueue: true }` (another item of its queue was waiting when
    * its outcome was written), answered nothing else or threw, its queue was announced while it
-   * ran, or the last claim left due items behind. Without queueOf, the worker claims again as
-   * items end, whatever waits.
+   * ran, or, once at most half the slots are busy, the last claim took all it asked for or failed.
+   * Without queueOf, the worker claims again as items end, whatever waits. Work whose only
+   * announcement was lost, committed while an item of its queue ran but after that item's outcome
+   * was written, waits for the poll.
    */
   queueOf?(item: Item): string | undefined
   /** Claims up to `limit` due items for this process (one statement: the Database's claimDueRows), due by the service's clock (deps.clock). */
@@ -70,9 +73,9 @@ export interface Job<Item> {
    * again later. May resolve to when the item comes due again (a retry time): the worker then looks
    * at that time. For a job with nextDueAt, other items that came due while this one ran are found
    * by the look the worker takes once nothing is in flight. For a job with queueOf, resolves to
-   * whether another item of its queue was waiting (see queueOf).
+   * whether another item of its queue was waiting (see queueOf), and when the item comes due again.
    */
-  run(item: Item): Promise<void | Date | null | { moreInQueue: boolean }>
+  run(item: Item): Promise<void | Date | null | { moreInQueue: boolean; dueAgainAt: Date | null }>
   /** Releases what the job holds (connections) once the worker stopped. */
   close?(): Promise<void>
 }
@@ -104,8 +107,8 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // The next look (a poll, or sooner): its timer and when it fires (by deps.clock).
   let nextLook: NodeJS.Timeout | undefined
   let nextLookAt: number | undefined
-  // Whether due items may have been left behind: the last claim took as many as it asked for, or
-  // none could be asked for (every slot busy).
+  // Whether due items may have been left behind: the last claim took as many as it asked for, none
+  // could be asked for (every slot busy), or it failed.
   let moreMayBeDue = false
   // Ordered jobs (queueOf): the items in flight of each queue (usually one; two after a
   // redelivery), each marked when its queue is announced while it runs.
@@ -124,7 +127,10 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
       .then(
         (result) => {
           if (result instanceof Date) lookAt(result.getTime())
-          else if (typeof result === 'object' && result !== null) moreInQueue = result.moreInQueue
+          else if (typeof result === 'object' && result !== null) {
+            moreInQueue = result.moreInQueue
+            if (result.dueAgainAt) lookAt(result.dueAgainAt.getTime())
+          }
         },
         (error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'),
       )
@@ -156,7 +162,8 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
       }
     } catch (error) {
       lookAgain = false
-      log.error({ err: error }, 'claiming due work failed; trying again at the next poll')
+      moreMayBeDue = true // what it would have claimed is still due: the next item to end claims again
+      log.error({ err: error }, 'claiming due work failed; trying again when an item ends or at the next poll')
     }
   }
 

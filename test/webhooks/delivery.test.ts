@@ -198,19 +198,30 @@ describe('ordering', () => {
 })
 
 describe('a payment\'s queue, claimed as its events end', () => {
+  interface Hooks {
+    /** Runs before / after the write of a delivered event's outcome, while its delivery has not ended. */
+    beforeOutcome?: () => Promise<void>
+    afterOutcome?: () => Promise<void>
+    /** True: the next claim fails (a connection reset, a busy database). */
+    failClaim?: () => boolean
+  }
   /**
    * A dispatcher that polls once a day and hears only this test's announcements (the service's
-   * own dispatcher hears none of them), counting its claims; `afterOutcome` runs once an event's
-   * outcome is written and before its delivery ends.
+   * own dispatcher hears none of them), counting its claims.
    */
-  function startListeningDispatcher(afterOutcome?: () => Promise<void>) {
+  function startListeningDispatcher(hooks: Hooks = {}) {
     const listeners = new Set<(subject: string | undefined) => void>()
-    const claims: number[] = []
+    const claims: (number | 'failed')[] = []
     const { db: serviceDb } = service.deps
+    const isOutcome = (sql: string) => sql.includes(`"status" = 'DELIVERED'`)
     const db: typeof serviceDb = {
       ...serviceDb,
       onAnnouncement: (_topic, listener) => (listeners.add(listener), () => listeners.delete(listener)),
       async claimDueRows(claim) {
+        if (hooks.failClaim?.()) {
+          claims.push('failed')
+          throw new Error('connection reset')
+        }
         const rows = await serviceDb.claimDueRows(claim)
         claims.push(rows.length)
         return rows as never
@@ -218,8 +229,9 @@ describe('a payment\'s queue, claimed as its events end', () => {
       writer: {
         ...serviceDb.writer,
         async run(sql, params, options) {
+          if (isOutcome(sql)) await hooks.beforeOutcome?.()
           const rows = await serviceDb.writer.run(sql, params, options)
-          if (sql.includes(`"status" = 'DELIVERED'`)) await afterOutcome?.()
+          if (isOutcome(sql)) await hooks.afterOutcome?.()
           return rows as never
         },
       },
@@ -231,10 +243,16 @@ describe('a payment\'s queue, claimed as its events end', () => {
   }
   const deliveredIds = () => receiver.received.map((d) => d.json.id)
   const received = (id: string) => receiver.received.find((d) => d.json.id === id)
-  const holdProcessingEvents = () => (receiver.respond = (d) => ({ status: 200, delayMs: d.json.type === 'payment.processing' ? 300 : 0 }))
+  /** The receiver answers the payment's `payment.processing` event only once `release()` is called. */
+  function holdProcessingEvents() {
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    receiver.respond = (d) => (d.json.type === 'payment.processing' ? { status: 200, until: released } : { status: 200 })
+    return release
+  }
 
   it('claims an event announced behind one in flight once that one is delivered, and nothing after an event nothing waits behind', async () => {
-    holdProcessingEvents()
+    const release = holdProcessingEvents()
     const dispatcher = startListeningDispatcher()
     await waitFor(() => dispatcher.claims.length === 1) // the claim at start: nothing due
     const payment = await createTestPayment(service)
@@ -243,6 +261,8 @@ describe('a payment\'s queue, claimed as its events end', () => {
     await waitFor(() => received(first.id))
     const second = await changePaymentState(service, payment, 'COMPLETED')
     dispatcher.announce(payment.id) // its payment's first event is in flight: no claim now
+    await new Promise((resolve) => setTimeout(resolve, 50)) // a claim would have run by now (5 ms gathering)
+    release()
     await waitFor(() => received(second.id), 2000)
     expect(deliveredIds()).toEqual([first.id, second.id])
     await waitFor(async () => (await eventRow(second.id)).status === 'DELIVERED')
@@ -262,7 +282,7 @@ describe('a payment\'s queue, claimed as its events end', () => {
   })
 
   it('claims the next event written without an announcement while the one before it is in flight (another process on the SQLite file, a lost NOTIFY)', async () => {
-    holdProcessingEvents()
+    const release = holdProcessingEvents()
     const dispatcher = startListeningDispatcher()
     await waitFor(() => dispatcher.claims.length === 1)
     const payment = await createTestPayment(service)
@@ -270,6 +290,7 @@ describe('a payment\'s queue, claimed as its events end', () => {
     dispatcher.announce(payment.id)
     await waitFor(() => received(first.id))
     const second = await changePaymentState(service, payment, 'COMPLETED') // no announcement reaches this dispatcher
+    release()
     await waitFor(() => received(second.id), 2000)
     expect(deliveredIds()).toEqual([first.id, second.id])
   })
@@ -281,28 +302,69 @@ describe('a payment\'s queue, claimed as its events end', () => {
     // The first event's outcome is written (it saw nothing waiting); then, while its delivery has not
     // ended, the second is written and announced: the announcement claims nothing (the first is in
     // flight), so the worker must claim when the first ends.
-    const dispatcher = startListeningDispatcher(async () => {
-      if (second) return
-      second = await changePaymentState(service, payment, 'COMPLETED')
-      dispatcher.announce(payment.id)
+    const dispatcher = startListeningDispatcher({
+      afterOutcome: async () => {
+        if (second) return
+        second = await changePaymentState(service, payment, 'COMPLETED')
+        dispatcher.announce(payment.id)
+      },
     })
     await waitFor(() => second && received(second.id), 2000)
     expect(deliveredIds()).toEqual([first.id, second!.id])
   })
 
   it('claims the next event after a wake-up without a subject (a reconnected listener) while the one before it is in flight', async () => {
-    holdProcessingEvents()
-    const dispatcher = startListeningDispatcher()
+    const payment = await createTestPayment(service)
+    const first = await changePaymentState(service, payment, 'PROCESSING')
+    let second: Awaited<ReturnType<typeof changePaymentState>> | undefined
+    let woken = false
+    // On PostgreSQL: the reconnected listener's wake-up claims before the first event's outcome is
+    // written (that claim finds the first still leased), and the second event, whose NOTIFY was
+    // lost, commits after that write saw nothing waiting. The wake-up must have marked the first.
+    const dispatcher = startListeningDispatcher({
+      beforeOutcome: async () => {
+        if (woken) return
+        woken = true
+        dispatcher.announce(undefined)
+        await waitFor(() => dispatcher.claims.length === 2) // the wake-up's claim ran and found nothing
+      },
+      afterOutcome: async () => {
+        if (second) return
+        second = await changePaymentState(service, payment, 'COMPLETED')
+      },
+    })
+    await waitFor(() => second && received(second.id), 2000)
+    expect(deliveredIds()).toEqual([first.id, second!.id])
+    expect(dispatcher.claims).toEqual([1, 0, 1])
+  })
+
+  it('claims again when the next event ends after a claim failed (a connection reset)', async () => {
+    const release = holdProcessingEvents()
+    let failNext = false
+    const dispatcher = startListeningDispatcher({ failClaim: () => (failNext ? ((failNext = false), true) : false) })
     await waitFor(() => dispatcher.claims.length === 1)
     const payment = await createTestPayment(service)
     const first = await changePaymentState(service, payment, 'PROCESSING')
     dispatcher.announce(payment.id)
     await waitFor(() => received(first.id))
-    const second = await changePaymentState(service, payment, 'COMPLETED') // its NOTIFY lost with the listener's connection
-    dispatcher.announce(undefined)
-    await waitFor(() => received(second.id), 2000)
-    expect(deliveredIds()).toEqual([first.id, second.id])
+    const other = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    failNext = true
+    dispatcher.announce(other.paymentId!) // claims (nothing of its payment in flight): that claim fails
+    await waitFor(() => dispatcher.claims.includes('failed'))
+    release()
+    await waitFor(() => received(other.id), 2000)
   })
+
+  it('looks again when a retried event comes due, not at the next poll', async () => {
+    let failFirst = true
+    receiver.respond = () => (failFirst ? ((failFirst = false), { status: 503 }) : { status: 200 })
+    const event = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
+    startListeningDispatcher() // its claim at start sends it; the 503 schedules a retry (WEBHOOK_RETRY_SCHEDULE: 5 s first)
+    await waitFor(async () => (await eventRow(event.id)).attempts === 1)
+    const retryAt = (await eventRow(event.id)).nextAttemptAt.getTime()
+    await waitFor(async () => (await eventRow(event.id)).status === 'DELIVERED', retryAt - Date.now() + 3000)
+    expect(receiver.received.filter((d) => d.json.id === event.id)).toHaveLength(2)
+  }, 20_000)
 })
 
 describe('order from the database, not from the ids', () => {

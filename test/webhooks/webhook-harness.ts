@@ -21,7 +21,7 @@ export interface ReceivedWebhook {
 }
 
 /** What the receiver does with a request: answer it, cut the connection, or never answer. */
-export type ReceiverAction = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'drop' | 'hang'
+export type ReceiverAction = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number; until?: Promise<unknown> } | 'drop' | 'hang'
 
 export interface Receiver {
   url: string
@@ -60,6 +60,7 @@ export async function startReceiver(): Promise<Receiver> {
       if (action === 'drop') return void req.socket.destroy()
       if (action === 'hang') return void hanging.add(res)
       if (action.delayMs) await sleep(action.delayMs)
+      if (action.until) await action.until
       res.writeHead(action.status, action.headers).end(action.body ?? '')
     })
   })
