@@ -204,6 +204,8 @@ describe('a payment\'s queue, claimed as its events end', () => {
     afterOutcome?: () => Promise<void>
     /** True: the next claim fails (a connection reset, a busy database). */
     failClaim?: () => boolean
+    /** WEBHOOK_RETRY_SCHEDULE for this dispatcher (the service's: 5 s first). */
+    retryScheduleMs?: number[]
   }
   /**
    * A dispatcher that polls once a day and hears only this test's announcements (the service's
@@ -236,7 +238,9 @@ describe('a payment\'s queue, claimed as its events end', () => {
         },
       },
     }
-    const deps = { ...service.deps, db }
+    const { config } = service.deps
+    const webhooks = { ...config.webhooks, retryScheduleMs: hooks.retryScheduleMs ?? config.webhooks.retryScheduleMs }
+    const deps = { ...service.deps, db, config: { ...config, webhooks } }
     dispatchers.push(startWorker(deps, deliverWebhooksJob(deps)))
     const announce = (subject: string | undefined) => listeners.forEach((listener) => listener(subject))
     return { claims, announce }
@@ -359,12 +363,12 @@ describe('a payment\'s queue, claimed as its events end', () => {
     let failFirst = true
     receiver.respond = () => (failFirst ? ((failFirst = false), { status: 503 }) : { status: 200 })
     const event = await changePaymentState(service, await createTestPayment(service), 'COMPLETED')
-    startListeningDispatcher() // its claim at start sends it; the 503 schedules a retry (WEBHOOK_RETRY_SCHEDULE: 5 s first)
+    startListeningDispatcher({ retryScheduleMs: [500] }) // its claim at start sends it; the 503 schedules a retry about 0.5 s later
     await waitFor(async () => (await eventRow(event.id)).attempts === 1)
     const retryAt = (await eventRow(event.id)).nextAttemptAt.getTime()
-    await waitFor(async () => (await eventRow(event.id)).status === 'DELIVERED', retryAt - Date.now() + 3000)
+    await waitFor(async () => (await eventRow(event.id)).status === 'DELIVERED', retryAt - Date.now() + 1500)
     expect(receiver.received.filter((d) => d.json.id === event.id)).toHaveLength(2)
-  }, 20_000)
+  })
 })
 
 describe('order from the database, not from the ids', () => {
