@@ -41,7 +41,7 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
     },
     async run(payment) {
       const checked = await checkSettlement(deps, payment) // records its own failures and the next check time
-      return checked.state === 'PROCESSING' ? checked.nextCheckAt : null // the worker looks again then
+      return { dueAgainAt: checked.state === 'PROCESSING' ? checked.nextCheckAt : null } // the worker looks again then
     },
   }
 }

@@ -50,8 +50,8 @@ export interface Job<Item> {
    * their subject. One naming a queue with an item in flight claims nothing (its new item normally
    * waits behind that one) but has the worker claim when that item ends; one without a subject
    * does that for every item in flight, and claims. When an item ends, the worker claims again
-   * only if its run answered `{ moreInQueue: true }` (another item of its queue was waiting when
-   * its outcome was written), answered nothing else or threw, its queue was announced while it
+   * only if its run answered `moreInQueue: true` (another item of its queue was waiting when its
+   * outcome was written) or did not answer it, or threw, its queue was announced while it
    * ran, or, once at most half the slots are busy, the last claim took all it asked for or failed.
    * Without queueOf, the worker claims again as items end, whatever waits. Work whose only
    * announcement was lost, committed while an item of its queue ran but after that item's outcome
@@ -70,14 +70,23 @@ export interface Job<Item> {
   nextDueAt?(): Promise<Date | null>
   /**
    * Does one item's work and records its outcome. A throw is logged; the item's lease makes it due
-   * again later. May resolve to when the item comes due again (a retry time): the worker then looks
-   * at that time. For a job with nextDueAt, other items that came due while this one ran are found
-   * by the look the worker takes once nothing is in flight. For a job with queueOf, resolves to
-   * whether another item of its queue was waiting (see queueOf), and when the item comes due again.
+   * again later. May answer what the worker should know of it (ItemOutcome).
    */
-  run(item: Item): Promise<void | Date | null | { moreInQueue: boolean; dueAgainAt: Date | null }>
+  run(item: Item): Promise<ItemOutcome | void>
   /** Releases what the job holds (connections) once the worker stopped. */
   close?(): Promise<void>
+}
+
+/** What a job's run tells the worker about the item it ran. */
+export interface ItemOutcome {
+  /**
+   * When the item comes due again (a retry, a settlement's next check): the worker looks at that
+   * time. For a job with nextDueAt, other items that came due while this one ran are found by the
+   * look the worker takes once nothing is in flight.
+   */
+  dueAgainAt?: Date | null
+  /** For a job with queueOf: whether another item of its queue was waiting (default true; see queueOf). */
+  moreInQueue?: boolean
 }
 
 export interface Worker {
@@ -125,12 +134,9 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
     const running = job
       .run(item)
       .then(
-        (result) => {
-          if (result instanceof Date) lookAt(result.getTime())
-          else if (typeof result === 'object' && result !== null) {
-            moreInQueue = result.moreInQueue
-            if (result.dueAgainAt) lookAt(result.dueAgainAt.getTime())
-          }
+        (outcome) => {
+          if (outcome?.dueAgainAt) lookAt(outcome.dueAgainAt.getTime())
+          moreInQueue = outcome?.moreInQueue ?? true
         },
         (error) => log.error({ err: error }, 'a background job item failed; it is retried when its lease ends'),
       )

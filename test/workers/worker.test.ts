@@ -192,7 +192,7 @@ describe('running', () => {
         await new Promise((resolve) => setTimeout(resolve, 100)) // after the look that follows the claim
         retryAt = new Date(Date.now() + 300)
         await service.db.walletCleanup.update({ where: { id }, data: { nextAttemptAt: retryAt, leaseUntil: null } })
-        return retryAt
+        return { dueAgainAt: retryAt }
       },
     })
     onTestFinished(() => releaseSlow?.())
