@@ -191,20 +191,50 @@ export function localSecretsFolder(databaseUrl: string): string | undefined {
  * check failing) runs the CLI, which takes its turn behind any other migrator and applies what is
  * left, or fails with its own message.
  */
-export async function migrateIfPending(db: Database, databaseUrl: string): Promise<void> {
+export async function migrateIfPending(db: Database, databaseUrl: string, options: MigrateOptions = {}): Promise<void> {
   const pending = await db.pendingMigrations().catch(() => undefined)
   if (pending?.length === 0) return
-  await migrateDatabase(databaseUrl)
+  await migrateDatabase(databaseUrl, options)
 }
+
+export interface MigrateOptions {
+  /** Hears each time another process held the migration lock for the CLI's whole wait (see migrateDatabase). */
+  onWaited?: (attempt: number) => void
+}
+
+/**
+ * How many times `prisma migrate deploy` is run while another process holds PostgreSQL's migration
+ * lock: the CLI waits 10 s for it (P1002) and gives up, so this is about five minutes.
+ */
+export const MIGRATION_LOCK_ATTEMPTS = 30
 
 /**
  * Applies pending migrations with the Prisma CLI (`prisma migrate deploy`, as the Dockerfile does);
  * prisma.config.ts picks the provider's schema and history from DATABASE_URL. Several processes
  * starting at once take turns (PostgreSQL: the engine's advisory lock; SQLite: see
- * prisma/migration-adapter.ts).
+ * prisma/migration-adapter.ts). On PostgreSQL the CLI waits only 10 s for that lock: when another
+ * process's migrations take longer (a large table's index, a busy machine), it fails with P1002
+ * and runs again, up to MIGRATION_LOCK_ATTEMPTS times; the migrations it then finds applied are
+ * skipped. Any other failure throws at once, with the CLI's output.
  */
-export async function migrateDatabase(databaseUrl: string): Promise<void> {
+export async function migrateDatabase(databaseUrl: string, options: MigrateOptions = {}): Promise<void> {
   providerOf(databaseUrl)
+  for (let attempt = 1; ; attempt++) {
+    const { code, output } = await runMigrateDeploy(databaseUrl)
+    if (code === 0) return
+    if (!isMigrationLockTimeout(output) || attempt >= MIGRATION_LOCK_ATTEMPTS) {
+      throw new Error(`prisma migrate deploy failed (exit ${code}):\n${output}`)
+    }
+    options.onWaited?.(attempt)
+  }
+}
+
+/** The CLI's failure when another process held the advisory lock for its whole wait. */
+export function isMigrationLockTimeout(output: string): boolean {
+  return /\bP1002\b/.test(output) && /advisory lock/i.test(output)
+}
+
+async function runMigrateDeploy(databaseUrl: string): Promise<{ code: number | null; output: string }> {
   const cli = createRequire(import.meta.url).resolve('prisma/build/index.js')
   const output: Buffer[] = []
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -217,5 +247,5 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
     child.on('error', reject)
     child.on('exit', resolve)
   })
-  if (code !== 0) throw new Error(`prisma migrate deploy failed (exit ${code}):\n${Buffer.concat(output).toString()}`)
+  return { code, output: Buffer.concat(output).toString() }
 }

@@ -54,7 +54,11 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
 }
 
 async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db: Database, opened: (() => unknown)[]): Promise<RunningService> {
-  if (cfg.migrateOnStart) await migrateIfPending(db, cfg.databaseUrl)
+  if (cfg.migrateOnStart) {
+    await migrateIfPending(db, cfg.databaseUrl, {
+      onWaited: (attempt) => logger.warn({ attempt }, 'another process is still applying migrations: waiting for its lock again'),
+    })
+  }
   if (cfg.apiTokens.length === 0) {
     logger.warn('NO API_TOKENS CONFIGURED: the API is open to anyone who can reach it. Set API_TOKENS before exposing this service.')
   }

@@ -65,4 +65,34 @@ describe(`starting a service on a ${testProvider} database others have open, mig
     expect(applied.map((row) => row.migration_name)).toEqual(migrations.sort())
     for (const row of applied) expect(row).toMatchObject({ finished_at: expect.anything(), rolled_back_at: null })
   }, 150_000)
+
+  // Prisma's schema engine waits 10 s for PostgreSQL's migration lock (advisory lock 72707369), then
+  // fails with P1002: a replica starting while another one's migrations take longer must wait again.
+  it.runIf(testProvider === 'postgresql')('waits for another process that holds the migration lock longer than the CLI waits', async (test) => {
+    const env = await childServiceEnv(freshDir(), { MIGRATE_ON_START: 'true', DATABASE_URL: await createTestDatabase(freshDir(), { empty: true }) })
+    const migrator = new pg.Client({ connectionString: env.DATABASE_URL })
+    await migrator.connect()
+    try {
+      await migrator.query('SELECT pg_advisory_lock(72707369)')
+      const starting = spawnService('waiting', env, { test, healthTimeoutMs: 90_000 })
+      // Held until a second connection waits for it (the CLI's first wait ran out and it ran again), or the service gave up.
+      let settled = false
+      starting.then(() => (settled = true), () => (settled = true))
+      const waiters = new Set<number>()
+      while (waiters.size < 2 && !settled) {
+        const { rows } = await migrator.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'")
+        for (const row of rows) waiters.add(row.pid)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      await migrator.query('SELECT pg_advisory_unlock(72707369)')
+      const service = await starting
+      expect(service.output()).toContain('waiting for its lock again')
+      expect(service.output()).not.toContain('migrate deploy failed')
+      expect((await service.request('/sellers')).status).toBe(200)
+      const applied = await queryDatabase<{ migration_name: string }>(env.DATABASE_URL, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL')
+      expect(applied.length).toBe(fs.readdirSync(migrationsFolder).filter((name) => /^\d/.test(name)).length)
+    } finally {
+      await migrator.end()
+    }
+  }, 150_000)
 })
