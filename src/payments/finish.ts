@@ -5,7 +5,7 @@
 // A claim that dies half-way is resumed by the resume-finishes job (src/workers/resume-finishes.ts).
 import type { OutgoingPayment } from '@interledger/open-payments'
 import { z } from 'zod'
-import { columnList, type Payment } from '../db.js'
+import type { Payment } from '../db.js'
 import { crashPoint } from '../crash-points.js'
 import type { Deps } from '../deps.js'
 import { AppError } from '../errors.js'
@@ -14,10 +14,11 @@ import { continueGrant } from '../open-payments/grants.js'
 import { createOutgoingPayment, findOutgoingPayment, type OutgoingPaymentCreation } from '../open-payments/outgoing-payments.js'
 import { createQuote } from '../open-payments/quotes.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
+import type { SellerIdentity } from '../open-payments/wallets.js'
 import { outgoingAccessToken, storedToken } from './access-token.js'
 import { finishSecretMatches } from './finish-secret.js'
 import { FIRST_CHECK_DELAY_MS } from './settlement.js'
-import { requireSeller } from '../sellers/service.js'
+import { requireSeller, sellerIdentityOf, sellerIdentitySelect } from '../sellers/service.js'
 import { parseInput, PENDING_ID_PATTERN } from '../validation.js'
 import type { PaymentChange, PaymentCondition } from './payment-writes.js'
 import { transitionPayment, updatePayment } from './transitions.js'
@@ -56,16 +57,20 @@ function outcomeOfResult(result: string, message?: string) {
   }
 }
 
-/** What the checks of a finish read (all text: the driver's values are Prisma's); the claim's update returns the whole row. */
+/**
+ * What the checks of a finish read (all text: the driver's values are Prisma's), and the seller
+ * whose client completes it, read afresh with them; the claim's update returns the whole row.
+ */
 const finishCheckColumns = ['id', 'redirectUrl', 'finishSecretHash', 'clientNonce', 'finishNonce', 'buyerAuthServer'] as const satisfies readonly (keyof Payment)[]
-const finishCheckSql = `SELECT ${columnList(finishCheckColumns)} FROM "Payment" WHERE "id" = $1`
+const finishCheckSql = `SELECT ${finishCheckColumns.map((column) => `p."${column}"`).join(', ')}, ${sellerIdentitySelect('s')}
+  FROM "Payment" p JOIN "Seller" s ON s."id" = p."sellerId" WHERE p."id" = $1`
 
 export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Payment> {
   const { prisma } = deps.db
   const input = parseInput(FinishInput, rawInput)
   // A prepared statement on the read connection (committed rows only, as a start that returned a
   // redirectUrl has committed it): Prisma would compile this findUnique on every finish (~1 ms).
-  const [payment] = await deps.db.readRows<Pick<Payment, (typeof finishCheckColumns)[number]>>(finishCheckSql, [input.pendingId])
+  const [payment] = await deps.db.readRows<Pick<Payment, (typeof finishCheckColumns)[number]> & Record<string, unknown>>(finishCheckSql, [input.pendingId])
   if (!payment || !payment.redirectUrl) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId: input.pendingId })
 
   if (input.result !== undefined) {
@@ -102,7 +107,7 @@ export async function finishCheckout(deps: Deps, rawInput: unknown): Promise<Pay
   })
   // A refresh, a double redirect or a concurrent request: answer from what the winner stored.
   if (!claimed) return waitWhileFinishing(deps, payment.id)
-  return completeFinishing(deps, claimed)
+  return completeFinishing(deps, claimed, sellerIdentityOf(payment))
 }
 
 async function waitWhileFinishing(deps: Deps, id: string): Promise<Payment> {
@@ -153,9 +158,10 @@ async function retryLater(deps: Deps, payment: Payment, error: AppError): Promis
 
 /**
  * Runs the rest of a claimed finish: continue the grant (unless a previous attempt stored its
- * token), then create the outgoing payment (unless one already exists under the grant).
+ * token), then create the outgoing payment (unless one already exists under the grant), with the
+ * client of the payment's seller (`seller` when the caller has just read it, else read now).
  */
-export async function completeFinishing(deps: Deps, claimed: Payment): Promise<Payment> {
+export async function completeFinishing(deps: Deps, claimed: Payment, seller?: SellerIdentity): Promise<Payment> {
   const { finishLeaseMs } = deps.config.settlement
   // Keep the claim while this process works on it: a finish can take a while (the wallet's
   // continue `wait`, too_fast retries, slow wallets), and an expired lease lets the settlement
@@ -166,15 +172,14 @@ export async function completeFinishing(deps: Deps, claimed: Payment): Promise<P
       .catch((error) => deps.logger.warn({ pendingId: claimed.id, err: error }, 'could not renew the finish lease'))
   }, finishLeaseMs / 3)
   try {
-    return await runClaimedFinish(deps, claimed)
+    return await runClaimedFinish(deps, claimed, seller ?? (await requireSeller(deps, claimed.sellerId)))
   } finally {
     clearInterval(renewal)
   }
 }
 
-async function runClaimedFinish(deps: Deps, claimed: Payment): Promise<Payment> {
+async function runClaimedFinish(deps: Deps, claimed: Payment, seller: SellerIdentity): Promise<Payment> {
   let payment = claimed
-  const seller = await requireSeller(deps, payment.sellerId)
   const client = await deps.wallets.sellerClient(seller)
   const resumed = Boolean(payment.accessToken)
 

@@ -69,11 +69,23 @@ const sellerIdentityColumns = ['id', 'walletAddressUrl', 'keyId', 'privateKeyPat
 const sellerIdentitySql = `SELECT ${columnList(sellerIdentityColumns)} FROM "Seller" WHERE "id" = $1`
 
 /**
+ * For a read that joins the seller to its payment (one statement instead of two): the seller's
+ * identity columns of the table named `table` in that read, as "seller.<column>"; sellerIdentityOf
+ * takes them back out of the row.
+ */
+export const sellerIdentitySelect = (table: string) => sellerIdentityColumns.map((column) => `${table}."${column}" AS "seller.${column}"`).join(', ')
+
+export function sellerIdentityOf(row: Record<string, unknown>): SellerIdentity {
+  return Object.fromEntries(sellerIdentityColumns.map((column) => [column, row[`seller.${column}`]])) as SellerIdentity
+}
+
+/**
  * The seller as a checkout needs it: the columns its Open Payments client is made of. Read from
  * the database each time (one indexed row, no cache): a seller re-registered through another
  * replica must never be served from here with its old key. A prepared statement on the read
  * connection (committed rows only; src/db/read-connection.ts): every checkout reads it three times
- * (start, finish, settlement), and Prisma compiles each findUnique (~1 ms).
+ * (start, settlement, and the finish, where the payment's first read joins it: sellerIdentitySelect),
+ * and Prisma compiles each findUnique (~1 ms).
  */
 export async function requireSeller(deps: Deps, id: string): Promise<SellerIdentity> {
   const [seller] = await deps.db.readRows<SellerIdentity>(sellerIdentitySql, [id])
