@@ -215,40 +215,50 @@ export async function migrateIfPending(db: Database, databaseUrl: string, option
 }
 
 export interface MigrateOptions {
-  /** Hears each time another process held the migration lock for the CLI's whole wait (see migrateDatabase). */
-  onWaited?: (attempt: number) => void
+  /** Hears each time the CLI gave up waiting for another process's migrations (see migrateDatabase), before this process waits on. */
+  onWaiting?: () => void
 }
 
-/**
- * How many times `prisma migrate deploy` is run while another process holds PostgreSQL's migration
- * lock: the CLI waits 10 s for it (P1002) and gives up, so this is about five minutes.
- */
-export const MIGRATION_LOCK_ATTEMPTS = 30
+/** The advisory lock Prisma's schema engine takes on PostgreSQL while it migrates (its constant, in prisma/build/schema_engine_bg.wasm). */
+export const PRISMA_MIGRATION_LOCK = 72707369
 
 /**
  * Applies pending migrations with the Prisma CLI (`prisma migrate deploy`, as the Dockerfile does);
  * prisma.config.ts picks the provider's schema and history from DATABASE_URL. Several processes
  * starting at once take turns (PostgreSQL: the engine's advisory lock; SQLite: see
- * prisma/migration-adapter.ts). On PostgreSQL the CLI waits only 10 s for that lock: when another
- * process's migrations take longer (a large table's index, a busy machine), it fails with P1002
- * and runs again, up to MIGRATION_LOCK_ATTEMPTS times; the migrations it then finds applied are
- * skipped. Any other failure throws at once, with the CLI's output.
+ * prisma/migration-adapter.ts). On PostgreSQL the CLI waits only 10 s for that lock, then fails
+ * (P1002), and its connection's backend stays queued for the lock until it gets it. When another
+ * process's migrations take longer (a large table's index, a busy machine), this process waits for
+ * the lock on a connection of its own, for as long as they take, then runs the CLI again, which
+ * skips what the other process applied. Any other failure throws at once, with the CLI's output.
  */
 export async function migrateDatabase(databaseUrl: string, options: MigrateOptions = {}): Promise<void> {
-  providerOf(databaseUrl)
-  for (let attempt = 1; ; attempt++) {
+  const provider = providerOf(databaseUrl)
+  for (;;) {
     const { code, output } = await runMigrateDeploy(databaseUrl)
     if (code === 0) return
-    if (!isMigrationLockTimeout(output) || attempt >= MIGRATION_LOCK_ATTEMPTS) {
-      throw new Error(`prisma migrate deploy failed (exit ${code}):\n${output}`)
-    }
-    options.onWaited?.(attempt)
+    if (provider !== 'postgresql' || !isMigrationLockTimeout(output)) throw new Error(`prisma migrate deploy failed (exit ${code}):\n${output}`)
+    options.onWaiting?.()
+    await waitForMigrationLock(databaseUrl)
   }
 }
 
 /** The CLI's failure when another process held the advisory lock for its whole wait. */
-export function isMigrationLockTimeout(output: string): boolean {
+function isMigrationLockTimeout(output: string): boolean {
   return /\bP1002\b/.test(output) && /advisory lock/i.test(output)
+}
+
+/** Waits until the migration lock is free: takes it and gives it back at once (the CLI then takes it). */
+async function waitForMigrationLock(databaseUrl: string): Promise<void> {
+  const { default: pg } = await import('pg')
+  const connection = new pg.Client({ connectionString: databaseUrl })
+  await connection.connect()
+  try {
+    await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK])
+    await connection.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATION_LOCK])
+  } finally {
+    await connection.end()
+  }
 }
 
 async function runMigrateDeploy(databaseUrl: string): Promise<{ code: number | null; output: string }> {

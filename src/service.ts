@@ -56,7 +56,7 @@ export async function startService(cfg: Config, options: ServiceOptions = {}): P
 async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db: Database, opened: (() => unknown)[]): Promise<RunningService> {
   if (cfg.migrateOnStart) {
     await migrateIfPending(db, cfg.databaseUrl, {
-      onWaited: (attempt) => logger.warn({ attempt }, 'another process is still applying migrations: waiting for its lock again'),
+      onWaiting: () => logger.warn('another process is still applying migrations: waiting until it is done'),
     })
   }
   if (cfg.apiTokens.length === 0) {

@@ -4,7 +4,9 @@
 import fs from 'node:fs'
 import Database from 'better-sqlite3'
 import pg from 'pg'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
+import { PRISMA_MIGRATION_LOCK } from '../../src/db.js'
 import { createTestDatabase, queryDatabase, testProvider } from '../database.js'
 import { makeTempDir } from '../harness.js'
 import { childServiceEnv, spawnService, useChildServices } from './child-service.js'
@@ -66,27 +68,38 @@ describe(`starting a service on a ${testProvider} database others have open, mig
     for (const row of applied) expect(row).toMatchObject({ finished_at: expect.anything(), rolled_back_at: null })
   }, 150_000)
 
-  // Prisma's schema engine waits 10 s for PostgreSQL's migration lock (advisory lock 72707369), then
-  // fails with P1002: a replica starting while another one's migrations take longer must wait again.
+  // Prisma's schema engine waits 10 s for PostgreSQL's migration lock, then fails (P1002), and its
+  // backend stays queued for the lock: a replica starting while another one's migrations take
+  // longer must wait on, without queueing a backend every 10 s.
   it.runIf(testProvider === 'postgresql')('waits for another process that holds the migration lock longer than the CLI waits', async (test) => {
     const env = await childServiceEnv(freshDir(), { MIGRATE_ON_START: 'true', DATABASE_URL: await createTestDatabase(freshDir(), { empty: true }) })
     const migrator = new pg.Client({ connectionString: env.DATABASE_URL })
     await migrator.connect()
     try {
-      await migrator.query('SELECT pg_advisory_lock(72707369)')
+      await migrator.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK])
       const starting = spawnService('waiting', env, { test, healthTimeoutMs: 90_000 })
-      // Held until a second connection waits for it (the CLI's first wait ran out and it ran again), or the service gave up.
       let settled = false
       starting.then(() => (settled = true), () => (settled = true))
       const waiters = new Set<number>()
-      while (waiters.size < 2 && !settled) {
+      const lookAtWaiters = async () => {
         const { rows } = await migrator.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'")
         for (const row of rows) waiters.add(row.pid)
-        await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      await migrator.query('SELECT pg_advisory_unlock(72707369)')
+      // Held until a second connection waits for it (the CLI's first wait ran out), or the service gave up.
+      while (waiters.size < 2 && !settled) {
+        await lookAtWaiters()
+        await sleep(100)
+      }
+      // Then longer than another of the CLI's waits: nothing more queues up behind it.
+      const until = Date.now() + 12_000
+      while (Date.now() < until && !settled) {
+        await lookAtWaiters()
+        await sleep(250)
+      }
+      expect(waiters.size).toBe(2)
+      await migrator.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATION_LOCK])
       const service = await starting
-      expect(service.output()).toContain('waiting for its lock again')
+      expect(service.output()).toContain('another process is still applying migrations')
       expect(service.output()).not.toContain('migrate deploy failed')
       expect((await service.request('/sellers')).status).toBe(200)
       const applied = await queryDatabase<{ migration_name: string }>(env.DATABASE_URL, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL')
