@@ -24,6 +24,8 @@ export interface DueClaim {
   leaseUntil: Date
   /** Columns to return besides "id" (saves reading the claimed rows again). */
   returning?: readonly string[]
+  /** More to return: SQL expressions over the claimed table (unaliased), each `AS "<name>"`, e.g. a related row's columns. */
+  alsoReturning?: string
 }
 
 export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): Prisma.Sql {
@@ -36,5 +38,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}`
+    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]) + (claim.alsoReturning ? `, ${claim.alsoReturning}` : ''))}`
 }

@@ -9,6 +9,7 @@ import { AppError } from '../errors.js'
 import { readIncomingPayment } from '../open-payments/incoming-payments.js'
 import { readOutgoingPayment } from '../open-payments/outgoing-payments.js'
 import { readWalletAddress } from '../open-payments/wallet-addresses.js'
+import type { SellerIdentity } from '../open-payments/wallets.js'
 import { requireSeller } from '../sellers/service.js'
 import { outgoingAccessToken } from './access-token.js'
 import { resumeFinishing } from './finish.js'
@@ -43,14 +44,15 @@ export function nextCheckDelayMs(attempts: number): number {
  * payment decides: received in full -> COMPLETED; expired (or closed) short -> FAILED. The buyer's
  * outgoing payment is read as well, best effort: `failed` ends the payment, and its sentAmount is
  * shown; a buyer wallet that no longer answers (token revoked, wallet down) cannot hold back a
- * payment the seller has received.
+ * payment the seller has received. The seller's client signs the reads: `claimedSeller` when the
+ * claim that leased the check read it, else read now.
  */
-export async function checkSettlement(deps: Deps, payment: Payment): Promise<Payment> {
+export async function checkSettlement(deps: Deps, payment: Payment, claimedSeller?: SellerIdentity): Promise<Payment> {
   const { prisma } = deps.db
   const now = deps.clock.now()
   const received = (value: string) => `received ${value} of ${payment.amount}`
   try {
-    const seller = await requireSeller(deps, payment.sellerId)
+    const seller = claimedSeller ?? (await requireSeller(deps, payment.sellerId))
     const client = await deps.wallets.sellerClient(seller)
     const sellerWallet = await readWalletAddress(deps, client, seller.walletAddressUrl, 'seller walletAddressUrl')
     if (sellerWallet.outcome !== 'found') throw sellerWallet.error

@@ -8,14 +8,22 @@
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
-import { claimDuePayments, toDate } from '../payments/payment-rows.js'
+import { asPrismaRow, paymentColumns, toDate } from '../payments/payment-rows.js'
+import type { SellerIdentity } from '../open-payments/wallets.js'
+import { sellerIdentityOf, sellerIdentityOfPayments } from '../sellers/service.js'
 import type { Backlog, Job } from './worker.js'
 
 // Down the (state, nextCheckAt) index to the first payment no other process holds.
 const nextCheckSql = `SELECT MIN("nextCheckAt") AS "dueAt" FROM "Payment"
   WHERE "state" = 'PROCESSING' AND "nextCheckAt" IS NOT NULL AND ("leaseUntil" IS NULL OR "leaseUntil" < $1)`
 
-export function checkSettlementsJob(deps: Deps): Job<Payment> {
+/** A claimed check: the payment, and its seller as the claim read it (no read of its own). */
+interface ClaimedCheck {
+  payment: Payment
+  seller: SellerIdentity | undefined
+}
+
+export function checkSettlementsJob(deps: Deps): Job<ClaimedCheck> {
   return {
     name: 'check-settlements',
     concurrency: 8,
@@ -27,20 +35,24 @@ export function checkSettlementsJob(deps: Deps): Job<Payment> {
     tickMs: 100,
     async claim(limit) {
       const now = deps.clock.now()
-      return claimDuePayments(deps, {
+      const rows = await deps.db.claimDueRows<Record<string, unknown> & { id: string }>({
+        table: 'Payment',
         due: Prisma.sql`t."state" = 'PROCESSING' AND t."nextCheckAt" <= ${now}`,
         orderBy: Prisma.sql`t."nextCheckAt"`,
         limit,
         now,
         leaseUntil: new Date(now.getTime() + checkLeaseMs(deps)),
+        returning: paymentColumns,
+        alsoReturning: sellerIdentityOfPayments('"Payment"'),
       })
+      return rows.map((row) => ({ seller: sellerIdentityOf(row), payment: asPrismaRow<Payment>(row) }))
     },
     async nextDueAt() {
       const [next] = await deps.db.readRows<{ dueAt: unknown }>(nextCheckSql, [deps.clock.now()])
       return next?.dueAt == null ? null : toDate(next.dueAt)
     },
-    async run(payment) {
-      const checked = await checkSettlement(deps, payment) // records its own failures and the next check time
+    async run({ payment, seller }) {
+      const checked = await checkSettlement(deps, payment, seller) // records its own failures and the next check time
       return { dueAgainAt: checked.state === 'PROCESSING' ? checked.nextCheckAt : null } // the worker looks again then
     },
   }

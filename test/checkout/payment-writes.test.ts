@@ -15,6 +15,7 @@ import { sqlitePath } from '../../src/db/provider.js'
 import { paymentInsert, paymentUpdate } from '../../src/payments/payment-writes.js'
 import { createPayment as createPaymentRow, transitionPayment, updatePayment } from '../../src/payments/transitions.js'
 import { buildPaymentEventBody } from '../../src/webhooks/outbox.js'
+import { checkSettlementsJob } from '../../src/workers/check-settlements.js'
 import { testProvider } from '../database.js'
 import { startTestService, waitFor, type TestService } from '../harness.js'
 
@@ -190,6 +191,19 @@ describe('payment changes on the writer', () => {
       ['CANCEL_GRANT', 'PENDING'],
       ['CLOSE_INCOMING_PAYMENT', 'PENDING'],
     ])
+  })
+
+  // The settlement worker's claim reads each payment's seller in the same statement (a subquery
+  // per column in its RETURNING): the check needs no read of its own.
+  it('lease a due settlement check with its seller, both as Prisma reads them', async () => {
+    await createPayment(8, { state: 'PROCESSING', nextCheckAt: at, outgoingPaymentId: 'https://wallet.example/outgoing/8' })
+    // A clock past `at` for this claim only: the service's own worker, before it, leaves the row alone.
+    const claimed = await checkSettlementsJob({ ...service.deps, clock: { now: () => new Date(at.getTime() + 1000) } }).claim(100)
+    const check = claimed.find((item) => item.payment.id === id(8))
+    expect(check?.payment).toEqual(await service.db.payment.findUniqueOrThrow({ where: { id: id(8) } }))
+    expect(check?.payment.leaseUntil?.getTime()).toBeGreaterThan(at.getTime())
+    const { createdAt, updatedAt, ...seller } = await service.db.seller.findUniqueOrThrow({ where: { id: 'seller-1' } })
+    expect(check?.seller).toEqual(seller)
   })
 
   it('refuse a column the Prisma models do not have (or that only the database sets), and a change from no state, before any SQL', () => {
