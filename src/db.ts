@@ -30,11 +30,6 @@ export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaCl
  */
 const topics = ['webhook_events', 'payment_updates', 'seller_updates', 'settlement_checks', 'wallet_cleanups'] as const
 export type Topic = (typeof topics)[number]
-/** News about `topic`, and what it is about (see Database.announce). */
-export interface Announcement {
-  topic: Topic
-  subject?: string
-}
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void
 
@@ -72,21 +67,10 @@ export interface Database {
   /**
    * Tells every process on this database that `topic` has news, optionally about `subject` (a short
    * public id: it travels in the clear); call it after the commit. Listeners on this Database hear
-   * at once; on PostgreSQL the other replicas hear through NOTIFY, unless `othersTold` says the
-   * committed statement already sent it (announcementsSql). (Other processes on one SQLite file
-   * find out at their next poll.)
+   * at once; on PostgreSQL the other replicas hear through NOTIFY. (Other processes on one SQLite
+   * file find out at their next poll.)
    */
-  announce(topic: Topic, subject?: string, options?: { othersTold?: boolean }): void
-  /**
-   * PostgreSQL: an SQL expression that tells the other processes about `announcements` when the
-   * statement holding it commits (NOTIFY is transactional), so that a change and its announcements
-   * cost one round trip instead of two (src/payments/transitions.ts). `param` adds a parameter and
-   * returns its placeholder. Put it in the select list over the rows a data-modifying WITH changed,
-   * so that it is evaluated only when a row changed. After the commit, announce each with
-   * `{ othersTold: true }`: this process's listeners hear it then. Undefined on SQLite, where
-   * other processes find out at their polls.
-   */
-  readonly announcementsSql?: (announcements: readonly Announcement[], param: (value: unknown) => string) => string
+  announce(topic: Topic, subject?: string): void
   /**
    * Calls `listener` on each announcement of `topic` (from this process or another); returns the
    * unsubscribe. With `pollMs`, where announcements cannot cross processes (SQLite), the listener
@@ -150,11 +134,10 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
       // A lease: not worth a sync of its own (see StatementOptions).
       return writer.run<Row>(statement.text, statement.values, { durable: false })
     },
-    announce(topic, subject, options = {}) {
+    announce(topic, subject) {
       tellListeners(topic, subject)
-      if (!options.othersTold) notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
+      notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
     },
-    announcementsSql: notifications && ((announcements, param) => notifications.notifySql(announcements.map((a) => ({ channel: a.topic, subject: a.subject })), param)),
     onAnnouncement(topic, listener, options = {}) {
       if (!listeners.has(topic)) listeners.set(topic, new Set())
       listeners.get(topic)!.add(listener)

@@ -99,13 +99,6 @@ export interface PostgresNotifications {
    * `subject` if given; sent with the others asked for in the same turn of the event loop.
    */
   notify(channel: string, subject?: string): Promise<void>
-  /**
-   * An SQL expression that sends `notifications` (channel and subject, as notify's) when the
-   * statement holding it commits, through `param` (which adds a parameter and returns its
-   * placeholder): NOTIFY is transactional, so a change and its notifications are one round trip.
-   * Put it where it is evaluated once per changed row (a select list over the changed rows).
-   */
-  notifySql(notifications: readonly { channel: string; subject?: string }[], param: (value: unknown) => string): string
   /** LISTEN on `channel`; `deliver` hears notifications sent by other processes. */
   listen(channel: string): Promise<void>
   close(): Promise<void>
@@ -177,12 +170,10 @@ export async function startPostgresNotifications(
     })
   }
 
-  const payloadOf = (subject: string | undefined) => (subject === undefined ? processId : `${processId} ${subject}`)
-
   listener = await connect()
   return {
     notify(channel, subject) {
-      const payload = payloadOf(subject)
+      const payload = subject === undefined ? processId : `${processId} ${subject}`
       if (!batch) {
         const notifications = new Map<string, { channel: string; payload: string }>()
         const sent = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
@@ -193,11 +184,6 @@ export async function startPostgresNotifications(
       }
       batch.notifications.set(`${channel} ${payload}`, { channel, payload })
       return batch.sent
-    },
-    notifySql(notifications, param) {
-      const channels = param(notifications.map((n) => n.channel))
-      const payloads = param(notifications.map((n) => payloadOf(n.subject)))
-      return `(SELECT count(pg_notify(n.channel, n.payload)) FROM unnest(${channels}::text[], ${payloads}::text[]) AS n(channel, payload))`
     },
     async listen(channel) {
       channels.add(channel)

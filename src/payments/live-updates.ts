@@ -1,8 +1,8 @@
 // Live payment status: the per-payment stream the `paymentUpdated` subscription serves over
-// server-sent events. transitionPayment announces a payment's id (topic payment_updates) when the
-// transaction that changed it commits; each follower then re-reads the row, so it only ever sees
-// committed state. The announcement goes through the service's Database (src/db.ts): at once to its
-// own followers, to the other replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
+// server-sent events. transitionPayment announces a payment's id after the transaction that changed
+// it commits; each follower then re-reads the row, so it only ever sees committed state. The
+// announcement goes through the service's Database (src/db.ts): at once to its own followers, to
+// the other replicas through PostgreSQL's NOTIFY; processes on one SQLite file look at their followed rows
 // every SQLITE_POLL_MS instead. Streams are counted per service (deps.liveStreams), so two services
 // in one process each keep their own LIVE_SUBSCRIPTIONS_MAX.
 import { Repeater } from '@repeaterjs/repeater' // what graphql-yoga re-exports, without loading yoga at start-up
@@ -13,6 +13,11 @@ import { restStatusOf } from './state.js'
 
 /** How often a follower re-reads its payment where announcements cannot cross processes (SQLite). */
 const SQLITE_POLL_MS = 500
+
+/** Tells every follower of `pendingId`, in any process, that its row changed. Call it after the commit. */
+export function announcePaymentUpdate(deps: Deps, pendingId: string): void {
+  deps.db.announce('payment_updates', pendingId)
+}
 
 // A payment only moves forward: a state at or before the one already sent is old news.
 const progressOf = (payment: Payment) =>

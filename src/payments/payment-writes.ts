@@ -42,9 +42,7 @@ export function paymentInsert(payment: NewPayment): { sql: string; params: unkno
  * PostgreSQL (Database.changesWithInserts): paymentUpdate and the insert `insertSql` builds from
  * the changed row (src/webhooks/outbox.ts paymentEventInsertSql), in one statement: a
  * data-modifying WITH, which runs to completion whether or not its rows are read, in the
- * statement's own transaction. Returns the changed row, every column (none when the compare-and-set
- * failed), and, when `announcementsSql` gives an expression (Database.announcementsSql), its value
- * as the column "announced", evaluated only when the row changed.
+ * statement's own transaction. Returns the changed row, every column (none when the compare-and-set failed).
  */
 export function paymentChangeWithInsert(
   id: string,
@@ -52,13 +50,10 @@ export function paymentChangeWithInsert(
   change: PaymentChange,
   also: PaymentCondition,
   insertSql: (changed: string, param: (value: unknown) => string) => string,
-  announcementsSql?: (param: (value: unknown) => string) => string,
 ): { sql: string; params: unknown[] } {
   const update = paymentUpdate(id, from, change, also)
   const param = (value: unknown) => `$${update.params.push(value)}`
-  const insert = insertSql('"changed"', param)
-  const announced = announcementsSql ? `, ${announcementsSql(param)} AS "announced"` : ''
-  return { sql: `WITH "changed" AS (${update.sql}), "inserted" AS (${insert}) SELECT *${announced} FROM "changed"`, params: update.params }
+  return { sql: `WITH "changed" AS (${update.sql}), "inserted" AS (${insertSql('"changed"', param)}) SELECT * FROM "changed"`, params: update.params }
 }
 
 /**

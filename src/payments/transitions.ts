@@ -5,15 +5,14 @@
 // Cost: one UPDATE ... RETURNING (which also counts the payment's events, giving the new event its
 // `sequence`) and one INSERT of the event, in one transaction; on PostgreSQL both are one statement
 // (a data-modifying WITH: one round trip instead of four) unless the change may call for a wallet
-// clean-up or the payment has failure details, and that statement also sends the other replicas
-// the change's announcements (NOTIFY, sent at its commit) instead of a statement of their own. An
-// update that changes no state is that UPDATE alone. They are prepared statements on the
-// database's writer (src/payments/payment-writes.ts), not Prisma queries: the service's most
-// frequent writes.
-import type { Announcement, Payment, PaymentState, WalletCleanupStep } from '../db.js'
+// clean-up or the payment has failure details. An update that changes no state is that UPDATE
+// alone. They are prepared statements on the database's writer (src/payments/payment-writes.ts),
+// not Prisma queries: the service's most frequent writes.
+import type { Payment, PaymentState, WalletCleanupStep } from '../db.js'
 import type { Deps } from '../deps.js'
-import { enqueueCountedPaymentEvent, newPaymentEvent, paymentEventInsertSql } from '../webhooks/outbox.js'
-import { enqueueWalletCleanup, walletCleanupEndStates } from './cleanup.js'
+import { enqueueCountedPaymentEvent, newPaymentEvent, paymentEventInsertSql, wakeWebhookDispatcher } from '../webhooks/outbox.js'
+import { announceWalletCleanups, enqueueWalletCleanup, walletCleanupEndStates } from './cleanup.js'
+import { announcePaymentUpdate } from './live-updates.js'
 import { asPrismaRow } from './payment-rows.js'
 import { paymentChangeWithInsert, paymentInsert, paymentUpdate, type NewPayment, type PaymentChange, type PaymentCondition } from './payment-writes.js'
 
@@ -49,9 +48,12 @@ export async function transitionPayment(deps: Deps, id: string, from: readonly P
   const updated =
     (inOneStatement(deps, from, change, also) && (await changeInOneStatement(deps, id, from, change, also))) || (await changeInTransaction(deps, id, from, change, also))
   if (!updated) return null
-  const { payment, previous, cleanup, othersTold } = updated
-  // After the commit: followers re-read the payment, and never see a state that rolled back.
-  for (const { topic, subject } of announcementsOf(payment, cleanup)) deps.db.announce(topic, subject, { othersTold })
+  const { payment, previous, cleanup } = updated
+  wakeWebhookDispatcher(deps, payment.id)
+  announcePaymentUpdate(deps, payment.id) // after the commit: followers re-read it, and never see a state that rolled back
+  // Its first check comes due soon: the settlement worker sets its timer for then (src/workers/check-settlements.ts).
+  if (payment.state === 'PROCESSING') deps.db.announce('settlement_checks', payment.nextCheckAt?.toISOString())
+  if (cleanup.length > 0) announceWalletCleanups(deps)
   // Start re-sets AWAITING_APPROVAL to announce a new payment: that line says `from: null`.
   deps.logger.info(
     {
@@ -70,23 +72,6 @@ interface Changed {
   payment: Payment
   previous: PaymentState | undefined
   cleanup: WalletCleanupStep[]
-  /** Whether the statement that made the change also told the other processes (Database.announcementsSql). */
-  othersTold: boolean
-}
-
-/**
- * What a committed change announces: its webhook event (src/webhooks/outbox.ts), the payment's new
- * state to its followers (src/payments/live-updates.ts), a first settlement check's time (the
- * settlement worker sets its timer for then: src/workers/check-settlements.ts), and the wallet
- * clean-up it called for.
- */
-function announcementsOf(payment: Pick<Payment, 'id' | 'state' | 'nextCheckAt'>, cleanup: readonly WalletCleanupStep[]): Announcement[] {
-  return [
-    { topic: 'webhook_events', subject: payment.id },
-    { topic: 'payment_updates', subject: payment.id },
-    ...(payment.state === 'PROCESSING' ? [{ topic: 'settlement_checks', subject: payment.nextCheckAt?.toISOString() } as const] : []),
-    ...(cleanup.length > 0 ? [{ topic: 'wallet_cleanups' } as const] : []),
-  ]
 }
 
 /**
@@ -113,23 +98,11 @@ function inOneStatement(deps: Deps, from: readonly PaymentState[], data: Payment
  */
 async function changeInOneStatement(deps: Deps, id: string, from: readonly PaymentState[], data: PaymentChange & { state: PaymentState }, also: PaymentCondition): Promise<Changed | null> {
   const event = newPaymentEvent(deps, data.state)
-  // The change's announcements go out with its commit, in the same statement (PostgreSQL), when
-  // they are known before it: a first settlement check's time is, when the change sets it.
-  const { announcementsSql } = deps.db
-  const knownBefore = data.state !== 'PROCESSING' || data.nextCheckAt !== undefined
-  const announcements = announcementsSql && knownBefore ? announcementsOf({ id, state: data.state, nextCheckAt: data.nextCheckAt ?? null }, []) : undefined
-  const { sql, params } = paymentChangeWithInsert(
-    id,
-    from,
-    { ...data, eventCount: { increment: 1 } },
-    { ...also, failureCode: null, failureMessage: null },
-    (changed, param) => paymentEventInsertSql(event, changed, param),
-    announcements && ((param) => announcementsSql!(announcements, param)),
+  const { sql, params } = paymentChangeWithInsert(id, from, { ...data, eventCount: { increment: 1 } }, { ...also, failureCode: null, failureMessage: null }, (changed, param) =>
+    paymentEventInsertSql(event, changed, param),
   )
-  const [row] = await deps.db.writer.run<Record<string, unknown>>(sql, params)
-  if (!row) return null
-  delete row.announced
-  return { payment: asPrismaRow<Payment>(row), previous: from[0], cleanup: [], othersTold: announcements !== undefined }
+  const [row] = await deps.db.writer.run(sql, params)
+  return row ? { payment: asPrismaRow<Payment>(row), previous: from[0], cleanup: [] } : null
 }
 
 /** The change, its event and the wallet clean-up it calls for, as one transaction of several statements. */
@@ -144,6 +117,6 @@ function changeInTransaction(deps: Deps, id: string, from: readonly PaymentState
     const payment = asPrismaRow<Payment>(row)
     await enqueueCountedPaymentEvent(deps, run, payment)
     const cleanup = await enqueueWalletCleanup(deps, run, payment)
-    return { payment, previous, cleanup, othersTold: false }
+    return { payment, previous, cleanup }
   })
 }

@@ -59,7 +59,7 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
     wakeOn: ['webhook_events'],
     // Events committed within a few milliseconds of each other (concurrent checkouts) are claimed together.
     gatherMs: 5,
-    // A payment's events form its queue (announced with the payment's id: transitionPayment, wakeWebhookDispatcher).
+    // A payment's events form its queue (announced with the payment's id: wakeWebhookDispatcher).
     // Events without a payment form one queue too, but the worker claims again after each of those.
     queueOf: ({ event }) => event.paymentId ?? undefined,
 
