@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { isUniqueViolation, openDatabase, type Payment } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/provider.js'
@@ -16,7 +17,7 @@ import { createPayment as createPaymentRow, transitionPayment, updatePayment } f
 import { buildPaymentEventBody } from '../../src/webhooks/outbox.js'
 import { checkSettlementsJob } from '../../src/workers/check-settlements.js'
 import { testProvider } from '../database.js'
-import { startTestService, type TestService } from '../harness.js'
+import { startTestService, waitFor, type TestService } from '../harness.js'
 
 let service: TestService
 const id = (n: number) => `01KC${String(n).padStart(22, '0')}`
@@ -143,6 +144,44 @@ describe('payment changes on the writer', () => {
     expect(await service.db.webhookEvent.count({ where: { paymentId: id(3) } })).toBe(0)
     // The same condition met: the change goes through.
     expect(await transitionPayment(service.deps, id(3), ['AWAITING_APPROVAL'], { state: 'FAILED' }, { accessToken: 'stored' })).toMatchObject({ state: 'FAILED' })
+  })
+
+  // A committed change is announced to this process's listeners at once, each change, and
+  // (PostgreSQL, NOTIFY) to the other processes, which hear the same announcements (the same ones
+  // made within NOTIFY_GATHER_MS once: a wake-up, not a count); nothing of a change that lost its
+  // compare-and-set.
+  it('announce a committed change here and (PostgreSQL) to the other processes, and nothing of a change that did not happen', async () => {
+    await createPayment(7)
+    const topics = ['webhook_events', 'payment_updates', 'settlement_checks'] as const
+    const notMade = new Date(at.getTime() + 1).toISOString()
+    const about = (line: string) => line.endsWith(id(7)) || line.endsWith(at.toISOString()) || line.endsWith(notMade)
+    const here: string[] = []
+    const unsubscribe = topics.map((topic) => service.deps.db.onAnnouncement(topic, (subject) => here.push(`${topic} ${subject}`)))
+    const elsewhere: string[] = []
+    const otherProcess = testProvider === 'postgresql' ? new pg.Client({ connectionString: service.databaseUrl }) : undefined
+    try {
+      if (otherProcess) {
+        await otherProcess.connect()
+        otherProcess.on('notification', (n) => elsewhere.push(`${n.channel} ${n.payload?.split(' ').slice(1).join(' ')}`))
+        for (const topic of topics) await otherProcess.query(`LISTEN ${topic}`)
+      }
+      expect(await transitionPayment(service.deps, id(7), ['FINISHING'], { state: 'PROCESSING', nextCheckAt: new Date(notMade) })).toBeNull()
+      await transitionPayment(service.deps, id(7), ['AWAITING_APPROVAL'], { state: 'FINISHING' })
+      await transitionPayment(service.deps, id(7), ['FINISHING'], { state: 'PROCESSING', nextCheckAt: at })
+      const expected = [
+        `webhook_events ${id(7)}`, `payment_updates ${id(7)}`,
+        `webhook_events ${id(7)}`, `payment_updates ${id(7)}`, `settlement_checks ${at.toISOString()}`,
+      ]
+      expect(here.filter(about)).toEqual(expected)
+      if (otherProcess) {
+        await waitFor(() => elsewhere.some((line) => line.startsWith('settlement_checks') && about(line)), 3000)
+        await sleep(200) // nothing more comes
+        expect(new Set(elsewhere.filter(about))).toEqual(new Set(expected))
+      }
+    } finally {
+      unsubscribe.forEach((stop) => stop())
+      await otherProcess?.end()
+    }
   })
 
   it('queue the wallet clean-up an unpaid end calls for, in the same transaction', async () => {

@@ -3,6 +3,7 @@
 // still arrives. (PostgreSQL only: SQLite has no cross-process announcements.)
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openDatabase } from '../../src/db.js'
 import { LISTENER_APPLICATION_NAME } from '../../src/db/postgres.js'
 import { testProvider } from '../database.js'
 import { startTestService, waitFor, type TestService } from '../harness.js'
@@ -55,4 +56,22 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
       stop()
     }
   }, 30_000)
+
+  // Notifications wait up to NOTIFY_GATHER_MS to go out together; a process closing its database
+  // (a graceful shutdown) still sends those of its last changes.
+  it('sends the notifications still gathering when the database closes', async () => {
+    const heard: (string | null)[] = []
+    const onNotification = (n: pg.Notification) => heard.push(n.payload?.split(' ').slice(1).join(' ') ?? null)
+    other.on('notification', onNotification)
+    await other.query('LISTEN wallet_cleanups')
+    try {
+      const db = await openDatabase(service.databaseUrl)
+      db.announce('wallet_cleanups', 'announced just before closing')
+      await db.close()
+      await waitFor(() => heard.includes('announced just before closing'), 3000)
+    } finally {
+      other.off('notification', onNotification)
+      await other.query('UNLISTEN wallet_cleanups')
+    }
+  })
 })
