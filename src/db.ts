@@ -30,6 +30,12 @@ export { databaseProviderOf, type DatabaseProvider, type DueClaim, type PrismaCl
  */
 const topics = ['webhook_events', 'payment_updates', 'seller_updates', 'settlement_checks', 'wallet_cleanups'] as const
 export type Topic = (typeof topics)[number]
+/**
+ * Announced to the other processes at once, not gathered with others for a few milliseconds
+ * (src/db/postgres.ts NOTIFY_GATHER_MS): a seller's change has every replica drop the grant tokens
+ * of its old identity, and it is rare.
+ */
+const topicsAnnouncedAtOnce: ReadonlySet<Topic> = new Set(['seller_updates'])
 /** Hears an announcement's subject; undefined when there is none, or on a poll (see onAnnouncement). */
 export type AnnouncementListener = (subject: string | undefined) => void
 
@@ -136,7 +142,8 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     },
     announce(topic, subject) {
       tellListeners(topic, subject)
-      notifications?.notify(topic, subject).catch(() => {}) // best effort: the others' polls are the safety net
+      // Best effort: the others' polls are the safety net.
+      notifications?.notify(topic, subject, { atOnce: topicsAnnouncedAtOnce.has(topic) }).catch(() => {})
     },
     onAnnouncement(topic, listener, options = {}) {
       if (!listeners.has(topic)) listeners.set(topic, new Set())

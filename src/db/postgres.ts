@@ -96,9 +96,10 @@ function poolWriter(pool: pg.Pool): WriteConnection {
 export interface PostgresNotifications {
   /**
    * NOTIFY every other process listening on `channel` (after the commit it announces), about
-   * `subject` if given; sent with the others asked for in the same turn of the event loop.
+   * `subject` if given; sent with the others asked for within NOTIFY_GATHER_MS, or `atOnce`, in a
+   * statement of its own.
    */
-  notify(channel: string, subject?: string): Promise<void>
+  notify(channel: string, subject?: string, options?: { atOnce?: boolean }): Promise<void>
   /** LISTEN on `channel`; `deliver` hears notifications sent by other processes. */
   listen(channel: string): Promise<void>
   close(): Promise<void>
@@ -179,8 +180,9 @@ export async function startPostgresNotifications(
 
   listener = await connect()
   return {
-    notify(channel, subject) {
+    notify(channel, subject, options = {}) {
       const payload = subject === undefined ? processId : `${processId} ${subject}`
+      if (options.atOnce) return send([{ channel, payload }]).then(() => {})
       if (!batch) {
         const notifications = new Map<string, { channel: string; payload: string }>()
         const sent = new Promise<void>((resolve) => setTimeout(resolve, NOTIFY_GATHER_MS)).then(async () => {

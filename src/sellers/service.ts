@@ -96,8 +96,8 @@ export function sellerIdentityOf(row: Record<string, unknown>): SellerIdentity |
  * The seller as a checkout needs it: the columns its Open Payments client is made of. Read from
  * the database each time (one indexed row, no cache): a seller re-registered through another
  * replica must never be served from here with its old key. A prepared statement on the read
- * connection (committed rows only; src/db/read-connection.ts): every checkout reads it three times
- * (start, finish, settlement), and Prisma compiles each findUnique (~1 ms). The finish and the
+ * connection (committed rows only; src/db/read-connection.ts), for the start and the other
+ * steps that need a seller (Prisma would compile each findUnique, ~1 ms). The finish and the
  * settlement worker read it in the statement that reads or claims the payment instead
  * (sellerIdentitySelect, sellerIdentityOfPayments): as fresh, one round trip fewer.
  */

@@ -74,4 +74,22 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
       await other.query('UNLISTEN wallet_cleanups')
     }
   })
+
+  // A seller's change is not gathered: other replicas drop the old identity's grant tokens at once.
+  it("sends a seller's change at once, ahead of notifications announced before it and still gathering", async () => {
+    const heard: string[] = []
+    const onNotification = (n: pg.Notification) => heard.push(`${n.channel} ${n.payload?.split(' ').slice(1).join(' ')}`)
+    other.on('notification', onNotification)
+    await other.query('LISTEN wallet_cleanups')
+    await other.query('LISTEN seller_updates')
+    try {
+      service.deps.db.announce('wallet_cleanups', 'gathered')
+      service.deps.db.announce('seller_updates', 'seller-at-once')
+      await waitFor(() => heard.length === 2, 3000)
+      expect(heard).toEqual(['seller_updates seller-at-once', 'wallet_cleanups gathered'])
+    } finally {
+      other.off('notification', onNotification)
+      await other.query('UNLISTEN *')
+    }
+  })
 })
