@@ -205,11 +205,22 @@ export async function migrateIfPending(db: Database, databaseUrl: string, option
 }
 
 export interface MigrateOptions {
-  /** Hears each time the CLI gave up waiting for another process's migrations (see migrateDatabase), before this process waits on. */
+  /** Hears when the CLI gave up waiting for another process's migrations (see migrateDatabase), before this process waits on. */
   onWaiting?: () => void
+  /** Hears, every `reportEveryMs` of that wait (default 30 s), which connection holds the lock (no query text). */
+  onStillWaiting?: (holder: MigrationLockHolder | undefined) => void
+  reportEveryMs?: number
 }
 
-/** The advisory lock Prisma's schema engine takes on PostgreSQL while it migrates (its constant, in prisma/build/schema_engine_bg.wasm). */
+/** Who holds the migration lock, as pg_stat_activity tells it. */
+export interface MigrationLockHolder {
+  pid: number
+  applicationName: string
+  state: string | null
+  since: Date | null
+}
+
+/** The advisory lock Prisma's schema engine takes on PostgreSQL while it migrates, when its P1002 message does not name it. */
 export const PRISMA_MIGRATION_LOCK = 72707369
 
 /**
@@ -219,8 +230,9 @@ export const PRISMA_MIGRATION_LOCK = 72707369
  * prisma/migration-adapter.ts). On PostgreSQL the CLI waits only 10 s for that lock, then fails
  * (P1002), and its connection's backend stays queued for the lock until it gets it. When another
  * process's migrations take longer (a large table's index, a busy machine), this process waits for
- * the lock on a connection of its own, for as long as they take, then runs the CLI again, which
- * skips what the other process applied. Any other failure throws at once, with the CLI's output.
+ * the lock on a connection of its own, for as long as they take (saying every 30 s who holds it),
+ * then runs the CLI again, which skips what the other process applied. Any other failure throws at
+ * once, with the CLI's output.
  */
 export async function migrateDatabase(databaseUrl: string, options: MigrateOptions = {}): Promise<void> {
   const provider = providerOf(databaseUrl)
@@ -229,7 +241,8 @@ export async function migrateDatabase(databaseUrl: string, options: MigrateOptio
     if (code === 0) return
     if (provider !== 'postgresql' || !isMigrationLockTimeout(output)) throw new Error(`prisma migrate deploy failed (exit ${code}):\n${output}`)
     options.onWaiting?.()
-    await waitForMigrationLock(databaseUrl)
+    const lock = Number(/pg_advisory_lock\((\d+)\)/.exec(output)?.[1] ?? PRISMA_MIGRATION_LOCK)
+    await waitForMigrationLock(databaseUrl, lock, options)
   }
 }
 
@@ -238,16 +251,36 @@ function isMigrationLockTimeout(output: string): boolean {
   return /\bP1002\b/.test(output) && /advisory lock/i.test(output)
 }
 
-/** Waits until the migration lock is free: takes it and gives it back at once (the CLI then takes it). */
-async function waitForMigrationLock(databaseUrl: string): Promise<void> {
+/**
+ * Waits until advisory lock `lock` is free: takes it and gives it back at once (the CLI then takes
+ * it). Waits in steps of `reportEveryMs` (lock_timeout), reporting the holder after each.
+ */
+async function waitForMigrationLock(databaseUrl: string, lock: number, { onStillWaiting, reportEveryMs = 30_000 }: MigrateOptions): Promise<void> {
   const { default: pg } = await import('pg')
-  const connection = new pg.Client({ connectionString: databaseUrl })
+  const connection = new pg.Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'payments-migration-wait' })
+  connection.on('error', () => {}) // a connection lost while waiting fails the query below instead
   await connection.connect()
   try {
-    await connection.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK])
-    await connection.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATION_LOCK])
+    await connection.query(`SET lock_timeout = ${Math.max(1, Math.round(reportEveryMs))}`)
+    for (;;) {
+      try {
+        await connection.query('SELECT pg_advisory_lock($1)', [lock])
+        break
+      } catch (error) {
+        if ((error as { code?: string }).code !== '55P03') throw error // lock_not_available: lock_timeout ran out
+        const { rows } = await connection.query<MigrationLockHolder>(
+          `SELECT a.pid, a.application_name AS "applicationName", a.state, a.state_change AS "since"
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND (l.classid::bigint << 32) + l.objid::bigint = $1`,
+          [lock],
+        )
+        onStillWaiting?.(rows[0])
+      }
+    }
+    await connection.query('SELECT pg_advisory_unlock($1)', [lock])
   } finally {
-    await connection.end()
+    await connection.end().catch(() => {})
   }
 }
 

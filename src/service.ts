@@ -57,6 +57,7 @@ async function startOn(cfg: Config, options: ServiceOptions, logger: Logger, db:
   if (cfg.migrateOnStart) {
     await migrateIfPending(db, cfg.databaseUrl, {
       onWaiting: () => logger.warn('another process is still applying migrations: waiting until it is done'),
+      onStillWaiting: (holder) => logger.warn({ lockHolder: holder }, 'still waiting for the migration lock'),
     })
   }
   if (cfg.apiTokens.length === 0) {

@@ -88,7 +88,8 @@ export const sellerIdentityOfPayments = (payments: string) =>
  */
 export function sellerIdentityOf(row: Record<string, unknown>): SellerIdentity | undefined {
   const seller = Object.fromEntries(sellerIdentityColumns.map((column) => [column, row[`seller.${column}`]])) as SellerIdentity
-  for (const column of sellerIdentityColumns) delete row[`seller.${column}`]
+  // Last first: they are the row's last keys, and V8 keeps such an object's fast shape.
+  for (const column of [...sellerIdentityColumns].reverse()) delete row[`seller.${column}`]
   return typeof seller.id === 'string' ? seller : undefined
 }
 

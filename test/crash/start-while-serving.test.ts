@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, describe, expect, it } from 'vitest'
-import { PRISMA_MIGRATION_LOCK } from '../../src/db.js'
+import { migrateDatabase, PRISMA_MIGRATION_LOCK, type MigrationLockHolder } from '../../src/db.js'
 import { createTestDatabase, queryDatabase, testProvider } from '../database.js'
 import { makeTempDir } from '../harness.js'
 import { childServiceEnv, spawnService, useChildServices } from './child-service.js'
@@ -68,9 +68,8 @@ describe(`starting a service on a ${testProvider} database others have open, mig
     for (const row of applied) expect(row).toMatchObject({ finished_at: expect.anything(), rolled_back_at: null })
   }, 150_000)
 
-  // Prisma's schema engine waits 10 s for PostgreSQL's migration lock, then fails (P1002), and its
-  // backend stays queued for the lock: a replica starting while another one's migrations take
-  // longer must wait on, without queueing a backend every 10 s.
+  // Prisma's schema engine waits 10 s for PostgreSQL's migration lock, then fails (P1002): a
+  // replica starting while another one's migrations take longer must wait on.
   it.runIf(testProvider === 'postgresql')('waits for another process that holds the migration lock longer than the CLI waits', async (test) => {
     const env = await childServiceEnv(freshDir(), { MIGRATE_ON_START: 'true', DATABASE_URL: await createTestDatabase(freshDir(), { empty: true }) })
     const migrator = new pg.Client({ connectionString: env.DATABASE_URL })
@@ -78,34 +77,70 @@ describe(`starting a service on a ${testProvider} database others have open, mig
     try {
       await migrator.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK])
       const starting = spawnService('waiting', env, { test, healthTimeoutMs: 90_000 })
-      let settled = false
-      starting.then(() => (settled = true), () => (settled = true))
-      const waiters = new Set<number>()
-      const lookAtWaiters = async () => {
-        const { rows } = await migrator.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'")
-        for (const row of rows) waiters.add(row.pid)
-      }
       // Held until a second connection waits for it (the CLI's first wait ran out), or the service gave up.
-      while (waiters.size < 2 && !settled) {
-        await lookAtWaiters()
-        await sleep(100)
-      }
-      // Then longer than another of the CLI's waits: nothing more queues up behind it.
-      const until = Date.now() + 12_000
-      while (Date.now() < until && !settled) {
-        await lookAtWaiters()
-        await sleep(250)
-      }
-      expect(waiters.size).toBe(2)
+      const waiters = watchLockWaiters(migrator, starting)
+      while (waiters.size < 2 && !waiters.settled) await sleep(100)
       await migrator.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATION_LOCK])
       const service = await starting
+      waiters.stop()
       expect(service.output()).toContain('another process is still applying migrations')
       expect(service.output()).not.toContain('migrate deploy failed')
       expect((await service.request('/sellers')).status).toBe(200)
-      const applied = await queryDatabase<{ migration_name: string }>(env.DATABASE_URL, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL')
-      expect(applied.length).toBe(fs.readdirSync(migrationsFolder).filter((name) => /^\d/.test(name)).length)
+      await expectEveryMigrationApplied(env.DATABASE_URL)
+    } finally {
+      await migrator.end()
+    }
+  }, 150_000)
+
+  // The wait itself (migrateDatabase, as start-up runs it): it says who holds the lock while it
+  // waits, queues no further backend behind the lock, however long it is held, and fails cleanly
+  // when its connection is lost.
+  it.runIf(testProvider === 'postgresql')('while it waits for the lock, says who holds it, queues nothing more behind it, and fails cleanly if its connection drops', async () => {
+    const databaseUrl = await createTestDatabase(freshDir(), { empty: true })
+    const migrator = new pg.Client({ connectionString: databaseUrl, application_name: 'another-migrator' })
+    await migrator.connect()
+    try {
+      await migrator.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATION_LOCK])
+      const { rows: [{ pid }] } = await migrator.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      const reports: (MigrationLockHolder | undefined)[] = []
+      let waiting = 0
+      const migrated = migrateDatabase(databaseUrl, { onWaiting: () => waiting++, onStillWaiting: (holder) => reports.push(holder), reportEveryMs: 500 })
+      const waiters = watchLockWaiters(migrator, migrated)
+      // Longer than another of the CLI's waits after its first gave up.
+      while (reports.length < 28 && waiters.size <= 2 && !waiters.settled) await sleep(100)
+      waiters.stop()
+      expect(waiting).toBe(1)
+      expect(waiters.size).toBe(2) // the given-up CLI's backend, and the wait's own connection
+      expect(reports.at(-1)).toMatchObject({ pid, applicationName: 'another-migrator' })
+      // Its connection lost (a failover): the start fails with an error, and the process goes on.
+      await migrator.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'payments-migration-wait'")
+      await expect(migrated).rejects.toThrow()
+      await migrator.query('SELECT pg_advisory_unlock($1)', [PRISMA_MIGRATION_LOCK])
+      await migrateDatabase(databaseUrl)
+      await expectEveryMigrationApplied(databaseUrl)
     } finally {
       await migrator.end()
     }
   }, 150_000)
 })
+
+/** The backends waiting for an advisory lock on `client`'s database, every 100 ms, until `stop` or `until` settles. */
+function watchLockWaiters(client: pg.Client, until: Promise<unknown>) {
+  const pids = new Set<number>()
+  let stopped = false
+  const watch = Object.assign(pids, { settled: false, stop: () => void (stopped = true) })
+  until.then(() => (watch.settled = true), () => (watch.settled = true))
+  void (async () => {
+    while (!stopped) {
+      const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'")
+      for (const row of rows) pids.add(row.pid)
+      await sleep(100)
+    }
+  })()
+  return watch
+}
+
+async function expectEveryMigrationApplied(databaseUrl: string): Promise<void> {
+  const applied = await queryDatabase<{ migration_name: string }>(databaseUrl, 'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL')
+  expect(applied.map((row) => row.migration_name).sort()).toEqual(fs.readdirSync(migrationsFolder).filter((name) => /^\d/.test(name)).sort())
+}
