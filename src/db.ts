@@ -241,7 +241,7 @@ export async function migrateDatabase(databaseUrl: string, options: MigrateOptio
     if (code === 0) return
     if (provider !== 'postgresql' || !isMigrationLockTimeout(output)) throw new Error(`prisma migrate deploy failed (exit ${code}):\n${output}`)
     options.onWaiting?.()
-    const lock = Number(/pg_advisory_lock\((\d+)\)/.exec(output)?.[1] ?? PRISMA_MIGRATION_LOCK)
+    const lock = /pg_advisory_lock\((\d+)\)/.exec(output)?.[1] ?? String(PRISMA_MIGRATION_LOCK) // a bigint, as text
     await waitForMigrationLock(databaseUrl, lock, options)
   }
 }
@@ -255,7 +255,7 @@ function isMigrationLockTimeout(output: string): boolean {
  * Waits until advisory lock `lock` is free: takes it and gives it back at once (the CLI then takes
  * it). Waits in steps of `reportEveryMs` (lock_timeout), reporting the holder after each.
  */
-async function waitForMigrationLock(databaseUrl: string, lock: number, { onStillWaiting, reportEveryMs = 30_000 }: MigrateOptions): Promise<void> {
+async function waitForMigrationLock(databaseUrl: string, lock: string, { onStillWaiting, reportEveryMs = 30_000 }: MigrateOptions): Promise<void> {
   const { default: pg } = await import('pg')
   const connection = new pg.Client({ connectionString: databaseUrl, keepAlive: true, application_name: 'payments-migration-wait' })
   connection.on('error', () => {}) // a connection lost while waiting fails the query below instead
@@ -264,7 +264,7 @@ async function waitForMigrationLock(databaseUrl: string, lock: number, { onStill
     await connection.query(`SET lock_timeout = ${Math.max(1, Math.round(reportEveryMs))}`)
     for (;;) {
       try {
-        await connection.query('SELECT pg_advisory_lock($1)', [lock])
+        await connection.query('SELECT pg_advisory_lock($1::bigint)', [lock])
         break
       } catch (error) {
         if ((error as { code?: string }).code !== '55P03') throw error // lock_not_available: lock_timeout ran out
@@ -272,13 +272,13 @@ async function waitForMigrationLock(databaseUrl: string, lock: number, { onStill
           `SELECT a.pid, a.application_name AS "applicationName", a.state, a.state_change AS "since"
              FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND (l.classid::bigint << 32) + l.objid::bigint = $1`,
+              AND (l.classid::bigint << 32) + l.objid::bigint = $1::bigint`,
           [lock],
         )
         onStillWaiting?.(rows[0])
       }
     }
-    await connection.query('SELECT pg_advisory_unlock($1)', [lock])
+    await connection.query('SELECT pg_advisory_unlock($1::bigint)', [lock])
   } finally {
     await connection.end().catch(() => {})
   }
