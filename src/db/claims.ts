@@ -24,8 +24,11 @@ export interface DueClaim {
   leaseUntil: Date
   /** Columns to return besides "id" (saves reading the claimed rows again). */
   returning?: readonly string[]
-  /** More to return: SQL expressions over the claimed table (unaliased), each `AS "<name>"`, e.g. a related row's columns. */
-  alsoReturning?: string
+  /**
+   * Computed values to return besides the columns, each `<expression> AS "<name>"` over the claimed
+   * row (the table by its name: "Payment"."sellerId"), e.g. a related row's columns.
+   */
+  alsoReturning?: Prisma.Sql
 }
 
 export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): Prisma.Sql {
@@ -38,5 +41,5 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
       ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
     ) AND ${free('')}${claim.now})
-    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]) + (claim.alsoReturning ? `, ${claim.alsoReturning}` : ''))}`
+    RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}${claim.alsoReturning ? Prisma.sql`, ${claim.alsoReturning}` : Prisma.empty}`
 }

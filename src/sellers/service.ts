@@ -86,7 +86,8 @@ export const sellerIdentityOfPayments = (payments: string) =>
  * The seller a row read with sellerIdentitySelect or sellerIdentityOfPayments names (undefined if
  * there was none: requireSeller then says so); its "seller.<column>" entries are taken out of the row.
  */
-export function sellerIdentityOf(row: Record<string, unknown>): SellerIdentity | undefined {
+export function sellerIdentityOf(read: object): SellerIdentity | undefined {
+  const row = read as Record<string, unknown>
   const seller = Object.fromEntries(sellerIdentityColumns.map((column) => [column, row[`seller.${column}`]])) as SellerIdentity
   // Last first: they are the row's last keys, and V8 keeps such an object's fast shape.
   for (const column of [...sellerIdentityColumns].reverse()) delete row[`seller.${column}`]

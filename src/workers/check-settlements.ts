@@ -8,7 +8,7 @@
 import { Prisma, type Payment } from '../db.js'
 import type { Deps } from '../deps.js'
 import { checkLeaseMs, checkSettlement } from '../payments/settlement.js'
-import { asPrismaRow, paymentColumns, toDate } from '../payments/payment-rows.js'
+import { claimDuePayments, toDate } from '../payments/payment-rows.js'
 import type { SellerIdentity } from '../open-payments/wallets.js'
 import { sellerIdentityOf, sellerIdentityOfPayments } from '../sellers/service.js'
 import type { Backlog, Job } from './worker.js'
@@ -35,17 +35,15 @@ export function checkSettlementsJob(deps: Deps): Job<ClaimedCheck> {
     tickMs: 100,
     async claim(limit) {
       const now = deps.clock.now()
-      const rows = await deps.db.claimDueRows<Record<string, unknown> & { id: string }>({
-        table: 'Payment',
+      const payments = await claimDuePayments(deps, {
         due: Prisma.sql`t."state" = 'PROCESSING' AND t."nextCheckAt" <= ${now}`,
         orderBy: Prisma.sql`t."nextCheckAt"`,
         limit,
         now,
         leaseUntil: new Date(now.getTime() + checkLeaseMs(deps)),
-        returning: paymentColumns,
-        alsoReturning: sellerIdentityOfPayments('"Payment"'),
+        alsoReturning: Prisma.raw(sellerIdentityOfPayments('"Payment"')),
       })
-      return rows.map((row) => ({ seller: sellerIdentityOf(row), payment: asPrismaRow<Payment>(row) }))
+      return payments.map((payment) => ({ seller: sellerIdentityOf(payment), payment }))
     },
     async nextDueAt() {
       const [next] = await deps.db.readRows<{ dueAt: unknown }>(nextCheckSql, [deps.clock.now()])
