@@ -26,9 +26,15 @@ const paymentByIdSql = (columns: readonly string[]) => `SELECT ${columnList(colu
 const summaryByIdSql = paymentByIdSql(paymentSummaryColumns)
 const rowByIdSql = paymentByIdSql(paymentColumns)
 
+/** The summary columns of a started payment; null when there is none. */
+export async function findPaymentSummary(deps: Deps, pendingId: string): Promise<PaymentSummary | null> {
+  const [payment] = await deps.db.readRows<PaymentSummary>(summaryByIdSql, [pendingId])
+  return payment ?? null
+}
+
 /** The hot read path (the marketplace polls it). */
 export async function requirePaymentSummary(deps: Deps, pendingId: string): Promise<PaymentSummary> {
-  const [payment] = await deps.db.readRows<PaymentSummary>(summaryByIdSql, [pendingId])
+  const payment = await findPaymentSummary(deps, pendingId)
   if (!payment) throw new AppError('PAYMENT_NOT_FOUND', 'Payment not found', { pendingId })
   return payment
 }

@@ -6,11 +6,12 @@ import type { Deps } from '../deps.js'
 import { followPayment } from './live-updates.js'
 import { describeEventTypes } from '../webhooks/event-types.js'
 import { builder, MoneyRef, type Money } from '../graphql/builder.js'
+import { selectsOnly, type FieldSet } from '../graphql/selection.js'
 import { retryWalletCleanup } from './cleanup.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
 import { paymentColumns } from './payment-rows.js'
-import { findStartedPayment, paymentWhere, readPaymentPage, type PaymentFilter } from './queries.js'
+import { findPaymentSummary, findStartedPayment, paymentWhere, readPaymentPage, type PaymentFilter } from './queries.js'
 import { recheckPayment } from './settlement.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
@@ -161,6 +162,25 @@ export const PaymentRef = builder.prismaNode('Payment', {
 /** What plugin-prisma asks of a Payment field: the relations to load, and a connection's window. */
 type PrismaQuery = Pick<Prisma.PaymentFindManyArgs, 'include' | 'select' | 'take' | 'skip' | 'cursor'>
 
+/**
+ * The Payment fields whose resolvers read only the summary columns (paymentSummaryColumns), with
+ * the sub-fields of each object field that do. A `payment` query asking for no other field (the
+ * status the marketplace polls) reads those seven columns rather than all of them.
+ * test/checkout/payment-reads.test.ts answers every field listed here from both reads.
+ */
+export const SUMMARY_FIELDS = {
+  __typename: true,
+  id: true,
+  pendingId: true,
+  offerId: true,
+  state: true,
+  status: true,
+  buyerWalletAddressUrl: true,
+  incomingPaymentId: true,
+  outgoingPaymentId: true,
+  quote: { __typename: true, id: true },
+} as const satisfies FieldSet
+
 /** Whether the query asks only for the row itself, which the prepared reads answer (src/payments/queries.ts). */
 const onlyTheRow = (query: PrismaQuery) => !query.select && (!query.include || Object.keys(query.include).length === 0)
 
@@ -203,8 +223,12 @@ builder.queryFields((t) => ({
     type: 'Payment',
     nullable: true,
     args: { pendingId: t.arg.string({ required: true }) },
-    resolve: (query, _root, args, ctx) =>
-      onlyTheRow(query) ? findStartedPayment(ctx.deps, args.pendingId) : ctx.deps.db.prisma.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } }),
+    resolve: (query, _root, args, ctx, info) => {
+      if (!onlyTheRow(query)) return ctx.deps.db.prisma.payment.findFirst({ ...query, where: { id: args.pendingId, redirectUrl: { not: null } } })
+      // Only the summary's columns are read by the fields asked for (SUMMARY_FIELDS).
+      if (selectsOnly(info, SUMMARY_FIELDS)) return findPaymentSummary(ctx.deps, args.pendingId) as Promise<Payment | null>
+      return findStartedPayment(ctx.deps, args.pendingId)
+    },
   }),
   payments: t.prismaConnection({
     type: 'Payment',

@@ -3,8 +3,11 @@
 // must only ever see committed rows.
 import fs from 'node:fs'
 import path from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { FieldSet } from '../../src/graphql/selection.js'
+import { SUMMARY_FIELDS } from '../../src/payments/schema.js'
 import {
+  findPaymentSummary,
   findStartedPayment,
   listPayments,
   paymentSummaryColumns,
@@ -100,5 +103,61 @@ describe('the prepared payment reads', () => {
     })
     expect((await requirePaymentSummary(service.deps, id(2))).state).toBe('COMPLETED')
     expect(await findStartedPayment(service.deps, id(50))).not.toBeNull()
+  })
+})
+
+describe('the GraphQL payment query', () => {
+  const selection = (fields: FieldSet): string =>
+    Object.entries(fields)
+      .map(([name, sub]) => (sub === true ? name : `${name} { ${selection(sub)} }`))
+      .join(' ')
+  const ask = async (fields: string, n: number, fragments = '') => {
+    const read = vi.spyOn(service.deps.db, 'readRows')
+    try {
+      const { data, errors } = await service.graphql(`query P($id: String!) { payment(pendingId: $id) { ${fields} } } ${fragments}`, { id: id(n) })
+      expect(errors).toBeUndefined()
+      return { payment: data.payment, sql: read.mock.calls.map(([sql]) => sql) }
+    } finally {
+      read.mockRestore()
+    }
+  }
+  it('answers every field SUMMARY_FIELDS names from the summary columns exactly as from the whole row', async () => {
+    const fields = selection(SUMMARY_FIELDS)
+    const summarySql: string[] = []
+    expect(fields).toContain('quote { __typename id }')
+    for (let n = 1; n <= 12; n++) {
+      const summary = await ask(fields, n)
+      const whole = await ask(`${fields} redirectUrl`, n) // redirectUrl is not in the summary: the whole row is read
+      expect(summary.sql).toHaveLength(1)
+      expect(whole.sql).toHaveLength(1)
+      expect(summary.sql[0]).not.toBe(whole.sql[0])
+      summarySql.push(summary.sql[0])
+      if (whole.payment === null) {
+        expect(summary.payment).toBeNull()
+        continue
+      }
+      const { redirectUrl, ...rest } = whole.payment
+      expect(redirectUrl).toMatch(/^https:/)
+      expect(summary.payment).toEqual(rest)
+    }
+    expect((await ask(fields, 1)).payment.quote).toEqual({ __typename: 'PaymentQuote', id: 'https://w/q' })
+    // The summary read is the one the REST status uses.
+    const read = vi.spyOn(service.deps.db, 'readRows')
+    await findPaymentSummary(service.deps, id(1))
+    expect(summarySql[0]).toBe(read.mock.calls[0][0])
+    read.mockRestore()
+  })
+
+  it('reads the summary through fragments, and the whole row for any other field or a directive', async () => {
+    const summary = (await ask('pendingId status', 1)).sql[0]
+    expect((await ask('...P', 1, 'fragment P on Payment { state quote { ... on PaymentQuote { id } } }')).sql[0]).toBe(summary)
+    for (const [fields, fragments] of [
+      ['pendingId amount { value }', ''],
+      ['quote { id debitAmount { value } }', ''],
+      ['pendingId @include(if: true)', ''],
+      ['...P', 'fragment P on Payment { failure { code } }'],
+    ]) {
+      expect((await ask(fields, 1, fragments)).sql[0], fields + fragments).not.toBe(summary)
+    }
   })
 })
