@@ -57,7 +57,8 @@ export const PENDING_ID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/
 
 /** Validates one identifier, naming it in the VALIDATION_FAILED error (its value is not repeated). */
 export function requireIdentifier(name: string, value: unknown): string {
-  // What Identifier accepts, without zod's cost on every status read; zod words every refusal.
+  // Part of what Identifier accepts (zod counts code points, this UTF-16 units), without zod's cost
+  // on every status read; anything else goes to zod, which accepts it or words the refusal.
   if (typeof value === 'string' && value.length > 0 && value.length <= IDENTIFIER_MAX_LENGTH) return value
   let schema = identifierSchemas.get(name)
   // Built once per name: building a zod schema costs more than the rest of a status read.

@@ -15,7 +15,10 @@ const BUSY_TIMEOUT_MS = 10_000
  * How much of the database file the read connection maps into memory: a page it reads is then a
  * memory access rather than a read() system call (SQLite's default maps nothing). The mapped
  * pages are the kernel's page cache, shared and reclaimable, not the process's heap; they show in
- * its RSS as file-backed memory (RssFile) once touched.
+ * its RSS as file-backed memory (RssFile) once touched. Past 256 MB, pages are read as before.
+ * The price: a disk that fails a read of a mapped page (or a file truncated from outside, such as
+ * a backup copied over a running service) stops the process with SIGBUS instead of failing one
+ * request, as a failed sync stops its writes (src/db/wal-sync.ts). Its supervisor restarts it.
  */
 const READER_MMAP_BYTES = 256 * 1024 * 1024
 
@@ -223,7 +226,8 @@ export function openSqliteReader(databaseUrl: string, log: WalSync | undefined):
           await log?.syncSeen(seen, version)
           return rows as Row[]
         } catch (error) {
-          if ((error as { code?: string }).code !== 'SQLITE_BUSY' || waited >= BUSY_TIMEOUT_MS) throw error
+          // better-sqlite3 names extended codes: SQLITE_BUSY_RECOVERY while another connection recovers the log.
+          if (!String((error as { code?: string }).code).startsWith('SQLITE_BUSY') || waited >= BUSY_TIMEOUT_MS) throw error
           await sleep(5)
         }
       }

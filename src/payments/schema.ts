@@ -35,6 +35,7 @@ const RestStatusEnum = builder.enumType('PaymentStatus', { values: ['pending', '
 const money = (value: string | null, assetCode: string | null, assetScale: number | null): Money | null =>
   value !== null && assetCode !== null && assetScale !== null ? { value, assetCode, assetScale } : null
 
+// QuoteRef's id, in SUMMARY_FIELDS (below), may read only the summary's columns (paymentSummaryColumns).
 const QuoteRef = builder.objectRef<Payment>('PaymentQuote').implement({
   description: 'The price the buyer approves: debitAmount is what leaves their wallet (fees included).',
   fields: (t) => ({
@@ -126,6 +127,7 @@ const PaymentCleanupRef = builder.objectRef<WalletCleanup[]>('PaymentCleanup').i
 export const PaymentRef = builder.prismaNode('Payment', {
   id: { field: 'id' },
   nullable: true, // node(id) of an unknown row is null (src/graphql/node.ts)
+  // A field listed in SUMMARY_FIELDS (below) may read only the summary's columns (paymentSummaryColumns).
   fields: (t) => ({
     pendingId: t.exposeString('id'),
     offerId: t.exposeString('offerId'),

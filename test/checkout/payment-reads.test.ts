@@ -15,6 +15,7 @@ import {
   readPaymentPage,
   requirePaymentSummary,
 } from '../../src/payments/queries.js'
+import { columnList } from '../../src/db.js'
 import { paymentColumns } from '../../src/payments/payment-rows.js'
 import { startTestService, type TestService } from '../harness.js'
 
@@ -111,8 +112,21 @@ describe('the GraphQL payment query', () => {
     Object.entries(fields)
       .map(([name, sub]) => (sub === true ? name : `${name} { ${selection(sub)} }`))
       .join(' ')
+  // A summary row that throws when a resolver reads any other column, whatever the data.
+  const summaryColumns: readonly string[] = paymentSummaryColumns
+  const guarded = (row: object) =>
+    new Proxy(row, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && key !== 'then' && !summaryColumns.includes(key)) throw new Error(`a field read ${key}, which the summary does not hold`)
+        return Reflect.get(target, key, receiver)
+      },
+    })
   const ask = async (fields: string, n: number, fragments = '') => {
-    const read = vi.spyOn(service.deps.db, 'readRows')
+    const readRows = service.deps.db.readRows.bind(service.deps.db)
+    const read = vi.spyOn(service.deps.db, 'readRows').mockImplementation(async (sql, params) => {
+      const rows = await readRows<object>(sql, params)
+      return (sql.startsWith(`SELECT ${columnList(summaryColumns)} FROM`) ? rows.map(guarded) : rows) as never
+    })
     try {
       const { data, errors } = await service.graphql(`query P($id: String!) { payment(pendingId: $id) { ${fields} } } ${fragments}`, { id: id(n) })
       expect(errors).toBeUndefined()
