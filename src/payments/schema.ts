@@ -1,6 +1,7 @@
 // GraphQL for checkouts: the Payment type with its detailed state machine, queries (one payment,
 // filtered connections, payments of an offer) and the start / finish / incoming-payment mutations.
 // Resolvers act for the service that answers the request: `ctx.deps` (src/graphql/builder.ts).
+import type { GraphQLResolveInfo } from 'graphql'
 import type { Payment, Prisma, WalletCleanup } from '../db.js'
 import type { Deps } from '../deps.js'
 import { followPayment } from './live-updates.js'
@@ -11,7 +12,7 @@ import { retryWalletCleanup } from './cleanup.js'
 import { finishCheckout } from './finish.js'
 import { createIncomingPayment } from './incoming.js'
 import { paymentColumns } from './payment-rows.js'
-import { findPaymentSummary, findStartedPayment, paymentWhere, readPaymentPage, type PaymentFilter } from './queries.js'
+import { findPaymentSummary, findStartedPayment, paymentSummaryColumns, paymentWhere, readPaymentPage, type PaymentFilter } from './queries.js'
 import { recheckPayment } from './settlement.js'
 import { startCheckout } from './start.js'
 import { restStatusOf } from './state.js'
@@ -167,7 +168,8 @@ type PrismaQuery = Pick<Prisma.PaymentFindManyArgs, 'include' | 'select' | 'take
 /**
  * The Payment fields whose resolvers read only the summary columns (paymentSummaryColumns), with
  * the sub-fields of each object field that do. A `payment` query asking for no other field (the
- * status the marketplace polls) reads those seven columns rather than all of them.
+ * status the marketplace polls), or a page of payments asking for no other (SUMMARY_CONNECTION),
+ * reads those seven columns rather than all of them.
  * test/checkout/payment-reads.test.ts answers every field listed here from both reads.
  */
 export const SUMMARY_FIELDS = {
@@ -183,18 +185,28 @@ export const SUMMARY_FIELDS = {
   quote: { __typename: true, id: true },
 } as const satisfies FieldSet
 
+/** A connection of payments asking only for SUMMARY_FIELDS of its nodes (a cursor is a payment's id). */
+const SUMMARY_CONNECTION = {
+  __typename: true,
+  edges: { __typename: true, cursor: true, node: SUMMARY_FIELDS },
+  pageInfo: { __typename: true, hasNextPage: true, hasPreviousPage: true, startCursor: true, endCursor: true },
+} as const satisfies FieldSet
+
 /** Whether the query asks only for the row itself, which the prepared reads answer (src/payments/queries.ts). */
 const onlyTheRow = (query: PrismaQuery) => !query.select && (!query.include || Object.keys(query.include).length === 0)
 
 /**
  * A connection page in creation order. A forward page of bare rows is one prepared read (the
- * `after` row must exist, as Prisma's cursor requires); relations and backward pages go through Prisma.
+ * `after` row must exist, as Prisma's cursor requires) of the summary's columns when the page asks
+ * for nothing else (SUMMARY_CONNECTION), else of whole rows; relations and backward pages go through Prisma.
  */
-async function paymentPage(deps: Deps, query: PrismaQuery, filter: PaymentFilter): Promise<Payment[]> {
+async function paymentPage(deps: Deps, query: PrismaQuery, filter: PaymentFilter, info: GraphQLResolveInfo): Promise<Payment[]> {
   const { take, skip, cursor } = query
   const forward = take !== undefined && take > 0 && (cursor ? skip === 1 && typeof cursor.id === 'string' : !skip)
-  if (onlyTheRow(query) && forward) return readPaymentPage(deps, filter, { after: cursor?.id, afterMustExist: true, take }, paymentColumns)
-  return deps.db.prisma.payment.findMany({ ...query, where: paymentWhere(filter), orderBy: { id: 'asc' } })
+  if (!onlyTheRow(query) || !forward) return deps.db.prisma.payment.findMany({ ...query, where: paymentWhere(filter), orderBy: { id: 'asc' } })
+  const page = { after: cursor?.id, afterMustExist: true, take }
+  if (selectsOnly(info, SUMMARY_CONNECTION)) return readPaymentPage(deps, filter, page, paymentSummaryColumns) as Promise<Payment[]>
+  return readPaymentPage(deps, filter, page, paymentColumns)
 }
 
 const PaymentFilter = builder.inputType('PaymentFilter', {
@@ -215,7 +227,7 @@ const OfferRef = builder.objectRef<{ offerId: string }>('Offer').implement({
       cursor: 'id',
       defaultSize: 50,
       maxSize: 500,
-      resolve: (query, offer, _args, ctx) => paymentPage(ctx.deps, query, { offerId: offer.offerId }),
+      resolve: (query, offer, _args, ctx, info) => paymentPage(ctx.deps, query, { offerId: offer.offerId }, info),
     }),
   }),
 })
@@ -238,13 +250,18 @@ builder.queryFields((t) => ({
     defaultSize: 50,
     maxSize: 500,
     args: { filter: t.arg({ type: PaymentFilter }) },
-    resolve: (query, _root, args, ctx) =>
-      paymentPage(ctx.deps, query, {
-        offerId: args.filter?.offerId ?? undefined,
-        sellerId: args.filter?.sellerId ?? undefined,
-        status: args.filter?.status ?? undefined,
-        states: args.filter?.states ?? undefined,
-      }),
+    resolve: (query, _root, args, ctx, info) =>
+      paymentPage(
+        ctx.deps,
+        query,
+        {
+          offerId: args.filter?.offerId ?? undefined,
+          sellerId: args.filter?.sellerId ?? undefined,
+          status: args.filter?.status ?? undefined,
+          states: args.filter?.states ?? undefined,
+        },
+        info,
+      ),
   }),
   offer: t.field({ type: OfferRef, args: { offerId: t.arg.string({ required: true }) }, resolve: (_root, args) => ({ offerId: requireIdentifier('offerId', args.offerId) }) }),
 }))

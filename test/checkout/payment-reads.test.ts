@@ -121,19 +121,24 @@ describe('the GraphQL payment query', () => {
         return Reflect.get(target, key, receiver)
       },
     })
-  const ask = async (fields: string, n: number, fragments = '') => {
+  /** The answer to `query`, and the SQL of the reads it made (summary rows guarded). */
+  const run = async (query: string, variables?: Record<string, unknown>) => {
     const readRows = service.deps.db.readRows.bind(service.deps.db)
     const read = vi.spyOn(service.deps.db, 'readRows').mockImplementation(async (sql, params) => {
       const rows = await readRows<object>(sql, params)
       return (sql.startsWith(`SELECT ${columnList(summaryColumns)} FROM`) ? rows.map(guarded) : rows) as never
     })
     try {
-      const { data, errors } = await service.graphql(`query P($id: String!) { payment(pendingId: $id) { ${fields} } } ${fragments}`, { id: id(n) })
+      const { data, errors } = await service.graphql(query, variables)
       expect(errors).toBeUndefined()
-      return { payment: data.payment, sql: read.mock.calls.map(([sql]) => sql) }
+      return { data, sql: read.mock.calls.map(([sql]) => sql) }
     } finally {
       read.mockRestore()
     }
+  }
+  const ask = async (fields: string, n: number, fragments = '') => {
+    const { data, sql } = await run(`query P($id: String!) { payment(pendingId: $id) { ${fields} } } ${fragments}`, { id: id(n) })
+    return { payment: data.payment, sql }
   }
   it('answers every field SUMMARY_FIELDS names from the summary columns exactly as from the whole row', async () => {
     const fields = selection(SUMMARY_FIELDS)
@@ -160,6 +165,24 @@ describe('the GraphQL payment query', () => {
     await findPaymentSummary(service.deps, id(1))
     expect(summarySql[0]).toBe(read.mock.calls[0][0])
     read.mockRestore()
+  })
+
+  it('pages the summary columns when the page asks for SUMMARY_FIELDS only, with the same answers as whole rows', async () => {
+    const page = (root: string, nodeFields: string) =>
+      `${root} { edges { __typename cursor node { ${nodeFields} } } pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor } }`
+    const fields = selection(SUMMARY_FIELDS)
+    for (const root of ['payments(first: 4)', `payments(first: 3, after: "${Buffer.from(`GPC:S:${id(2)}`).toString('base64')}")`, 'offer(offerId: "job-1") { payments(first: 5)']) {
+      const close = root.startsWith('offer') ? ' }' : ''
+      const summary = await run(`{ ${page(root, fields)}${close} }`)
+      const whole = await run(`{ ${page(root, `${fields} redirectUrl`)}${close} }`)
+      expect(summary.sql[0]).toMatch(/^SELECT "id", "offerId", "state", "buyerWalletAddressUrl", "incomingPaymentId", "outgoingPaymentId", "quoteId" FROM/)
+      expect(whole.sql[0]).not.toBe(summary.sql[0])
+      const connection = (data: any) => data.payments ?? data.offer.payments
+      const wholeEdges = connection(whole.data).edges.map(({ node: { redirectUrl: _redirectUrl, ...node }, ...edge }: any) => ({ ...edge, node }))
+      expect(wholeEdges.length).toBeGreaterThan(1)
+      expect(connection(summary.data).edges).toEqual(wholeEdges)
+      expect(connection(summary.data).pageInfo).toEqual(connection(whole.data).pageInfo)
+    }
   })
 
   it('reads the summary through fragments, and the whole row for any other field or a directive', async () => {
