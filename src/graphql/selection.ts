@@ -1,5 +1,6 @@
 // Whether a field's GraphQL selection stays within a set of fields: lets a resolver read fewer
-// columns when the query asks for little (the `payment` query, src/payments/schema.ts).
+// columns when the query asks for little (the `payment` query and the payment pages,
+// src/payments/schema.ts).
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql'
 
 /** Fields a selection may ask for: a leaf (true), or an object field with the sub-fields it may ask for. */

@@ -186,7 +186,7 @@ export const SUMMARY_FIELDS = {
 } as const satisfies FieldSet
 
 /** A connection of payments asking only for SUMMARY_FIELDS of its nodes (a cursor is a payment's id). */
-const SUMMARY_CONNECTION = {
+export const SUMMARY_CONNECTION = {
   __typename: true,
   edges: { __typename: true, cursor: true, node: SUMMARY_FIELDS },
   pageInfo: { __typename: true, hasNextPage: true, hasPreviousPage: true, startCursor: true, endCursor: true },
@@ -198,7 +198,8 @@ const onlyTheRow = (query: PrismaQuery) => !query.select && (!query.include || O
 /**
  * A connection page in creation order. A forward page of bare rows is one prepared read (the
  * `after` row must exist, as Prisma's cursor requires) of the summary's columns when the page asks
- * for nothing else (SUMMARY_CONNECTION), else of whole rows; relations and backward pages go through Prisma.
+ * for nothing else (SUMMARY_CONNECTION), else of whole rows. Relations, backward pages, and pages
+ * that ask for no node at all (plugin-prisma then selects only the id) go through Prisma.
  */
 async function paymentPage(deps: Deps, query: PrismaQuery, filter: PaymentFilter, info: GraphQLResolveInfo): Promise<Payment[]> {
   const { take, skip, cursor } = query
