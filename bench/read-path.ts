@@ -3,7 +3,9 @@
 // node:http server with the driver (better-sqlite3, or a `pg` pool) answering the same JSON
 // (bench/support/read-path-server.ts). Then list pages, `GET /payments/pending?limit=100` and
 // GraphQL `payments(first: 100)` at random cursors, at 1k, 100k and 1M payments: their latency
-// must stay flat. Each server runs in its own process and autocannon drives it from this one.
+// must stay flat. Each server runs in its own process and autocannon drives it from this one; the
+// point reads also print each server's CPU per request (from /proc), which a drifting machine
+// moves less than its requests per second.
 // Loopback only, bounded in time; not a test.
 //
 //   npx tsx bench/read-path.ts [seconds per measurement=5] [connections=10] [sqlite|postgresql|both]
@@ -52,6 +54,8 @@ interface Target {
   label: string
   url: string
   endpoint: Endpoint
+  /** The server's process, whose CPU per request is measured. */
+  pid?: number
 }
 
 /** A Pothos cursor for the payment with this id (base64 of `GPC:` and the id's chunk), made from one the service answered. */
@@ -79,6 +83,12 @@ async function fetchText(url: string, request: { method: string; path: string; b
   const text = await res.text()
   if (res.status !== 200) throw new Error(`${request.method} ${request.path} answered ${res.status}: ${text}`)
   return text
+}
+
+/** CPU time (user + system, all threads) a process has used, in µs, from /proc (Linux). */
+function cpuMicrosOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100) // utime, stime in clock ticks (100/s)
 }
 
 async function drive(target: Target, size: number, seconds: number): Promise<Result> {
@@ -154,8 +164,8 @@ async function benchmark(provider: DatabaseProvider) {
       progress(`${provider}: measuring at ${size.toLocaleString('en')} payments`)
       if (size === POINT_READS_AT) {
         const pairs: Array<[Target, Target]> = (['REST status', 'GraphQL payment'] as const).map((endpoint) => [
-          { label: 'service', url: service.ready.url, endpoint },
-          { label: `bare node:http + ${provider === 'sqlite' ? 'better-sqlite3' : 'pg'}`, url: bare.ready.url, endpoint },
+          { label: 'service', url: service.ready.url, endpoint, pid: service.process.pid },
+          { label: `bare node:http + ${provider === 'sqlite' ? 'better-sqlite3' : 'pg'}`, url: bare.ready.url, endpoint, pid: bare.process.pid },
         ])
         // Both must answer byte-identical bodies, or the comparison means nothing.
         for (const [serviceTarget, bareTarget] of pairs) {
@@ -167,18 +177,22 @@ async function benchmark(provider: DatabaseProvider) {
           }
         }
         for (const [serviceTarget, bareTarget] of pairs) {
-          const measured: Result[] = []
+          const measured: Array<{ result: Result; cpuPerRequest: number }> = []
           for (const target of [serviceTarget, bareTarget]) {
             await drive(target, size, WARMUP_SECONDS)
+            const cpuBefore = cpuMicrosOf(target.pid!)
             const result = await drive(target, size, SECONDS)
-            measured.push(result)
-            pointRows.push([`${target.endpoint}: ${target.label}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total])
+            // The server's own CPU per request: steadier than req/s when the machine's speed drifts.
+            const cpuPerRequest = (cpuMicrosOf(target.pid!) - cpuBefore) / result.requests.total
+            measured.push({ result, cpuPerRequest })
+            pointRows.push([`${target.endpoint}: ${target.label}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total, cpuPerRequest])
           }
-          const [s, b] = measured
+          const [{ result: s, cpuPerRequest: sCpu }, { result: b, cpuPerRequest: bCpu }] = measured
           ratios.push(
             `${serviceTarget.endpoint}: service/bare req/s ${(s.requests.average / b.requests.average).toFixed(2)}x ` +
               `(bare is ${(b.requests.average / s.requests.average).toFixed(1)}x faster), ` +
-              `p50 ${s.latency.p50} vs ${b.latency.p50} ms, p99 ${s.latency.p99} vs ${b.latency.p99} ms`,
+              `p50 ${s.latency.p50} vs ${b.latency.p50} ms, p99 ${s.latency.p99} vs ${b.latency.p99} ms, ` +
+              `server CPU per request ${sCpu.toFixed(0)} vs ${bCpu.toFixed(0)} µs`,
           )
         }
       }
@@ -210,7 +224,7 @@ async function benchmark(provider: DatabaseProvider) {
         `${os.cpus().length} CPUs, load average before ${loadBefore.toFixed(1)}, Node ${process.version}`,
     )
     console.log(`identical bodies checked on 24 ids per endpoint, e.g. ${example}`)
-    printTable(['', 'req/s', 'p50 ms', 'p99 ms', 'requests'], pointRows)
+    printTable(['', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'server CPU µs/req'], pointRows)
     for (const line of ratios) console.log(line)
     printTable(['list pages (100 rows, random cursor), service', 'req/s', 'p50 ms', 'p99 ms', 'requests'], listRows)
     console.log(`one whole payment by id, sequential, in-process, per call: Prisma findUnique ${prismaMs.toFixed(3)} ms, prepared statement (findStartedPayment) ${preparedMs.toFixed(3)} ms`)
