@@ -42,7 +42,7 @@ function within(selectionSet: SelectionSetNode, allowed: FieldSet, fragments: Fr
  * node belongs to one document, whose fragments the answer also depends on: a plugin that made new
  * documents sharing nodes of old ones (rewriting only their fragments) would have to clear this.
  */
-const judged = new WeakMap<FieldNode, WeakMap<FieldSet, boolean>>()
+const answers = new WeakMap<FieldNode, WeakMap<FieldSet, boolean>>()
 
 /**
  * True when the field being resolved asks only for fields of `allowed` (at any depth, through
@@ -52,8 +52,8 @@ const judged = new WeakMap<FieldNode, WeakMap<FieldSet, boolean>>()
 export function selectsOnly(info: GraphQLResolveInfo, allowed: FieldSet): boolean {
   if (info.fieldNodes.length !== 1) return false
   const [node] = info.fieldNodes
-  let byAllowed = judged.get(node)
-  if (!byAllowed) judged.set(node, (byAllowed = new WeakMap()))
+  let byAllowed = answers.get(node)
+  if (!byAllowed) answers.set(node, (byAllowed = new WeakMap()))
   let answer = byAllowed.get(allowed)
   if (answer === undefined) {
     answer = node.selectionSet !== undefined && within(node.selectionSet, allowed, info.fragments, new Map())
