@@ -26,6 +26,7 @@ import pg from 'pg'
 import { migrateDatabase } from '../src/db.js'
 import { createSandboxIdentity } from '../src/sandbox/identities.js'
 import { startChild } from './support/child.js'
+import { cpuSecondsOf, rssOf } from './support/process-usage.js'
 import { printTable } from './support/stats.js'
 import { benchAuth, benchServiceEnv, freePort, npmStartNodeArgs } from './support/service-env.js'
 
@@ -50,21 +51,6 @@ function entryArgs(entry: string): string[] {
 
 const MB = 1024 * 1024
 
-/** VmRSS and VmHWM (peak RSS) of a process, in bytes. */
-function rssOf(pid: number): { rss: number; peak: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024
-  return { rss: kb('VmRSS'), peak: kb('VmHWM') }
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSecondsOf(pid: number): number {
-  // Fields after the command name (in parentheses, which may hold spaces): utime is the 14th field of the line, stime the 15th.
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-}
-const CLOCK_TICKS = 100 // sysconf(_SC_CLK_TCK) on Linux
 
 async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })

@@ -22,6 +22,7 @@ import { migrateDatabase, type DatabaseProvider } from '../src/db.js'
 import { findStartedPayment } from '../src/payments/queries.js'
 import { startChild, type ChildServer } from './support/child.js'
 import { fillPayments, paymentId } from './support/payment-fill.js'
+import { cpuSecondsOf } from './support/process-usage.js'
 import { openServiceDeps } from './support/service-deps.js'
 import { printTable } from './support/stats.js'
 
@@ -83,12 +84,6 @@ async function fetchText(url: string, request: { method: string; path: string; b
   const text = await res.text()
   if (res.status !== 200) throw new Error(`${request.method} ${request.path} answered ${res.status}: ${text}`)
   return text
-}
-
-/** CPU time (user + system, all threads) a process has used, in µs, from /proc (Linux). */
-function cpuMicrosOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * (1_000_000 / 100) // utime, stime in clock ticks (100/s)
 }
 
 async function drive(target: Target, size: number, seconds: number): Promise<Result> {
@@ -180,10 +175,10 @@ async function benchmark(provider: DatabaseProvider) {
           const measured: Array<{ result: Result; cpuPerRequest: number }> = []
           for (const target of [serviceTarget, bareTarget]) {
             await drive(target, size, WARMUP_SECONDS)
-            const cpuBefore = cpuMicrosOf(target.pid!)
+            const cpuBefore = cpuSecondsOf(target.pid!)
             const result = await drive(target, size, SECONDS)
             // The server's own CPU per request: steadier than req/s when the machine's speed drifts.
-            const cpuPerRequest = (cpuMicrosOf(target.pid!) - cpuBefore) / result.requests.total
+            const cpuPerRequest = ((cpuSecondsOf(target.pid!) - cpuBefore) * 1e6) / result.requests.total
             measured.push({ result, cpuPerRequest })
             pointRows.push([`${target.endpoint}: ${target.label}`, result.requests.average, result.latency.p50, result.latency.p99, result.requests.total, cpuPerRequest])
           }
