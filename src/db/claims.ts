@@ -35,11 +35,13 @@ export function dueClaimStatement(provider: DatabaseProvider, claim: DueClaim): 
   const table = Prisma.raw(`"${claim.table}"`)
   const free = (alias: string) => Prisma.raw(`(${alias}"leaseUntil" IS NULL OR ${alias}"leaseUntil" < `)
   const skipLocked = provider === 'postgresql' ? Prisma.raw('FOR UPDATE SKIP LOCKED') : Prisma.empty
-  return Prisma.sql`UPDATE ${table} SET "leaseUntil" = ${claim.leaseUntil}
-    WHERE "id" IN (
-      SELECT t."id" FROM ${table} t
+  const candidates = Prisma.sql`SELECT t."id" FROM ${table} t
       WHERE (${claim.due}) AND ${free('t.')}${claim.now})
-      ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}
-    ) AND ${free('')}${claim.now})
+      ORDER BY ${claim.orderBy} LIMIT ${claim.limit} ${skipLocked}`
+  // PostgreSQL: `= ANY(ARRAY(...))` picks the candidates first, once, then updates them by primary
+  // key. With `IN (...)` its planner may join the candidates to a scan of the whole table instead.
+  const chosen = provider === 'postgresql' ? Prisma.sql`= ANY(ARRAY(${candidates}))` : Prisma.sql`IN (${candidates})`
+  return Prisma.sql`UPDATE ${table} SET "leaseUntil" = ${claim.leaseUntil}
+    WHERE "id" ${chosen} AND ${free('')}${claim.now})
     RETURNING ${Prisma.raw(columnList([...new Set(['id', ...(claim.returning ?? [])])]))}${claim.alsoReturning ? Prisma.sql`, ${claim.alsoReturning}` : Prisma.empty}`
 }

@@ -77,7 +77,10 @@ export function deliverWebhooksJob(deps: Deps, options: DeliverWebhooksOptions =
             WHERE earlier."paymentId" = t."paymentId" AND earlier."status" = 'PENDING'))
           AND (t."paymentId" IS NOT NULL OR NOT EXISTS (SELECT 1 FROM "WebhookEvent" earlier
             WHERE earlier."paymentId" IS NULL AND earlier."status" = 'PENDING' AND earlier."id" < t."id"))`,
-        orderBy: Prisma.sql`t."createdAt", t."id"`,
+        // The longest-due first, in the order of the (status, nextAttemptAt, id) index: the claim
+        // walks it and stops at `limit` events, instead of sorting every due event (a burst of
+        // 1000 cost ~5 ms per claim on PostgreSQL, ~1 s in all, and sometimes twice that).
+        orderBy: Prisma.sql`t."nextAttemptAt", t."id"`,
         limit,
         now: at,
         leaseUntil,
