@@ -26,8 +26,10 @@ export interface Job<Item> {
   /** Announcements after which items may be due at once (or, with announcesDueTimes, at the time they name). */
   wakeOn: readonly Topic[]
   /**
-   * Wait this long after an announcement before claiming, so that work committed close together
-   * (concurrent checkouts) is claimed by one statement instead of one each. Default 0.
+   * Claims woken by announcements are at least this far apart (ms): one after a quiet spell claims
+   * at once, one within this long of the last claim waits for the rest of it, together with
+   * whatever else is announced meanwhile. Work committed close together (concurrent checkouts) is
+   * then claimed by one statement instead of one each, and a lone event goes out at once. Default 0.
    */
   gatherMs?: number
   /**
@@ -119,6 +121,9 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   // Whether due items may have been left behind: the last claim took as many as it asked for, none
   // could be asked for (every slot busy), or it failed.
   let moreMayBeDue = false
+  // When the last claim began (performance.now(): the spacing of claims is real time, whatever
+  // deps.clock says), for Job.gatherMs.
+  let lastClaimAt = -Infinity
   // Ordered jobs (queueOf): the items in flight of each queue (usually one; two after a
   // redelivery), each marked when its queue is announced while it runs.
   const queuesInFlight = new Map<string, Set<{ announced: boolean }>>()
@@ -161,6 +166,7 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
         lookAgain = false
         const free = job.concurrency - inFlight.size
         if (free <= 0) return void (moreMayBeDue = true) // every slot is busy: finishing items wake the worker (refill)
+        lastClaimAt = performance.now()
         const items = await job.claim(free)
         for (const item of items) void runItem(item, refill)
         moreMayBeDue = items.length === free
@@ -222,8 +228,8 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
   }
 
   // An announcement: work due at the time it names (announcesDueTimes), work of a queue (queueOf:
-  // claimed now, or once the queue's item in flight ends), or work due now (claimed after gatherMs,
-  // together with whatever else is announced meanwhile).
+  // claimed now, or once the queue's item in flight ends), or work due now (claimed at once, or
+  // gatherMs after the last claim together with whatever else is announced meanwhile).
   let gathering: NodeJS.Timeout | undefined
   function announced(subject: string | undefined): void {
     const dueAt = job.announcesDueTimes && subject ? Date.parse(subject) : NaN
@@ -239,11 +245,12 @@ export function startWorker<Item>(deps: Deps, job: Job<Item>, options: WorkerOpt
 
   function wakeGathered(): void {
     if (stopped) return
-    if (!job.gatherMs) return wake()
+    const wait = lastClaimAt + (job.gatherMs ?? 0) - performance.now()
+    if (wait <= 0 && !gathering) return wake()
     gathering ??= setTimeout(() => {
       gathering = undefined
       wake()
-    }, job.gatherMs).unref()
+    }, wait).unref()
   }
 
   // The next look: at the poll, or sooner when the job knows an item comes due before it. The poll

@@ -146,6 +146,39 @@ describe('running', () => {
     }
   })
 
+  it('with gatherMs, claims at once after a quiet spell, and once per gatherMs while announcements keep coming', async () => {
+    const GATHER_MS = 1000
+    const items = await createItems(4)
+    await service.db.walletCleanup.updateMany({ where: { id: { in: items } }, data: { nextAttemptAt: new Date(Date.now() + 3_600_000) } })
+    const claimedAt: number[] = []
+    const ranAt = new Map<string, number>()
+    const job = testJob({ items, run: async (id) => void ranAt.set(id, performance.now()) })
+    start({ ...job, gatherMs: GATHER_MS, claim: (limit) => (claimedAt.push(performance.now()), job.claim(limit)) })
+    const becomeDue = (ids: string[]) => service.db.walletCleanup.updateMany({ where: { id: { in: ids } }, data: { nextAttemptAt: new Date() } })
+
+    await new Promise((resolve) => setTimeout(resolve, GATHER_MS + 100)) // quiet since the look at start
+    await becomeDue([items[0]])
+    const loneAt = performance.now()
+    service.deps.db.announce('webhook_events')
+    await waitFor(() => ranAt.has(items[0]), 3000)
+    const loneClaim = claimedAt.find((at) => at >= loneAt)!
+    expect(loneClaim - loneAt).toBeLessThan(GATHER_MS / 2) // not held back
+
+    // Three announcements within the window of the last claim: one claim, when the window ends.
+    const burstAt = performance.now()
+    const lastBefore = Math.max(...claimedAt)
+    for (const id of items.slice(1)) {
+      await becomeDue([id])
+      service.deps.db.announce('webhook_events')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await waitFor(() => ranAt.size === 4, 5000)
+    const firstBurstRun = Math.min(...items.slice(1).map((id) => ranAt.get(id)!))
+    const burstClaims = claimedAt.filter((at) => at >= burstAt && at < firstBurstRun)
+    expect(burstClaims).toHaveLength(1)
+    expect(burstClaims[0] - lastBefore).toBeGreaterThanOrEqual(GATHER_MS - 5)
+  })
+
   it('runs at most `concurrency` items at once, and goes on to the rest as slots free', async () => {
     const items = await createItems(10)
     let running = 0
