@@ -116,9 +116,8 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     prisma = opened.client as unknown as PrismaClient
     reader = opened.reader
     writer = opened.writer
-    notifications = await postgres.startPostgresNotifications(databaseUrl, opened.pool, (channel, subject) => tellListeners(channel as Topic, subject))
     // Every topic from the start: a listener registered later misses nothing committed after it.
-    for (const topic of topics) await notifications.listen(topic)
+    notifications = await postgres.startPostgresNotifications(databaseUrl, opened.pool, topics, (channel, subject) => tellListeners(channel as Topic, subject))
   } else {
     const sqlite = await import('./db/sqlite.js')
     const opened = await sqlite.openSqlite(databaseUrl)

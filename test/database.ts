@@ -10,6 +10,7 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { databaseProviderOf } from '../src/db.js'
+import { LISTENER_APPLICATION_NAME, REPLICAS_CHANNEL } from '../src/db/postgres.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -71,4 +72,18 @@ export async function queryDatabase<T>(databaseUrl: string, sql: string, ...para
   } finally {
     sqlite.close()
   }
+}
+
+/**
+ * A PostgreSQL connection the service's replicas take for another replica's listening connection
+ * (src/db/postgres.ts): named as theirs, and it says hello, so that they send it their
+ * notifications (a replica alone on its database sends none). LISTEN on it for what to hear.
+ */
+export async function connectAsReplica(databaseUrl: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME })
+  await client.connect()
+  await client.query('SELECT pg_notify($1, $2)', [REPLICAS_CHANNEL, 'a-test-replica'])
+  // The replicas hear the hello on their own listening connections, a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  return client
 }

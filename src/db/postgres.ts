@@ -97,16 +97,21 @@ export interface PostgresNotifications {
   /**
    * NOTIFY every other process listening on `channel` (after the commit it announces), about
    * `subject` if given; sent with the others asked for within NOTIFY_GATHER_MS, or `atOnce`, in a
-   * statement of its own.
+   * statement of its own. Nothing is sent while no other replica listens.
    */
   notify(channel: string, subject?: string, options?: { atOnce?: boolean }): Promise<void>
-  /** LISTEN on `channel`; `deliver` hears notifications sent by other processes. */
-  listen(channel: string): Promise<void>
   close(): Promise<void>
 }
 
-/** The listening connection's application_name, to find it in pg_stat_activity. */
+/**
+ * The listening connection's application_name: a replica is a connection of that name on the
+ * database (pg_stat_activity), which is how the others know it is there.
+ */
 export const LISTENER_APPLICATION_NAME = 'payments-listener'
+/** Where a replica says it has started listening (its process id), so that the others notify it from then on. */
+export const REPLICAS_CHANNEL = 'payments_replicas'
+/** How often a replica looks for other replicas' listening connections (to learn that the last one went away). */
+export const REPLICAS_LOOK_MS = 10_000
 const RECONNECT_DELAYS_MS = [100, 500, 1000, 2000, 5000]
 /**
  * How long notifications wait to go out together: the other replicas hear a change up to this much
@@ -117,52 +122,37 @@ export const NOTIFY_GATHER_MS = 20
 
 /**
  * LISTEN/NOTIFY: a commit on one replica wakes the workers of the others at once instead of at their
- * next poll. One dedicated connection per process listens; notifications go out on the pool (a
- * named statement on the driver: several per checkout, and Prisma would run each as a raw query
- * through its client and adapter, ~0.5-1 ms of CPU against ~0.1 ms). The
+ * next poll. One dedicated connection per process listens on `channels`; notifications go out on
+ * the pool (a named statement on the driver: several per checkout, and Prisma would run each as a
+ * raw query through its client and adapter, ~0.5-1 ms of CPU against ~0.1 ms). The
  * payload names the sending process, which already told its own listeners, then (after a space)
  * the subject, if any. A dropped listening connection (database restart, failover, a terminated
  * backend) is opened again, with every LISTEN, after a short delay (growing to 5 s while it
  * fails); then each channel's listeners hear a wake-up with no subject, since notifications sent
  * meanwhile were lost. Until then the workers' polls are the safety net.
+ *
+ * A replica alone on its database sends no notifications (about one statement per checkout saved).
+ * A replica that starts listening (or listens again) says so on REPLICAS_CHANNEL, and the others
+ * notify from the moment they hear it; each looks every REPLICAS_LOOK_MS for the others' listening
+ * connections, and stops notifying once none is left. A change committed between a new replica's
+ * LISTEN and another hearing it say so reaches the new one's workers at their start (they claim
+ * what is due) or their poll, as a lost notification would.
  */
 export async function startPostgresNotifications(
   databaseUrl: string,
   pool: Pick<pg.Pool, 'query'>,
+  channels: readonly string[],
   deliver: (channel: string, subject: string | undefined) => void,
+  options: { replicasLookMs?: number } = {},
 ): Promise<PostgresNotifications> {
   const processId = crypto.randomUUID()
-  const channels = new Set<string>()
   let listener: pg.Client | undefined
+  let listenerPid: number | undefined // its backend's, not to count itself among the others
   let closed = false
   let retry: ReturnType<typeof setTimeout> | undefined
-
-  async function connect(): Promise<pg.Client> {
-    const connection = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
-    connection.on('error', () => {}) // 'end' follows, and reconnects
-    connection.on('notification', (message) => {
-      const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
-      if (sender !== processId) deliver(message.channel, subject)
-    })
-    await connection.connect()
-    connection.on('end', () => {
-      if (listener === connection) listener = undefined
-      if (!closed) reconnect(0)
-    })
-    for (const channel of channels) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-    return connection
-  }
-
-  function reconnect(attempt: number): void {
-    retry = setTimeout(async () => {
-      const connection = await connect().catch(() => undefined)
-      if (closed) return void connection?.end().catch(() => {})
-      if (!connection) return reconnect(attempt + 1)
-      listener = connection
-      for (const channel of channels) deliver(channel, undefined)
-    }, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)])
-    retry.unref()
-  }
+  // Whether another replica may be listening: until a look says no, and whenever one says hello.
+  let othersListening = true
+  let hellosHeard = 0
 
   // The notifications asked for within NOTIFY_GATHER_MS go out together, in one statement: a state
   // change announces two or three topics at once, and concurrent checkouts change their payments
@@ -178,9 +168,66 @@ export async function startPostgresNotifications(
     })
   }
 
+  async function connect(): Promise<pg.Client> {
+    const connection = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
+    connection.on('error', () => {}) // 'end' follows, and reconnects
+    connection.on('notification', (message) => {
+      const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
+      if (sender === processId) return
+      if (message.channel === REPLICAS_CHANNEL) {
+        othersListening = true
+        hellosHeard++
+      } else deliver(message.channel, subject)
+    })
+    await connection.connect()
+    connection.on('end', () => {
+      if (listener === connection) listener = undefined
+      if (!closed) reconnect(0)
+    })
+    for (const channel of [...channels, REPLICAS_CHANNEL]) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+    listenerPid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"')).rows[0].pid
+    // Listening now: from here on the others may notify this one (or, if this is lost, from their next look).
+    await send([{ channel: REPLICAS_CHANNEL, payload: processId }]).catch(() => {})
+    return connection
+  }
+
+  function reconnect(attempt: number): void {
+    retry = setTimeout(async () => {
+      const connection = await connect().catch(() => undefined)
+      if (closed) return void connection?.end().catch(() => {})
+      if (!connection) return reconnect(attempt + 1)
+      listener = connection
+      for (const channel of channels) deliver(channel, undefined)
+      // Replicas that started meanwhile said hello to a connection that was not there.
+      othersListening = true
+      void lookForOthers()
+    }, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)])
+    retry.unref()
+  }
+
+  /** Whether any other replica's listening connection is open; a hello heard meanwhile wins over an answer of none. */
+  async function lookForOthers(): Promise<void> {
+    const ownPid = listenerPid
+    if (!listener || ownPid === undefined) return void (othersListening = true)
+    const hellosBefore = hellosHeard
+    try {
+      const { rows } = await pool.query<{ others: number }>({
+        name: 'other_replicas',
+        text: 'SELECT count(*)::int AS "others" FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND pid <> $2',
+        values: [LISTENER_APPLICATION_NAME, ownPid],
+      })
+      othersListening = rows[0].others > 0 || hellosHeard !== hellosBefore
+    } catch {
+      othersListening = true
+    }
+  }
+
   listener = await connect()
+  await lookForOthers()
+  const looking = setInterval(() => void lookForOthers(), options.replicasLookMs ?? REPLICAS_LOOK_MS).unref()
   return {
     notify(channel, subject, options = {}) {
+      if (!othersListening) return Promise.resolve()
       const payload = subject === undefined ? processId : `${processId} ${subject}`
       if (options.atOnce) return send([{ channel, payload }]).then(() => {})
       if (!batch) {
@@ -194,13 +241,10 @@ export async function startPostgresNotifications(
       batch.notifications.set(`${channel} ${payload}`, { channel, payload })
       return batch.sent
     },
-    async listen(channel) {
-      channels.add(channel)
-      await listener?.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-    },
     async close() {
       closed = true
       clearTimeout(retry)
+      clearInterval(looking)
       await batch?.sent.catch(() => {}) // the last changes' notifications still go out
       await listener?.end()
     },

@@ -8,7 +8,6 @@ import os from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
-import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { isUniqueViolation, openDatabase, type Payment } from '../../src/db.js'
 import { sqlitePath } from '../../src/db/provider.js'
@@ -16,7 +15,7 @@ import { paymentInsert, paymentUpdate } from '../../src/payments/payment-writes.
 import { createPayment as createPaymentRow, transitionPayment, updatePayment } from '../../src/payments/transitions.js'
 import { buildPaymentEventBody } from '../../src/webhooks/outbox.js'
 import { checkSettlementsJob } from '../../src/workers/check-settlements.js'
-import { testProvider } from '../database.js'
+import { connectAsReplica, testProvider } from '../database.js'
 import { startTestService, waitFor, type TestService } from '../harness.js'
 
 let service: TestService
@@ -158,10 +157,9 @@ describe('payment changes on the writer', () => {
     const here: string[] = []
     const unsubscribe = topics.map((topic) => service.deps.db.onAnnouncement(topic, (subject) => here.push(`${topic} ${subject}`)))
     const elsewhere: string[] = []
-    const otherProcess = testProvider === 'postgresql' ? new pg.Client({ connectionString: service.databaseUrl }) : undefined
+    const otherProcess = testProvider === 'postgresql' ? await connectAsReplica(service.databaseUrl) : undefined
     try {
       if (otherProcess) {
-        await otherProcess.connect()
         otherProcess.on('notification', (n) => elsewhere.push(`${n.channel} ${n.payload?.split(' ').slice(1).join(' ')}`))
         for (const topic of topics) await otherProcess.query(`LISTEN ${topic}`)
       }

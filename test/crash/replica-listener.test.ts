@@ -1,11 +1,13 @@
 // The LISTEN connection of a replica is opened again when it drops: after its backend is
 // terminated (as a database restart or failover would), an announcement from another process
-// still arrives. (PostgreSQL only: SQLite has no cross-process announcements.)
+// still arrives. A replica alone on its database sends no NOTIFY; it notifies another from the
+// moment that one says hello, and stops once that one's listening connection is gone.
+// (PostgreSQL only: SQLite has no cross-process announcements.)
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openDatabase } from '../../src/db.js'
-import { LISTENER_APPLICATION_NAME } from '../../src/db/postgres.js'
-import { testProvider } from '../database.js'
+import { LISTENER_APPLICATION_NAME, REPLICAS_CHANNEL, startPostgresNotifications } from '../../src/db/postgres.js'
+import { connectAsReplica, testProvider } from '../database.js'
 import { startTestService, waitFor, type TestService } from '../harness.js'
 
 describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
@@ -13,9 +15,8 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
   let other: pg.Client
   beforeAll(async () => {
     service = await startTestService()
-    // Another process on the same database, as far as PostgreSQL can tell: its own connection.
-    other = new pg.Client({ connectionString: service.databaseUrl })
-    await other.connect()
+    // Another replica on the same database, as far as the service can tell.
+    other = await connectAsReplica(service.databaseUrl)
   })
   afterAll(async () => {
     await other?.end()
@@ -24,9 +25,10 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
 
   const listenerPids = async () =>
     (
-      await other.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1', [
-        LISTENER_APPLICATION_NAME,
-      ])
+      await other.query<{ pid: number }>(
+        'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()',
+        [LISTENER_APPLICATION_NAME],
+      )
     ).rows.map((row) => row.pid)
 
   /** NOTIFY as another replica does: "<its process id> <subject>". */
@@ -90,6 +92,49 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
     } finally {
       other.off('notification', onNotification)
       await other.query('UNLISTEN *')
+    }
+  })
+
+  it('sends nothing while no other replica listens; notifies one from its hello on, and stops once it is gone', async () => {
+    // A database of its own, to be alone on: the service and `other` are replicas of another
+    // database, and count for nothing there. (Its name has the run's prefix: the run drops it.)
+    const name = `${new URL(service.databaseUrl).pathname.slice(1)}_alone`
+    await other.query(`CREATE DATABASE "${name}"`)
+    const aloneUrl = Object.assign(new URL(service.databaseUrl), { pathname: `/${name}` }).toString()
+    const alonePool = new pg.Pool({ connectionString: aloneUrl, max: 2 })
+    const heard: string[] = []
+    const listening = new pg.Client({ connectionString: aloneUrl }) // hears the NOTIFYs, and is no replica
+    await listening.connect()
+    listening.on('notification', (n) => n.channel !== REPLICAS_CHANNEL && heard.push(n.payload!.split(' ').slice(1).join(' ')))
+    await listening.query('LISTEN wallet_cleanups')
+    let notifications = await startPostgresNotifications(aloneUrl, alonePool, ['wallet_cleanups'], () => {}, { replicasLookMs: 60_000 })
+    let replica: pg.Client | undefined
+    try {
+      await notifications.notify('wallet_cleanups', 'alone', { atOnce: true })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(heard).toEqual([])
+
+      // Its next look is a minute away: the hello alone tells it.
+      replica = await connectAsReplica(aloneUrl)
+      await notifications.notify('wallet_cleanups', 'with a replica', { atOnce: true })
+      await waitFor(() => heard.includes('with a replica'), 3000)
+      await notifications.close()
+
+      // Looking every 200 ms: it finds the replica at start, and finds it gone.
+      notifications = await startPostgresNotifications(aloneUrl, alonePool, ['wallet_cleanups'], () => {}, { replicasLookMs: 200 })
+      await notifications.notify('wallet_cleanups', 'found at start', { atOnce: true })
+      await waitFor(() => heard.includes('found at start'), 3000)
+      await replica.end()
+      replica = undefined
+      await new Promise((resolve) => setTimeout(resolve, 600)) // a look or two
+      await notifications.notify('wallet_cleanups', 'alone again', { atOnce: true })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(heard).toEqual(['with a replica', 'found at start'])
+    } finally {
+      await replica?.end()
+      await notifications.close()
+      await listening.end()
+      await alonePool.end()
     }
   })
 })

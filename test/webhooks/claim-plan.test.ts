@@ -56,7 +56,13 @@ afterAll(() => service?.close())
 /** The claim the service's worker would run now, as the statement its Database sends. */
 async function claimStatement(): Promise<{ claim: DueClaim; sql: string; values: unknown[] }> {
   let claim: DueClaim | undefined
-  const db = { ...service.deps.db, claimDueRows: async (asked: DueClaim) => void (claim = asked) ?? [] }
+  const db = {
+    ...service.deps.db,
+    async claimDueRows(asked: DueClaim) {
+      claim = asked
+      return []
+    },
+  }
   await deliverWebhooksJob({ ...service.deps, db }).claim(16)
   const statement = dueClaimStatement(testProvider, claim!)
   return { claim: claim!, sql: testProvider === 'postgresql' ? statement.text : statement.sql, values: statement.values }
