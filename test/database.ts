@@ -83,7 +83,8 @@ export async function connectAsReplica(databaseUrl: string): Promise<pg.Client> 
   const client = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME })
   await client.connect()
   await client.query('SELECT pg_notify($1, $2)', [REPLICAS_CHANNEL, 'a-test-replica'])
-  // The replicas hear the hello on their own listening connections, a moment later.
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // The replicas hear the hello on their own listening connections, a moment later (a slow
+  // machine's moment: a replica that has not heard it yet sends this one nothing).
+  await new Promise((resolve) => setTimeout(resolve, 500))
   return client
 }

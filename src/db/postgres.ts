@@ -113,6 +113,8 @@ export const REPLICAS_CHANNEL = 'payments_replicas'
 /** How often a replica looks for other replicas' listening connections (to learn that the last one went away). */
 export const REPLICAS_LOOK_MS = 10_000
 const RECONNECT_DELAYS_MS = [100, 500, 1000, 2000, 5000]
+/** After listening again, when to tell the listeners once more that they may have missed something. */
+const HEARD_AGAIN_AFTER_MS = 1000
 /**
  * How long notifications wait to go out together: the other replicas hear a change up to this much
  * later (their own work, a live status stream there, a worker woken there), for one statement per
@@ -135,8 +137,9 @@ export const NOTIFY_GATHER_MS = 20
  * A replica that starts listening (or listens again) says so on REPLICAS_CHANNEL, and the others
  * notify from the moment they hear it; each looks every REPLICAS_LOOK_MS for the others' listening
  * connections, and stops notifying once none is left. A change committed between a new replica's
- * LISTEN and another hearing it say so reaches the new one's workers at their start (they claim
- * what is due) or their poll, as a lost notification would.
+ * LISTEN and another hearing it say so reaches the new one's workers when they first claim, at
+ * their start; after a reconnection, the listeners hear a wake-up with no subject at once and
+ * again a second later, once the others have heard the hello.
  */
 export async function startPostgresNotifications(
   databaseUrl: string,
@@ -169,7 +172,7 @@ export async function startPostgresNotifications(
   }
 
   async function connect(): Promise<pg.Client> {
-    const connection = new pg.Client({ connectionString: databaseUrl, application_name: LISTENER_APPLICATION_NAME, keepAlive: true })
+    const connection = new pg.Client({ connectionString: databaseUrl, keepAlive: true })
     connection.on('error', () => {}) // 'end' follows, and reconnects
     connection.on('notification', (message) => {
       const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
@@ -180,14 +183,23 @@ export async function startPostgresNotifications(
       } else deliver(message.channel, subject)
     })
     await connection.connect()
+    try {
+      // The name the replicas find each other by: set here, since an application_name in
+      // DATABASE_URL would win over the one given to the client.
+      await connection.query(`SET application_name = ${pg.escapeLiteral(LISTENER_APPLICATION_NAME)}`)
+      for (const channel of [...channels, REPLICAS_CHANNEL]) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      listenerPid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"')).rows[0].pid
+      // Listening now: from here on the others notify this one.
+      await send([{ channel: REPLICAS_CHANNEL, payload: processId }])
+    } catch (error) {
+      await connection.end().catch(() => {})
+      throw error // the caller tries again (or the start fails)
+    }
+    // Only a connection set up in full reconnects when it ends: one that failed above is the caller's to retry.
     connection.on('end', () => {
       if (listener === connection) listener = undefined
       if (!closed) reconnect(0)
     })
-    for (const channel of [...channels, REPLICAS_CHANNEL]) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-    listenerPid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"')).rows[0].pid
-    // Listening now: from here on the others may notify this one (or, if this is lost, from their next look).
-    await send([{ channel: REPLICAS_CHANNEL, payload: processId }]).catch(() => {})
     return connection
   }
 
@@ -197,10 +209,18 @@ export async function startPostgresNotifications(
       if (closed) return void connection?.end().catch(() => {})
       if (!connection) return reconnect(attempt + 1)
       listener = connection
-      for (const channel of channels) deliver(channel, undefined)
       // Replicas that started meanwhile said hello to a connection that was not there.
       othersListening = true
       void lookForOthers()
+      // What was missed: a wake-up with no subject for every channel's listeners, now and once more
+      // when the others have surely heard this one's hello (a replica that found it gone stopped
+      // notifying, and notifies again from the hello on).
+      const wakeUp = () => {
+        if (!closed) for (const channel of channels) deliver(channel, undefined)
+      }
+      wakeUp()
+      retry = setTimeout(wakeUp, HEARD_AGAIN_AFTER_MS)
+      retry.unref()
     }, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)])
     retry.unref()
   }

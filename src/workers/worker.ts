@@ -26,9 +26,9 @@ export interface Job<Item> {
   /** Announcements after which items may be due at once (or, with announcesDueTimes, at the time they name). */
   wakeOn: readonly Topic[]
   /**
-   * Claims woken by announcements are at least this far apart (ms): one after a quiet spell claims
-   * at once, one within this long of the last claim waits for the rest of it, together with
-   * whatever else is announced meanwhile. Work committed close together (concurrent checkouts) is
+   * Claims woken by announcements (or, with queueOf, by an item whose queue may have more) are at
+   * least this far apart (ms): one after a quiet spell claims at once, one within this long of the
+   * last claim waits for the rest of it, together with whatever else is announced meanwhile. Work committed close together (concurrent checkouts) is
    * then claimed by one statement instead of one each, and a lone event goes out at once. Default 0.
    */
   gatherMs?: number

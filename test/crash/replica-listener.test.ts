@@ -109,6 +109,7 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
     await listening.query('LISTEN wallet_cleanups')
     let notifications = await startPostgresNotifications(aloneUrl, alonePool, ['wallet_cleanups'], () => {}, { replicasLookMs: 60_000 })
     let replica: pg.Client | undefined
+    let peer: Awaited<ReturnType<typeof startPostgresNotifications>> | undefined
     try {
       await notifications.notify('wallet_cleanups', 'alone', { atOnce: true })
       await new Promise((resolve) => setTimeout(resolve, 300))
@@ -130,7 +131,16 @@ describe.runIf(testProvider === 'postgresql')('the LISTEN connection', () => {
       await notifications.notify('wallet_cleanups', 'alone again', { atOnce: true })
       await new Promise((resolve) => setTimeout(resolve, 300))
       expect(heard).toEqual(['with a replica', 'found at start'])
+
+      // Two replicas whose DATABASE_URL names another application_name still find each other.
+      const namedUrl = `${aloneUrl}?application_name=payments-api`
+      const peerHeard: (string | undefined)[] = []
+      peer = await startPostgresNotifications(namedUrl, alonePool, ['wallet_cleanups'], (_, subject) => peerHeard.push(subject), { replicasLookMs: 200 })
+      await new Promise((resolve) => setTimeout(resolve, 600)) // a look or two after its hello
+      await notifications.notify('wallet_cleanups', 'to a named peer', { atOnce: true })
+      await waitFor(() => peerHeard.includes('to a named peer'), 3000)
     } finally {
+      await peer?.close()
       await replica?.end()
       await notifications.close()
       await listening.end()
