@@ -13,7 +13,7 @@ import { dueClaimStatement } from '../../src/db/claims.js'
 import { deliverWebhooksJob } from '../../src/workers/deliver-webhooks.js'
 import { testProvider } from '../database.js'
 import { startTestService, type TestService } from '../harness.js'
-import { createTestPayment } from './webhook-harness.js'
+import { createTestPayment, testPaymentData } from './webhook-harness.js'
 
 const DUE_EVENTS = 600
 /** Payments whose first event is retrying later while their second is due: a claim must pass those over. */
@@ -24,15 +24,7 @@ beforeAll(async () => {
   service = await startTestService({ WEBHOOK_POLL_INTERVAL_MS: String(86_400_000) })
   await createTestPayment(service) // its seller
   const now = Date.now()
-  const payments = Array.from({ length: DUE_EVENTS }, () => ({
-    id: ulid(),
-    offerId: 'offer-42',
-    sellerId: 'webhook-seller',
-    buyerWalletAddressUrl: 'https://wallet.example/buyer',
-    amount: '1250',
-    assetCode: 'USD',
-    assetScale: 2,
-  }))
+  const payments = Array.from({ length: DUE_EVENTS }, () => testPaymentData())
   await service.db.payment.createMany({ data: payments })
   const event = (paymentId: string, sequence: number, dueAt: number) => ({
     id: ulid(),

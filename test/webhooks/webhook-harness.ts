@@ -78,24 +78,27 @@ export function expectSignedWith(delivery: ReceivedWebhook, secrets: string[]) {
   }
 }
 
+/** A new payment's row, of the seller createTestPayment registers (for createMany). */
+export function testPaymentData(data: Partial<Prisma.PaymentUncheckedCreateInput> = {}): Prisma.PaymentUncheckedCreateInput {
+  return {
+    id: ulid(),
+    offerId: 'offer-42',
+    sellerId: 'webhook-seller',
+    buyerWalletAddressUrl: 'https://wallet.example/buyer',
+    amount: '1250',
+    assetCode: 'USD',
+    assetScale: 2,
+    ...data,
+  }
+}
+
 export async function createTestPayment(service: TestService, data: Partial<Prisma.PaymentUncheckedCreateInput> = {}): Promise<Payment> {
   await service.db.seller.upsert({
     where: { id: 'webhook-seller' },
     create: { id: 'webhook-seller', walletAddressUrl: 'https://wallet.example/seller', keyId: 'k1', privateKeyPath: 'seller.key' },
     update: {},
   })
-  return service.db.payment.create({
-    data: {
-      id: ulid(),
-      offerId: 'offer-42',
-      sellerId: 'webhook-seller',
-      buyerWalletAddressUrl: 'https://wallet.example/buyer',
-      amount: '1250',
-      assetCode: 'USD',
-      assetScale: 2,
-      ...data,
-    },
-  })
+  return service.db.payment.create({ data: testPaymentData(data) })
 }
 
 /** Moves the payment to `state` and writes its event in one transaction, as the checkout does; wakes the dispatcher when asked. */
