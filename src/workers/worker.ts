@@ -28,8 +28,9 @@ export interface Job<Item> {
   /**
    * Claims woken by announcements (or, with queueOf, by an item whose queue may have more) are at
    * least this far apart (ms): one after a quiet spell claims at once, one within this long of the
-   * last claim waits for the rest of it, together with whatever else is announced meanwhile. Work committed close together (concurrent checkouts) is
-   * then claimed by one statement instead of one each, and a lone event goes out at once. Default 0.
+   * last claim waits for the rest of it, together with whatever else is announced meanwhile. Work
+   * committed close together (concurrent checkouts) is then claimed by one statement instead of
+   * one each, and a lone event goes out at once. Default 0.
    */
   gatherMs?: number
   /**
