@@ -117,7 +117,12 @@ export async function openDatabase(databaseUrl: string, options: { poolSize?: nu
     reader = opened.reader
     writer = opened.writer
     // Every topic from the start: a listener registered later misses nothing committed after it.
-    notifications = await postgres.startPostgresNotifications(databaseUrl, opened.pool, topics, (channel, subject) => tellListeners(channel as Topic, subject))
+    notifications = await postgres
+      .startPostgresNotifications(databaseUrl, opened.pool, topics, (channel, subject) => tellListeners(channel as Topic, subject))
+      .catch(async (error: unknown) => {
+        await prisma.$disconnect().catch(() => {}) // and the pool with it
+        throw error
+      })
   } else {
     const sqlite = await import('./db/sqlite.js')
     const opened = await sqlite.openSqlite(databaseUrl)

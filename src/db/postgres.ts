@@ -113,8 +113,8 @@ export const REPLICAS_CHANNEL = 'payments_replicas'
 /** How often a replica looks for other replicas' listening connections (to learn that the last one went away). */
 export const REPLICAS_LOOK_MS = 10_000
 const RECONNECT_DELAYS_MS = [100, 500, 1000, 2000, 5000]
-/** After listening again, when to tell the listeners once more that they may have missed something. */
-const HEARD_AGAIN_AFTER_MS = 1000
+/** How long the listening connection may take to open before it counts as failed (and is tried again). */
+const CONNECT_TIMEOUT_MS = 10_000
 /**
  * How long notifications wait to go out together: the other replicas hear a change up to this much
  * later (their own work, a live status stream there, a worker woken there), for one statement per
@@ -136,10 +136,10 @@ export const NOTIFY_GATHER_MS = 20
  * A replica alone on its database sends no notifications (about one statement per checkout saved).
  * A replica that starts listening (or listens again) says so on REPLICAS_CHANNEL, and the others
  * notify from the moment they hear it; each looks every REPLICAS_LOOK_MS for the others' listening
- * connections, and stops notifying once none is left. A change committed between a new replica's
- * LISTEN and another hearing it say so reaches the new one's workers when they first claim, at
- * their start; after a reconnection, the listeners hear a wake-up with no subject at once and
- * again a second later, once the others have heard the hello.
+ * connections, and stops notifying once none is left. A replica that had stopped sends, on hearing
+ * a hello, one notification without a subject on every channel: what it committed before it heard
+ * the hello, after the new replica began to listen, is looked for there (workers claim, live
+ * streams and seller caches read again), as after a reconnection.
  */
 export async function startPostgresNotifications(
   databaseUrl: string,
@@ -153,6 +153,7 @@ export async function startPostgresNotifications(
   let listenerPid: number | undefined // its backend's, not to count itself among the others
   let closed = false
   let retry: ReturnType<typeof setTimeout> | undefined
+  let connecting: Promise<pg.Client | undefined> | undefined // a reconnection in progress
   // Whether another replica may be listening: until a look says no, and whenever one says hello.
   let othersListening = true
   let hellosHeard = 0
@@ -172,15 +173,26 @@ export async function startPostgresNotifications(
   }
 
   async function connect(): Promise<pg.Client> {
-    const connection = new pg.Client({ connectionString: databaseUrl, keepAlive: true })
-    connection.on('error', () => {}) // 'end' follows, and reconnects
+    const connection = new pg.Client({ connectionString: databaseUrl, keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS })
+    connection.on('error', () => {}) // 'end' follows
     connection.on('notification', (message) => {
       const [sender, subject] = (message.payload ?? '').split(/ (.*)/s)
       if (sender === processId) return
-      if (message.channel === REPLICAS_CHANNEL) {
-        othersListening = true
-        hellosHeard++
-      } else deliver(message.channel, subject)
+      if (message.channel !== REPLICAS_CHANNEL) return deliver(message.channel, subject)
+      hellosHeard++
+      if (othersListening) return
+      othersListening = true
+      // What this replica did not send while it thought itself alone: look for it, everywhere.
+      send(channels.map((channel) => ({ channel, payload: processId }))).catch(() => {})
+    })
+    // A connection that ends once set up is opened again; one that ends while being set up fails it.
+    let setUp = false
+    let endedEarly = false
+    connection.on('end', () => {
+      if (!setUp) return void (endedEarly = true)
+      if (listener === connection) listener = undefined
+      othersListening = true // no hello can be heard meanwhile, nor trusted to have been
+      if (!closed) reconnect(0)
     })
     await connection.connect()
     try {
@@ -191,44 +203,36 @@ export async function startPostgresNotifications(
       listenerPid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"')).rows[0].pid
       // Listening now: from here on the others notify this one.
       await send([{ channel: REPLICAS_CHANNEL, payload: processId }])
+      if (endedEarly) throw new Error('the listening connection ended while it was being set up')
     } catch (error) {
       await connection.end().catch(() => {})
       throw error // the caller tries again (or the start fails)
     }
-    // Only a connection set up in full reconnects when it ends: one that failed above is the caller's to retry.
-    connection.on('end', () => {
-      if (listener === connection) listener = undefined
-      if (!closed) reconnect(0)
-    })
+    setUp = true
     return connection
   }
 
   function reconnect(attempt: number): void {
     retry = setTimeout(async () => {
-      const connection = await connect().catch(() => undefined)
-      if (closed) return void connection?.end().catch(() => {})
+      connecting = connect().catch(() => undefined)
+      const connection = await connecting
+      connecting = undefined
+      if (closed) return void (await connection?.end().catch(() => {}))
       if (!connection) return reconnect(attempt + 1)
       listener = connection
-      // Replicas that started meanwhile said hello to a connection that was not there.
-      othersListening = true
-      void lookForOthers()
-      // What was missed: a wake-up with no subject for every channel's listeners, now and once more
-      // when the others have surely heard this one's hello (a replica that found it gone stopped
-      // notifying, and notifies again from the hello on).
-      const wakeUp = () => {
-        if (!closed) for (const channel of channels) deliver(channel, undefined)
-      }
-      wakeUp()
-      retry = setTimeout(wakeUp, HEARD_AGAIN_AFTER_MS)
-      retry.unref()
+      void lookForOthers() // replicas that started meanwhile said hello to a connection that was not there
+      // What was missed meanwhile (a replica that found this one gone stopped notifying, and
+      // notifies again from the hello on, with a wake-up of its own).
+      for (const channel of channels) deliver(channel, undefined)
     }, RECONNECT_DELAYS_MS[Math.min(attempt, RECONNECT_DELAYS_MS.length - 1)])
     retry.unref()
   }
 
   /** Whether any other replica's listening connection is open; a hello heard meanwhile wins over an answer of none. */
   async function lookForOthers(): Promise<void> {
+    const lookingFrom = listener
     const ownPid = listenerPid
-    if (!listener || ownPid === undefined) return void (othersListening = true)
+    if (!lookingFrom || ownPid === undefined) return void (othersListening = true)
     const hellosBefore = hellosHeard
     try {
       const { rows } = await pool.query<{ others: number }>({
@@ -236,7 +240,8 @@ export async function startPostgresNotifications(
         text: 'SELECT count(*)::int AS "others" FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND pid <> $2',
         values: [LISTENER_APPLICATION_NAME, ownPid],
       })
-      othersListening = rows[0].others > 0 || hellosHeard !== hellosBefore
+      // An answer counts only if this replica listened the whole time it was asked.
+      if (listener === lookingFrom) othersListening = rows[0].others > 0 || hellosHeard !== hellosBefore
     } catch {
       othersListening = true
     }
@@ -266,6 +271,7 @@ export async function startPostgresNotifications(
       clearTimeout(retry)
       clearInterval(looking)
       await batch?.sent.catch(() => {}) // the last changes' notifications still go out
+      await connecting // a reconnection in progress ends its connection itself (closed)
       await listener?.end()
     },
   }
