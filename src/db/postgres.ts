@@ -44,9 +44,14 @@ function nameOf(sql: string): string {
   return name
 }
 
+/** A DateTime as Prisma writes it to a `timestamp(3)` column: UTC, without an offset. */
+export function postgresTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace('Z', '')
+}
+
 function preparedOn(queryable: Pick<pg.Pool | pg.PoolClient, 'query'>): RunStatement {
   return async <Row>(sql: string, params: readonly unknown[]) => {
-    const values = params.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
+    const values = params.map((value) => (value instanceof Date ? postgresTimestamp(value) : value))
     try {
       const result = await queryable.query({ name: nameOf(sql), text: sql, values, types })
       return result.rows as Row[]
@@ -196,11 +201,17 @@ export async function startPostgresNotifications(
     })
     await connection.connect()
     try {
-      // The name the replicas find each other by: set here, since an application_name in
-      // DATABASE_URL would win over the one given to the client.
-      await connection.query(`SET application_name = ${pg.escapeLiteral(LISTENER_APPLICATION_NAME)}`)
-      for (const channel of [...channels, REPLICAS_CHANNEL]) await connection.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
-      listenerPid = (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS "pid"')).rows[0].pid
+      // One round trip: the name the replicas find each other by (set here, since an
+      // application_name in DATABASE_URL would win over the one given to the client), every
+      // LISTEN, and the backend's pid.
+      const setUpResults = (await connection.query(
+        [
+          `SET application_name = ${pg.escapeLiteral(LISTENER_APPLICATION_NAME)}`,
+          ...[...channels, REPLICAS_CHANNEL].map((channel) => `LISTEN ${pg.escapeIdentifier(channel)}`),
+          'SELECT pg_backend_pid() AS "pid"',
+        ].join('; '),
+      )) as unknown as pg.QueryResult<{ pid: number }>[]
+      listenerPid = setUpResults.at(-1)!.rows[0].pid
       // Listening now: from here on the others notify this one.
       await send([{ channel: REPLICAS_CHANNEL, payload: processId }])
       if (endedEarly) throw new Error('the listening connection ended while it was being set up')

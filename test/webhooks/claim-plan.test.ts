@@ -10,6 +10,7 @@ import { ulid } from 'ulid'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DueClaim } from '../../src/db/claims.js'
 import { dueClaimStatement } from '../../src/db/claims.js'
+import { postgresTimestamp } from '../../src/db/postgres.js'
 import { deliverWebhooksJob } from '../../src/workers/deliver-webhooks.js'
 import { testProvider } from '../database.js'
 import { startTestService, type TestService } from '../harness.js'
@@ -47,7 +48,7 @@ beforeAll(async () => {
 afterAll(() => service?.close())
 
 /** The claim the service's worker would run now, as the statement its Database sends. */
-async function claimStatement(): Promise<{ claim: DueClaim; sql: string; values: unknown[] }> {
+async function claimStatement(): Promise<{ sql: string; values: unknown[] }> {
   let claim: DueClaim | undefined
   const db = {
     ...service.deps.db,
@@ -58,7 +59,7 @@ async function claimStatement(): Promise<{ claim: DueClaim; sql: string; values:
   }
   await deliverWebhooksJob({ ...service.deps, db }).claim(16)
   const statement = dueClaimStatement(testProvider, claim!)
-  return { claim: claim!, sql: testProvider === 'postgresql' ? statement.text : statement.sql, values: statement.values }
+  return { sql: testProvider === 'postgresql' ? statement.text : statement.sql, values: statement.values }
 }
 
 interface PlanNode {
@@ -82,8 +83,7 @@ describe.runIf(testProvider === 'postgresql')('the claim on PostgreSQL', () => {
     await client.connect()
     try {
       await client.query('BEGIN')
-      // As src/db/postgres.ts binds a DateTime: UTC without an offset.
-      const bound = values.map((value) => (value instanceof Date ? value.toISOString().replace('T', ' ').replace('Z', '') : value))
+      const bound = values.map((value) => (value instanceof Date ? postgresTimestamp(value) : value)) // as the service binds it
       let explained
       if (plan === 'custom') explained = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, bound)
       else {
